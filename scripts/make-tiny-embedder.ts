@@ -192,7 +192,8 @@ function main(): void {
     hidden_size: HIDDEN_SIZE,
     max_position_embeddings: MAX_TOKENS,
     vocab_size: vocab.length,
-    _comment: 'Tiny fixture model made by scripts/make-tiny-embedder.ts; hashed token vectors, not a trained model.',
+    _comment:
+      'Tiny fixture model made by scripts/make-tiny-embedder.ts; hashed token vectors, not a trained model.',
   };
   writeFileSync(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   console.error(`tiny-embedder: ${vocab.length} tokens, ${HIDDEN_SIZE} dimensions → ${out}`);

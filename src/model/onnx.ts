@@ -47,7 +47,12 @@ const ATTRIBUTE_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS
 export function floatTensor(name: string, dims: number[], values: Float32Array | number[]): Initializer {
   const data = values instanceof Float32Array ? values : Float32Array.from(values);
   assertSize(name, dims, data.length);
-  return { name, type: TensorType.FLOAT, dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    name,
+    type: TensorType.FLOAT,
+    dims,
+    raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 export function int64Tensor(name: string, dims: number[], values: number[]): Initializer {

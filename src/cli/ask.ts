@@ -1,0 +1,72 @@
+/**
+ * `npm run ask -- "question"` prints a readable quoted answer;
+ * `npm run --silent ask -- --json "question"` prints only JSON on stdout (logs go to stderr).
+ */
+import { parseArgs } from 'node:util';
+import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
+import { UserFacingError } from '../errors.ts';
+import { terminalProgress } from '../progress.ts';
+import { type Answer, Quarry } from '../quarry.ts';
+import { runCli } from './run.ts';
+
+export function answerToJson(answer: Answer): object {
+  return {
+    question: answer.question,
+    answered: answer.answered,
+    results: answer.results.map((r) => ({
+      text: r.text,
+      quote: r.quote,
+      score: r.score,
+      source: r.source,
+      title: r.title,
+      ...(r.url ? { url: r.url } : {}),
+      paragraph: r.paragraph,
+      passageId: r.passageId,
+    })),
+  };
+}
+
+function answerToText(answer: Answer): string {
+  if (!answer.answered) {
+    const nearest = answer.nearest
+      ? `\n(closest passage, low confidence ${answer.nearest.score.toFixed(2)}: "${answer.nearest.quote}")`
+      : '';
+    return `Not in the sources: nothing relevant enough to quote for "${answer.question}".${nearest}\n`;
+  }
+  return answer.results
+    .map((r, i) => {
+      const quoted = r.text
+        .split('\n')
+        .map((line) => `  > ${line}`)
+        .join('\n');
+      return `${i + 1}. ${r.title}, paragraph ${r.paragraph} (relevance ${r.score.toFixed(2)})\n${quoted}\n  Key: "${r.quote}"\n`;
+    })
+    .join('\n');
+}
+
+runCli(async () => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      k: { type: 'string' },
+      mode: { type: 'string' },
+    },
+  });
+  const question = positionals.join(' ');
+  if (!question.trim())
+    throw new UserFacingError('ask', 'no question given', 'usage: npm run ask -- "your question"');
+  const mode = values.mode as SearchMode | undefined;
+  if (mode && !SEARCH_MODES.includes(mode))
+    throw new UserFacingError('ask', `--mode must be one of ${SEARCH_MODES.join(', ')}`);
+  const k = values.k ? Number(values.k) : undefined;
+  if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > 10))
+    throw new UserFacingError('ask', '--k must be a whole number from 1 to 10');
+  const quarry = new Quarry(loadCoreConfig());
+  const progress = terminalProgress();
+  await quarry.open(progress);
+  progress.end();
+  const answer = await quarry.ask(question, { ...(k ? { k } : {}), ...(mode ? { mode } : {}) });
+  process.stdout.write(values.json ? `${JSON.stringify(answerToJson(answer))}\n` : answerToText(answer));
+  return 0;
+});

@@ -1,0 +1,163 @@
+/**
+ * The one place that reads the environment. dotenv loads `.env`; every key is validated here at
+ * start-up so a mistake is one clear line (a UserFacingError), never a crash later.
+ * `.env.example` documents every key below; keep them in step.
+ */
+import { resolve } from 'node:path';
+import { config as loadDotenv } from 'dotenv';
+import { UserFacingError } from './errors.ts';
+
+export type SearchMode = 'hybrid' | 'dense' | 'bm25';
+export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'dense', 'bm25'];
+export const EMBEDDING_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const;
+export type EmbeddingDtype = (typeof EMBEDDING_DTYPES)[number];
+
+export interface CoreConfig {
+  embeddingModel: string;
+  embeddingDtype: EmbeddingDtype;
+  modelCacheDir: string;
+  modelOffline: boolean;
+  modelRemoteHost: string;
+  queryPrefix: string;
+  passagePrefix: string;
+  onnxThreads: number;
+  sourcesDir: string;
+  indexDir: string;
+  maxSourceBytes: number;
+  passageMaxTokens: number;
+  topK: number;
+  searchMode: SearchMode;
+  minRelevance: number;
+  hnsw: { m: number; efConstruction: number; ef: number };
+}
+
+export interface BotConfig {
+  token: string;
+  clientId: string | undefined;
+  guildId: string | undefined;
+  moderatorRoleIds: string[];
+  askCooldownSeconds: number;
+  askPrivateByDefault: boolean;
+  /** Only for tests and self-hosted gateways: where discord.js sends REST calls. */
+  restApi: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+let dotenvLoaded = false;
+/** Loads `.env` once; real environment variables win over the file. */
+export function loadEnvFile(): void {
+  if (dotenvLoaded) return;
+  dotenvLoaded = true;
+  loadDotenv({ quiet: true });
+}
+
+function text(env: Env, key: string, fallback: string): string {
+  const value = env[key]?.trim();
+  return value ? value : fallback;
+}
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UserFacingError('config', `${key} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function decimal(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UserFacingError('config', `${key} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function flag(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new UserFacingError('config', `${key} must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, key: string, choices: readonly T[], fallback: T): T {
+  const raw = env[key]?.trim();
+  if (!raw) return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new UserFacingError('config', `${key} must be one of ${choices.join(', ')}, got "${raw}"`);
+}
+
+function snowflakes(env: Env, key: string): string[] {
+  const ids = (env[key] ?? '')
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const id of ids) {
+    if (!/^\d{5,25}$/.test(id))
+      throw new UserFacingError('config', `${key} must list numeric Discord ids, got "${id}"`);
+  }
+  return ids;
+}
+
+export const DEFAULT_EMBEDDING_MODEL = 'Xenova/all-MiniLM-L6-v2';
+/** Chosen on the dev question set; see README "Retrieval". */
+export const DEFAULT_MIN_RELEVANCE = 0.3;
+
+export function loadCoreConfig(env: Env = process.env): CoreConfig {
+  return {
+    embeddingModel: text(env, 'EMBEDDING_MODEL', DEFAULT_EMBEDDING_MODEL),
+    embeddingDtype: oneOf(env, 'EMBEDDING_DTYPE', EMBEDDING_DTYPES, 'fp32'),
+    modelCacheDir: resolve(text(env, 'MODEL_CACHE_DIR', 'data/models')),
+    modelOffline: flag(env, 'MODEL_OFFLINE', flag(env, 'HF_HUB_OFFLINE', false)),
+    modelRemoteHost: text(env, 'MODEL_REMOTE_HOST', 'https://huggingface.co/'),
+    queryPrefix: env.QUERY_PREFIX ?? '',
+    passagePrefix: env.PASSAGE_PREFIX ?? '',
+    onnxThreads: integer(env, 'ONNX_THREADS', 0, 0, 64),
+    sourcesDir: resolve(text(env, 'SOURCES_DIR', 'data/sources')),
+    indexDir: resolve(text(env, 'INDEX_DIR', 'data/index')),
+    maxSourceBytes: integer(env, 'MAX_SOURCE_MB', 20, 1, 1024) * 1024 * 1024,
+    passageMaxTokens: integer(env, 'PASSAGE_MAX_TOKENS', 256, 32, 8192),
+    topK: integer(env, 'TOP_K', 3, 1, 10),
+    searchMode: oneOf(env, 'SEARCH_MODE', SEARCH_MODES, 'hybrid'),
+    minRelevance: decimal(env, 'MIN_RELEVANCE', DEFAULT_MIN_RELEVANCE, 0, 1),
+    hnsw: {
+      m: integer(env, 'HNSW_M', 16, 4, 96),
+      efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),
+      ef: integer(env, 'HNSW_EF', 64, 1, 4096),
+    },
+  };
+}
+
+export function loadBotConfig(env: Env = process.env): BotConfig {
+  const token = env.DISCORD_TOKEN?.trim();
+  if (!token) {
+    throw new UserFacingError(
+      'config',
+      'DISCORD_TOKEN is not set',
+      'put your bot token in .env (see .env.example)',
+    );
+  }
+  const clientId = env.DISCORD_CLIENT_ID?.trim() || undefined;
+  const guildId = env.GUILD_ID?.trim() || undefined;
+  for (const [key, value] of [
+    ['DISCORD_CLIENT_ID', clientId],
+    ['GUILD_ID', guildId],
+  ] as const) {
+    if (value && !/^\d{5,25}$/.test(value))
+      throw new UserFacingError('config', `${key} must be a numeric id`);
+  }
+  return {
+    token,
+    clientId,
+    guildId,
+    moderatorRoleIds: snowflakes(env, 'MODERATOR_ROLE_IDS'),
+    askCooldownSeconds: integer(env, 'ASK_COOLDOWN_SECONDS', 10, 0, 3600),
+    askPrivateByDefault: flag(env, 'ASK_PRIVATE_DEFAULT', false),
+    restApi: env.DISCORD_REST_API?.trim() || undefined,
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Sentence embeddings with @huggingface/transformers (feature extraction, mean pooling,
+ * L2-normalised). The pipeline is loaded once per model and shared (lazy singleton promise):
+ * concurrent first callers wait for the same load instead of loading twice.
+ *
+ * EMBEDDING_MODEL is a hub id (downloaded once into MODEL_CACHE_DIR) or a local directory in the
+ * transformers.js layout (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { FeatureExtractionPipeline } from '@huggingface/transformers';
+import type { CoreConfig } from '../config.ts';
+import { errorMessage, UserFacingError } from '../errors.ts';
+import { sha256 } from '../hash.ts';
+import { log } from '../log.ts';
+import type { ProgressListener } from '../progress.ts';
+
+export interface Embedder {
+  /** What the index records: the model as configured, plus dtype. */
+  readonly modelId: string;
+  /** Changes when the model's files change, so a rebuilt local model invalidates the index. */
+  readonly fingerprint: string;
+  readonly dimension: number;
+  /** Largest passage, in word pieces including special tokens, that is embedded without truncation. */
+  readonly maxTokens: number;
+  countTokens(text: string): number;
+  embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]>;
+}
+
+type EmbedderSettings = Pick<
+  CoreConfig,
+  | 'embeddingModel'
+  | 'embeddingDtype'
+  | 'modelCacheDir'
+  | 'modelOffline'
+  | 'modelRemoteHost'
+  | 'queryPrefix'
+  | 'passagePrefix'
+  | 'onnxThreads'
+  | 'passageMaxTokens'
+>;
+
+const BATCH_SIZE = 32;
+
+function looksLikePath(model: string): boolean {
+  return (
+    model.startsWith('.') ||
+    model.startsWith('/') ||
+    model.startsWith('~') ||
+    model.includes('\\') ||
+    model.split('/').length > 2
+  );
+}
+
+/** A local directory as an absolute path, or null for a hub id. */
+export function resolveLocalModel(model: string): string | null {
+  const candidate = resolve(model);
+  if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+  if (looksLikePath(model) || isAbsolute(model)) {
+    throw new UserFacingError(
+      'embedder',
+      `EMBEDDING_MODEL points to "${model}", which is not a directory`,
+      'set EMBEDDING_MODEL to a hub id (e.g. Xenova/all-MiniLM-L6-v2) or to a folder with config.json and onnx/model.onnx',
+    );
+  }
+  return null;
+}
+
+function localFingerprint(dir: string, dtype: string): string {
+  const parts = ['config.json', 'tokenizer.json'].map((f) => {
+    const path = join(dir, f);
+    return existsSync(path) ? sha256(readFileSync(path)) : 'missing';
+  });
+  const onnx = join(
+    dir,
+    'onnx',
+    dtype === 'fp32' ? 'model.onnx' : `model_${dtype === 'q8' ? 'quantized' : dtype}.onnx`,
+  );
+  if (existsSync(onnx)) {
+    const s = statSync(onnx);
+    parts.push(`${s.size}:${s.mtimeMs}`);
+  }
+  return sha256(parts.join('|')).slice(0, 16);
+}
+
+async function loadPipeline(
+  settings: EmbedderSettings,
+  onProgress?: ProgressListener,
+): Promise<{ extractor: FeatureExtractionPipeline; location: string; local: boolean }> {
+  const { env, pipeline } = await import('@huggingface/transformers');
+  const localDir = resolveLocalModel(settings.embeddingModel);
+  env.allowLocalModels = true;
+  env.allowRemoteModels = !settings.modelOffline && !localDir;
+  env.remoteHost = settings.modelRemoteHost.endsWith('/')
+    ? settings.modelRemoteHost
+    : `${settings.modelRemoteHost}/`;
+  env.cacheDir = settings.modelCacheDir;
+  env.useFSCache = true;
+  const location = localDir ?? settings.embeddingModel;
+  const downloads = new Map<string, { loaded: number; total: number }>();
+  try {
+    const extractor = await pipeline('feature-extraction', location, {
+      dtype: settings.embeddingDtype,
+      cache_dir: settings.modelCacheDir,
+      ...(settings.onnxThreads > 0
+        ? { session_options: { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 } }
+        : {}),
+      progress_callback: (info: { status: string; file?: string; loaded?: number; total?: number }) => {
+        if (info.status !== 'progress' || !info.file || !info.total || localDir) return;
+        downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
+        const all = [...downloads.values()];
+        const mb = (n: number) => Math.round(n / 1048576);
+        onProgress?.({
+          stage: 'downloading',
+          done: mb(all.reduce((a, d) => a + d.loaded, 0)),
+          total: mb(all.reduce((a, d) => a + d.total, 0)),
+          detail: `MB of ${settings.embeddingModel}`,
+        });
+      },
+    });
+    return { extractor, location, local: Boolean(localDir) };
+  } catch (error) {
+    const reason = errorMessage(error).split('\n')[0];
+    if (localDir) {
+      throw new UserFacingError(
+        'embedder',
+        `cannot load the model in ${localDir} (EMBEDDING_MODEL): ${reason}`,
+        'the folder needs config.json, tokenizer.json and onnx/model.onnx; re-import or re-download it',
+      );
+    }
+    if (settings.modelOffline) {
+      throw new UserFacingError(
+        'embedder',
+        `model "${settings.embeddingModel}" (EMBEDDING_MODEL) is not in the cache ${settings.modelCacheDir} and MODEL_OFFLINE is set`,
+        'run once with network access, or point EMBEDDING_MODEL to a local model folder',
+      );
+    }
+    throw new UserFacingError(
+      'embedder',
+      `cannot download model "${settings.embeddingModel}" (EMBEDDING_MODEL) from ${settings.modelRemoteHost}: ${reason}`,
+      'check the model id and your network, or point EMBEDDING_MODEL to a local model folder',
+    );
+  }
+}
+
+async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressListener): Promise<Embedder> {
+  const { extractor, location, local } = await loadPipeline(settings, onProgress);
+  const tokenizer = extractor.tokenizer;
+  const config = extractor.model.config as unknown as Record<string, unknown>;
+  const modelLimit = Math.min(
+    Number(tokenizer.model_max_length) || Number.POSITIVE_INFINITY,
+    Number(config.max_position_embeddings) || Number.POSITIVE_INFINITY,
+  );
+  const maxTokens = Math.min(settings.passageMaxTokens, modelLimit);
+  const countTokens = (text: string) => tokenizer.encode(text).length;
+
+  async function embedBatch(texts: string[]): Promise<Float32Array[]> {
+    const output = await extractor(texts, { pooling: 'mean', normalize: true });
+    const [rows, dim] = output.dims as [number, number];
+    const data = output.data as Float32Array;
+    return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));
+  }
+
+  const probe = await embedBatch(['dimension probe']);
+  const dimension = probe[0]?.length ?? 0;
+  if (!dimension)
+    throw new UserFacingError('embedder', `model "${settings.embeddingModel}" returned an empty embedding`);
+
+  return {
+    modelId: `${settings.embeddingModel}#${settings.embeddingDtype}`,
+    fingerprint: local ? localFingerprint(location, settings.embeddingDtype) : 'hub',
+    dimension,
+    maxTokens,
+    countTokens: (text) => countTokens(settings.passagePrefix + text),
+    async embed(texts, kind, onProgress) {
+      const prefix = kind === 'query' ? settings.queryPrefix : settings.passagePrefix;
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < texts.length; i += BATCH_SIZE) {
+        const batch = texts.slice(i, i + BATCH_SIZE).map((t) => prefix + t);
+        vectors.push(...(await embedBatch(batch)));
+        onProgress?.({ stage: 'embedding', done: vectors.length, total: texts.length });
+      }
+      return vectors;
+    },
+  };
+}
+
+const embedders = new Map<string, Promise<Embedder>>();
+
+/** The shared embedder for these settings; loads the model on first call only. */
+export function getEmbedder(settings: EmbedderSettings, onProgress?: ProgressListener): Promise<Embedder> {
+  const key = JSON.stringify([
+    settings.embeddingModel,
+    settings.embeddingDtype,
+    settings.modelCacheDir,
+    settings.queryPrefix,
+    settings.passagePrefix,
+    settings.onnxThreads,
+    settings.passageMaxTokens,
+  ]);
+  let promise = embedders.get(key);
+  if (!promise) {
+    const started = Date.now();
+    promise = createEmbedder(settings, onProgress).then((embedder) => {
+      log.debug(
+        `embedder: ${embedder.modelId} ready in ${Date.now() - started} ms (${embedder.dimension} dimensions)`,
+      );
+      return embedder;
+    });
+    // A failed load must not be cached forever: the next caller tries again.
+    promise.catch(() => embedders.delete(key));
+    embedders.set(key, promise);
+  }
+  return promise;
+}

@@ -1,0 +1,97 @@
+/**
+ * Builds a complete index from passages: embeds what the cache does not already hold (passages
+ * and their sentences), builds the HNSW graph and the sentence-vector block, and writes a new
+ * generation. Returns what changed against the previous index.
+ */
+import type { Embedder } from '../embedding/embedder.ts';
+import type { Passage } from '../passages/split.ts';
+import type { ProgressListener } from '../progress.ts';
+import { EmbeddingCache } from './embedding-cache.ts';
+import { type Manifest, type SourceSummary, type StoredPassage, writeIndex } from './store.ts';
+import { type HnswParameters, VectorIndex } from './vector-index.ts';
+
+export interface BuildInput {
+  indexDir: string;
+  embedder: Embedder;
+  hnsw: HnswParameters;
+  passages: Passage[];
+  sources: SourceSummary[];
+  onProgress?: ProgressListener;
+}
+
+export interface BuiltIndex {
+  manifest: Manifest;
+  generation: string;
+  bytes: number;
+  passages: StoredPassage[];
+  vectors: VectorIndex;
+  sentenceVectors: Float32Array;
+  embedded: number;
+  cached: number;
+}
+
+function sentenceTexts(passage: Passage): string[] {
+  return passage.sentences.map((s) => passage.text.slice(s.start - passage.start, s.end - passage.start));
+}
+
+export async function buildIndex(input: BuildInput): Promise<BuiltIndex> {
+  const { embedder, passages, onProgress } = input;
+  const modelKey = `${embedder.modelId}|${embedder.fingerprint}`;
+  const cache = await EmbeddingCache.open(input.indexDir, modelKey, embedder.dimension);
+
+  const allTexts = new Set<string>();
+  for (const p of passages) {
+    allTexts.add(p.text);
+    for (const s of sentenceTexts(p)) allTexts.add(s);
+  }
+  const missing = [...allTexts].filter((t) => !cache.get(t));
+  if (missing.length > 0) {
+    const vectors = await embedder.embed(missing, 'passage', onProgress);
+    missing.forEach((text, i) => {
+      const v = vectors[i];
+      if (v) cache.set(text, v);
+    });
+  }
+  onProgress?.({
+    stage: 'embedding',
+    done: allTexts.size,
+    total: allTexts.size,
+    detail: `(${missing.length} new)`,
+  });
+
+  const vector = (text: string): Float32Array => {
+    const v = cache.get(text);
+    if (!v) throw new Error(`index: no embedding for a passage text after embedding (${text.slice(0, 40)}…)`);
+    return v;
+  };
+  const vectors = VectorIndex.create(embedder.dimension, passages.length, input.hnsw);
+  const stored: StoredPassage[] = [];
+  const sentenceCount = passages.reduce((n, p) => n + p.sentences.length, 0);
+  const sentenceVectors = new Float32Array(sentenceCount * embedder.dimension);
+  let row = 0;
+  passages.forEach((p, label) => {
+    vectors.add(vector(p.text), label);
+    stored.push({ ...p, sentenceRow: row });
+    for (const s of sentenceTexts(p)) sentenceVectors.set(vector(s), row++ * embedder.dimension);
+  });
+
+  onProgress?.({ stage: 'saving' });
+  cache.retainOnly(allTexts);
+  await cache.save();
+  const written = await writeIndex(input.indexDir, {
+    model: { id: embedder.modelId, fingerprint: embedder.fingerprint, dimension: embedder.dimension },
+    hnsw: input.hnsw,
+    sources: input.sources,
+    passages: stored,
+    vectors,
+    sentenceVectors,
+  });
+  return {
+    ...written,
+    passages: stored,
+    vectors,
+    sentenceVectors,
+    embedded: missing.length,
+    cached: allTexts.size - missing.length,
+  };
+}

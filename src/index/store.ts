@@ -1,0 +1,238 @@
+/**
+ * The index on disk. Each build is written as a new generation folder; a one-line pointer file,
+ * CURRENT, names the live one and is replaced atomically, so a crash at any moment leaves either
+ * the old complete index or the new complete index — never a mix.
+ *
+ *   INDEX_DIR/CURRENT                 "gen-…"
+ *   INDEX_DIR/gen-…/manifest.json     format version, model, counts, sources, sha256 of each file
+ *   INDEX_DIR/gen-…/passages.json
+ *   INDEX_DIR/gen-…/vectors.hnsw      hnswlib graph over passage embeddings
+ *   INDEX_DIR/gen-…/sentences.f32     sentence embeddings (key-sentence selection)
+ *
+ * hnswlib's readIndex barely validates its input, so nothing is handed to it before the manifest
+ * and every checksum agree.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../errors.ts';
+import { sha256 } from '../hash.ts';
+import type { Passage } from '../passages/split.ts';
+import { fsyncDirectory, writeFileAtomic } from './atomic-file.ts';
+import { type HnswParameters, VectorIndex } from './vector-index.ts';
+
+export const FORMAT_VERSION = 1;
+const POINTER = 'CURRENT';
+const FILES = { passages: 'passages.json', vectors: 'vectors.hnsw', sentences: 'sentences.f32' } as const;
+
+export interface SourceSummary {
+  id: string;
+  title: string;
+  url?: string;
+  contentHash: string;
+  passages: number;
+  /** When this version of the source was first indexed (ISO time). */
+  loadedAt: string;
+}
+
+export interface ModelIdentity {
+  id: string;
+  fingerprint: string;
+  dimension: number;
+}
+
+export interface Manifest {
+  formatVersion: number;
+  model: ModelIdentity;
+  passageCount: number;
+  sentenceCount: number;
+  builtAt: string;
+  hnsw: { space: 'cosine'; m: number; efConstruction: number };
+  sources: SourceSummary[];
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+export interface StoredPassage extends Passage {
+  /** Row of this passage's first sentence in the sentence-vector block. */
+  sentenceRow: number;
+}
+
+export interface StoredIndex {
+  manifest: Manifest;
+  generation: string;
+  passages: StoredPassage[];
+  vectors: VectorIndex;
+  sentenceVectors: Float32Array;
+}
+
+export type LoadOutcome =
+  | { status: 'loaded'; index: StoredIndex }
+  | { status: 'missing' }
+  | { status: 'invalid'; reason: string };
+
+async function readPointer(indexDir: string): Promise<string | null> {
+  let raw: string;
+  try {
+    raw = await readFile(join(indexDir, POINTER), 'utf8');
+  } catch {
+    return null;
+  }
+  const generation = raw.trim();
+  if (!/^gen-[\w-]+$/.test(generation)) throw new Error(`${POINTER} is damaged`);
+  return generation;
+}
+
+function parseManifest(raw: string): Manifest {
+  const manifest = JSON.parse(raw) as Manifest;
+  if (typeof manifest !== 'object' || manifest === null || typeof manifest.files !== 'object') {
+    throw new Error('manifest is malformed');
+  }
+  return manifest;
+}
+
+async function verifyFiles(dir: string, manifest: Manifest): Promise<Map<string, Buffer>> {
+  const contents = new Map<string, Buffer>();
+  for (const name of Object.values(FILES)) {
+    const expected = manifest.files[name];
+    if (!expected) throw new Error(`manifest does not list ${name}`);
+    const bytes = await readFile(join(dir, name));
+    if (bytes.length !== expected.bytes)
+      throw new Error(`${name} is ${bytes.length} bytes, the manifest says ${expected.bytes} (truncated?)`);
+    if (sha256(bytes) !== expected.sha256) throw new Error(`${name} checksum mismatch`);
+    contents.set(name, bytes);
+  }
+  return contents;
+}
+
+/**
+ * Loads the live index if it is complete, intact and built with `model`. Never throws for a
+ * damaged or stale index: it says why, and the caller rebuilds.
+ */
+export async function loadIndex(
+  indexDir: string,
+  model: ModelIdentity,
+  params: HnswParameters,
+): Promise<LoadOutcome> {
+  try {
+    const generation = await readPointer(indexDir);
+    if (!generation) return { status: 'missing' };
+    const dir = join(indexDir, generation);
+    const manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    if (manifest.formatVersion !== FORMAT_VERSION) {
+      return {
+        status: 'invalid',
+        reason: `format version ${manifest.formatVersion}, this Quarry writes ${FORMAT_VERSION}`,
+      };
+    }
+    if (manifest.model?.id !== model.id || manifest.model.fingerprint !== model.fingerprint) {
+      return {
+        status: 'invalid',
+        reason: `manifest model mismatch (index built with ${manifest.model?.id}, configured ${model.id})`,
+      };
+    }
+    if (manifest.model.dimension !== model.dimension) {
+      return {
+        status: 'invalid',
+        reason: `dimension mismatch (index ${manifest.model.dimension}, model ${model.dimension})`,
+      };
+    }
+    const contents = await verifyFiles(dir, manifest);
+    const passages = JSON.parse(contents.get(FILES.passages)?.toString('utf8') ?? '[]') as StoredPassage[];
+    if (!Array.isArray(passages) || passages.length !== manifest.passageCount) {
+      return { status: 'invalid', reason: 'passage count does not match the manifest' };
+    }
+    const sentenceBytes = contents.get(FILES.sentences) ?? Buffer.alloc(0);
+    const sentenceVectors = new Float32Array(
+      sentenceBytes.buffer.slice(
+        sentenceBytes.byteOffset,
+        sentenceBytes.byteOffset + sentenceBytes.byteLength,
+      ),
+    );
+    if (sentenceVectors.length !== manifest.sentenceCount * model.dimension) {
+      return { status: 'invalid', reason: 'sentence vectors do not match the manifest' };
+    }
+    const vectors = await VectorIndex.load(join(dir, FILES.vectors), model.dimension, params.ef);
+    if (vectors.size !== passages.length)
+      return { status: 'invalid', reason: 'vector count does not match the passages' };
+    return { status: 'loaded', index: { manifest, generation, passages, vectors, sentenceVectors } };
+  } catch (error) {
+    return { status: 'invalid', reason: errorMessage(error) };
+  }
+}
+
+export interface IndexToWrite {
+  model: ModelIdentity;
+  hnsw: HnswParameters;
+  sources: SourceSummary[];
+  passages: StoredPassage[];
+  vectors: VectorIndex;
+  sentenceVectors: Float32Array;
+}
+
+async function fileEntry(path: string): Promise<{ bytes: number; sha256: string }> {
+  const bytes = await readFile(path);
+  return { bytes: bytes.length, sha256: sha256(bytes) };
+}
+
+/**
+ * Writes a complete new generation, then points CURRENT at it, then removes older generations.
+ * If anything fails before the pointer moves, the live index is untouched.
+ */
+export async function writeIndex(
+  indexDir: string,
+  data: IndexToWrite,
+): Promise<{ manifest: Manifest; generation: string; bytes: number }> {
+  await mkdir(indexDir, { recursive: true });
+  const generation = `gen-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const dir = join(indexDir, generation);
+  await mkdir(dir);
+  try {
+    await writeFileAtomic(join(dir, FILES.passages), JSON.stringify(data.passages));
+    await data.vectors.save(join(dir, FILES.vectors));
+    const sv = data.sentenceVectors;
+    await writeFileAtomic(
+      join(dir, FILES.sentences),
+      new Uint8Array(sv.buffer, sv.byteOffset, sv.byteLength),
+    );
+    const files: Manifest['files'] = {};
+    for (const name of Object.values(FILES)) files[name] = await fileEntry(join(dir, name));
+    const manifest: Manifest = {
+      formatVersion: FORMAT_VERSION,
+      model: data.model,
+      passageCount: data.passages.length,
+      sentenceCount: sv.length / data.model.dimension,
+      builtAt: new Date().toISOString(),
+      hnsw: { space: 'cosine', m: data.hnsw.m, efConstruction: data.hnsw.efConstruction },
+      sources: data.sources,
+      files,
+    };
+    await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await fsyncDirectory(dir);
+    await writeFileAtomic(join(indexDir, POINTER), `${generation}\n`);
+    await removeOtherGenerations(indexDir, generation);
+    const bytes = Object.values(files).reduce((sum, f) => sum + f.bytes, 0);
+    return { manifest, generation, bytes };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function removeOtherGenerations(indexDir: string, keep: string): Promise<void> {
+  for (const entry of await readdir(indexDir)) {
+    if (entry.startsWith('gen-') && entry !== keep)
+      await rm(join(indexDir, entry), { recursive: true, force: true });
+  }
+}
+
+export async function indexSizeOnDisk(indexDir: string, generation: string): Promise<number> {
+  let total = 0;
+  for (const name of [...Object.values(FILES), 'manifest.json']) {
+    try {
+      total += (await stat(join(indexDir, generation, name))).size;
+    } catch {
+      // A file missing here is reported by loadIndex, not by a size query.
+    }
+  }
+  return total;
+}

@@ -1,0 +1,342 @@
+/**
+ * The core, free of Discord: open (or build) the index, answer questions with verbatim quotes,
+ * reload the sources. The bot and the CLI are thin layers over this class.
+ *
+ * Concurrency: answers always read an immutable snapshot, so `ask` keeps working during a
+ * reload (on the old index) and switches to the new one in a single assignment. One reload runs
+ * at a time; a second is refused with a clear message.
+ */
+import type { CoreConfig, SearchMode } from './config.ts';
+import { type Embedder, getEmbedder } from './embedding/embedder.ts';
+import { UserFacingError } from './errors.ts';
+import { buildIndex } from './index/build.ts';
+import { withIndexLock } from './index/lock.ts';
+import {
+  indexSizeOnDisk,
+  loadIndex,
+  type Manifest,
+  type SourceSummary,
+  type StoredPassage,
+} from './index/store.ts';
+import { log } from './log.ts';
+import { type Passage, splitIntoPassages } from './passages/split.ts';
+import type { ProgressListener } from './progress.ts';
+import { LexicalIndex } from './search/lexical-index.ts';
+import { type ScoredPassage, type SearchableIndex, search } from './search/retrieve.ts';
+import { loadSources, type SkippedSource } from './sources/load.ts';
+
+export interface Snapshot extends SearchableIndex {
+  manifest: Manifest;
+  generation: string;
+  bytes: number;
+  sources: Map<string, SourceSummary>;
+}
+
+export interface AnswerResult {
+  /** The whole passage, verbatim. */
+  text: string;
+  /** The key sentence(s) inside it, verbatim. */
+  quote: string;
+  score: number;
+  source: string;
+  title: string;
+  url?: string;
+  paragraph: number;
+  passageId: string;
+  /** Offsets of the quote inside `text`. */
+  quoteStart: number;
+  quoteEnd: number;
+}
+
+export interface Answer {
+  question: string;
+  answered: boolean;
+  results: AnswerResult[];
+  /** When not answered: the closest passage, for a "low confidence" hint. */
+  nearest: AnswerResult | null;
+}
+
+export interface ReloadSummary {
+  sources: number;
+  passages: number;
+  added: number;
+  removed: number;
+  unchanged: number;
+  /** Texts (passages and sentences) that needed the model; the rest came from the cache. */
+  embedded: number;
+  seconds: number;
+  skipped: SkippedSource[];
+  warnings: string[];
+}
+
+export interface AskOptions {
+  k?: number;
+  mode?: SearchMode;
+  minRelevance?: number;
+}
+
+export interface ReloadOptions {
+  /** Re-read only this source (its id as listed by /sources); the others keep their indexed text. */
+  only?: string;
+  onProgress?: ProgressListener;
+}
+
+export const MAX_QUESTION_CHARS = 1000;
+
+/** Strips invisible characters and whitespace runs; refuses a question with nothing to search. */
+export function normaliseQuestion(raw: string): string {
+  const question = raw
+    .replace(/[\u0000-\u001f\u007f\u200b-\u200d\u2060\ufeff]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!question)
+    throw new UserFacingError('ask', 'the question is empty', 'type a question about the sources');
+  if (!/[\p{L}\p{N}]/u.test(question)) {
+    throw new UserFacingError(
+      'ask',
+      'the question has no words to search for',
+      'ask with words, not only symbols or emoji',
+    );
+  }
+  // Beyond this the embedder truncates anyway; cutting here keeps lexical search bounded too.
+  return question.length > MAX_QUESTION_CHARS ? question.slice(0, MAX_QUESTION_CHARS) : question;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10000) / 10000;
+}
+
+export class Quarry {
+  private snapshot: Snapshot | null = null;
+  private opening: Promise<Snapshot> | null = null;
+  private reloading: Promise<ReloadSummary> | null = null;
+
+  constructor(readonly config: CoreConfig) {}
+
+  embedder(onProgress?: ProgressListener): Promise<Embedder> {
+    return getEmbedder(this.config, onProgress);
+  }
+
+  get isReloading(): boolean {
+    return this.reloading !== null;
+  }
+
+  /** The current index: loaded from disk, or built from the sources when missing or damaged. */
+  open(onProgress?: ProgressListener): Promise<Snapshot> {
+    if (this.snapshot) return Promise.resolve(this.snapshot);
+    if (!this.opening) {
+      this.opening = this.openOrBuild(onProgress).finally(() => {
+        this.opening = null;
+      });
+    }
+    return this.opening;
+  }
+
+  /** The index on disk if valid; otherwise null, after saying why (once per open or reload). */
+  private async loadFromDisk(): Promise<Snapshot | null> {
+    const embedder = await this.embedder();
+    const model = { id: embedder.modelId, fingerprint: embedder.fingerprint, dimension: embedder.dimension };
+    const outcome = await loadIndex(this.config.indexDir, model, this.config.hnsw);
+    if (outcome.status === 'loaded') {
+      const { index } = outcome;
+      const bytes = await indexSizeOnDisk(this.config.indexDir, index.generation);
+      return this.makeSnapshot({ ...index, bytes });
+    }
+    if (outcome.status === 'invalid') log.warn(`index: ${outcome.reason}; rebuilding from sources`);
+    else log.info(`index: none in ${this.config.indexDir} yet; building it from ${this.config.sourcesDir}`);
+    return null;
+  }
+
+  private async openOrBuild(onProgress?: ProgressListener): Promise<Snapshot> {
+    await this.embedder(onProgress);
+    const loaded = await this.loadFromDisk();
+    if (loaded) {
+      this.snapshot = loaded;
+      return loaded;
+    }
+    await this.startReload({ ...(onProgress ? { onProgress } : {}) }, null);
+    if (!this.snapshot) throw new Error('quarry: reload finished without an index');
+    return this.snapshot;
+  }
+
+  private makeSnapshot(index: {
+    manifest: Manifest;
+    generation: string;
+    bytes: number;
+    passages: StoredPassage[];
+    vectors: Snapshot['vectors'];
+    sentenceVectors: Float32Array;
+  }): Snapshot {
+    return {
+      ...index,
+      lexical: new LexicalIndex(index.passages.map((p) => p.text)),
+      sources: new Map(index.manifest.sources.map((s) => [s.id, s])),
+    };
+  }
+
+  async ask(rawQuestion: string, options: AskOptions = {}): Promise<Answer> {
+    const question = normaliseQuestion(rawQuestion);
+    const snapshot = await this.open();
+    const embedder = await this.embedder();
+    const [queryVector] = await embedder.embed([question], 'query');
+    if (!queryVector) throw new Error('embedder: no vector for the question');
+    const outcome = search(snapshot, question, queryVector, {
+      mode: options.mode ?? this.config.searchMode,
+      k: options.k ?? this.config.topK,
+      minRelevance: options.minRelevance ?? this.config.minRelevance,
+    });
+    const toResult = (s: ScoredPassage) => this.toResult(snapshot, s);
+    return {
+      question,
+      answered: outcome.answered,
+      results: outcome.results.map(toResult),
+      nearest: outcome.nearest ? toResult(outcome.nearest) : null,
+    };
+  }
+
+  private toResult(snapshot: Snapshot, scored: ScoredPassage): AnswerResult {
+    const { passage, quote } = scored;
+    const source = snapshot.sources.get(passage.sourceId);
+    const quoteStart = quote.start - passage.start;
+    const quoteEnd = quote.end - passage.start;
+    return {
+      text: passage.text,
+      quote: passage.text.slice(quoteStart, quoteEnd),
+      score: round(scored.relevance),
+      source: passage.sourceId,
+      title: source?.title ?? passage.sourceId,
+      ...(source?.url ? { url: source.url } : {}),
+      paragraph: passage.paragraph,
+      passageId: passage.id,
+      quoteStart,
+      quoteEnd,
+    };
+  }
+
+  /**
+   * Re-reads the sources (or only `only`), embeds what changed, writes a new index beside the
+   * old one and swaps it in. On failure the old index keeps serving and the error says why.
+   */
+  reload(options: ReloadOptions = {}): Promise<ReloadSummary> {
+    return this.startReload(options, undefined);
+  }
+
+  /** `previous` undefined: look for an index on disk to compare with; null: known to be absent. */
+  private startReload(options: ReloadOptions, previous: Snapshot | null | undefined): Promise<ReloadSummary> {
+    if (this.reloading) {
+      return Promise.reject(
+        new UserFacingError('reload', 'a reload is already running', 'wait for it to finish'),
+      );
+    }
+    this.reloading = this.runReload(options, previous).finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  private async runReload(
+    { only, onProgress }: ReloadOptions,
+    known: Snapshot | null | undefined,
+  ): Promise<ReloadSummary> {
+    const started = performance.now();
+    const embedder = await this.embedder(onProgress);
+    const previous = this.snapshot ?? (known === undefined ? await this.loadFromDisk() : known);
+    return withIndexLock(this.config.indexDir, async () => {
+      onProgress?.({ stage: 'loading' });
+      const loaded = await loadSources(this.config.sourcesDir, {
+        maxBytes: this.config.maxSourceBytes,
+        ...(only ? { only } : {}),
+      });
+      for (const s of loaded.skipped) log.warn(`sources: skipped ${s.id}: ${s.reason}`);
+      for (const w of loaded.warnings) log.warn(`sources: ${w}`);
+      if (only && loaded.sources.length === 0 && loaded.skipped.length === 0) {
+        throw new UserFacingError(
+          'reload',
+          `there is no source named "${only}"`,
+          'use a name listed by /sources',
+        );
+      }
+
+      onProgress?.({ stage: 'splitting' });
+      const previousSources = new Map(previous?.manifest.sources.map((s) => [s.id, s]));
+      const now = new Date().toISOString();
+      let passages: Passage[] = [];
+      let summaries: SourceSummary[] = [];
+      for (const source of loaded.sources) {
+        const split = splitIntoPassages(source, embedder.maxTokens, embedder.countTokens);
+        const before = previousSources.get(source.id);
+        passages.push(...split);
+        summaries.push({
+          id: source.id,
+          title: source.title,
+          ...(source.url ? { url: source.url } : {}),
+          contentHash: source.contentHash,
+          passages: split.length,
+          loadedAt: before?.contentHash === source.contentHash ? before.loadedAt : now,
+        });
+      }
+      if (only && previous) {
+        // Other sources keep their indexed version; only `only` was re-read.
+        const keep = (id: string) => id !== only;
+        passages = [...previous.passages.filter((p) => keep(p.sourceId)).map(stripStorage), ...passages];
+        summaries = [...previous.manifest.sources.filter((s) => keep(s.id)), ...summaries];
+      }
+      if (passages.length === 0) {
+        throw new UserFacingError(
+          'reload',
+          `no passages: ${this.config.sourcesDir} has no readable .txt, .md or .html source`,
+          'add a source file (SOURCES_DIR) and reload',
+        );
+      }
+
+      const built = await buildIndex({
+        indexDir: this.config.indexDir,
+        embedder,
+        hnsw: this.config.hnsw,
+        passages,
+        sources: summaries,
+        ...(onProgress ? { onProgress } : {}),
+      });
+      onProgress?.({ stage: 'swapping' });
+      this.snapshot = this.makeSnapshot(built);
+
+      const before = new Set(previous?.passages.map((p) => p.id));
+      const after = new Set(passages.map((p) => p.id));
+      const unchanged = [...after].filter((id) => before.has(id)).length;
+      return {
+        sources: summaries.length,
+        passages: passages.length,
+        added: after.size - unchanged,
+        removed: [...before].filter((id) => !after.has(id)).length,
+        unchanged,
+        embedded: built.embedded,
+        seconds: round((performance.now() - started) / 1000),
+        skipped: loaded.skipped,
+        warnings: loaded.warnings,
+      };
+    });
+  }
+
+  /** What /sources shows: each source, the model, and the index size. */
+  async status(): Promise<{
+    model: string;
+    builtAt: string;
+    passages: number;
+    bytes: number;
+    sources: SourceSummary[];
+  }> {
+    const snapshot = await this.open();
+    return {
+      model: snapshot.manifest.model.id,
+      builtAt: snapshot.manifest.builtAt,
+      passages: snapshot.passages.length,
+      bytes: snapshot.bytes,
+      sources: snapshot.manifest.sources,
+    };
+  }
+}
+
+function stripStorage(p: StoredPassage): Passage {
+  const { sentenceRow: _row, ...passage } = p;
+  return passage;
+}

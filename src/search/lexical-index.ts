@@ -1,0 +1,49 @@
+/**
+ * BM25+ over passages with MiniSearch. Besides the score, each hit says how many of the
+ * question's content terms it contains ("coverage"): a question whose words appear nowhere in
+ * the sources is a strong sign the answer is not there either.
+ */
+import MiniSearch from 'minisearch';
+import { contentTerms, splitWords, toTerm } from '../text/terms.ts';
+
+export interface LexicalHit {
+  label: number;
+  score: number;
+  /** Share of the question's distinct content terms found in the passage, in [0, 1]. */
+  coverage: number;
+}
+
+interface Doc {
+  label: number;
+  text: string;
+}
+
+export class LexicalIndex {
+  private readonly search: MiniSearch<Doc>;
+
+  constructor(texts: readonly string[]) {
+    this.search = new MiniSearch<Doc>({
+      idField: 'label',
+      fields: ['text'],
+      tokenize: (text) => splitWords(text),
+      processTerm: (term) => toTerm(term),
+    });
+    this.search.addAll(texts.map((text, label) => ({ label, text })));
+  }
+
+  query(question: string, limit: number): LexicalHit[] {
+    const distinct = new Set(contentTerms(question));
+    if (distinct.size === 0) return [];
+    const hits = this.search.search(question, {
+      combineWith: 'OR',
+      // Typos: allow an edit or two on longer words; fuzzy matches weigh less than exact ones.
+      fuzzy: (term) => (term.length >= 6 ? 0.2 : false),
+      prefix: false,
+    });
+    return hits.slice(0, limit).map((hit) => ({
+      label: hit.id as number,
+      score: hit.score,
+      coverage: new Set(hit.queryTerms).size / distinct.size,
+    }));
+  }
+}
