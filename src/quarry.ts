@@ -24,6 +24,7 @@ import type { ProgressListener } from './progress.ts';
 import { LexicalIndex } from './search/lexical-index.ts';
 import { type ScoredPassage, type SearchableIndex, search } from './search/retrieve.ts';
 import { loadSources, type SkippedSource } from './sources/load.ts';
+import { stripInvisible } from './text/invisible.ts';
 
 export interface Snapshot extends SearchableIndex {
   manifest: Manifest;
@@ -85,10 +86,7 @@ export const MAX_QUESTION_CHARS = 1000;
 
 /** Strips invisible characters and whitespace runs; refuses a question with nothing to search. */
 export function normaliseQuestion(raw: string): string {
-  const question = raw
-    .replace(/[\u0000-\u001f\u007f\u200b-\u200d\u2060\ufeff]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const question = stripInvisible(raw, ' ').replace(/\s+/g, ' ').trim();
   if (!question)
     throw new UserFacingError('ask', 'the question is empty', 'type a question about the sources');
   if (!/[\p{L}\p{N}]/u.test(question)) {

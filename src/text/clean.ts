@@ -4,6 +4,8 @@
  * with no words), headings recognised, a title chosen. The cleaned text is what passages and
  * quotes are cut from, so offsets into it are the ground truth for "verbatim".
  */
+import { stripInvisible } from './invisible.ts';
+
 export interface Paragraph {
   start: number;
   end: number;
@@ -65,18 +67,13 @@ export function boilerplateRule(line: string): string | null {
 }
 
 const MARKDOWN_HEADING = /^#{1,6}\s+\S/;
-// Zero-width and control characters (except tab and newline) are never meant to be read.
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200d\u2060\ufeff]/g;
 
 function looksLikeTitleLine(block: string): boolean {
   return !block.includes('\n') && block.length <= 150 && !/[.!?:;,]$/.test(block) && /\p{L}/u.test(block);
 }
 
 export function cleanText(raw: string, options: { titleFromFirstLine?: boolean } = {}): CleanedText {
-  const normalised = raw
-    .replace(/\r\n?/g, '\n')
-    .replace(INVISIBLE, '')
-    .replace(/\u00a0/g, ' ');
+  const normalised = stripInvisible(raw.replace(/\r\n?/g, '\n')).replace(/\u00a0/g, ' ');
   const removedLines: string[] = [];
   const blocks: { text: string; heading: boolean }[] = [];
   for (const rawBlock of normalised.split(/\n[ \t]*\n/)) {
