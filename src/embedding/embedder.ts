@@ -193,6 +193,8 @@ export function getEmbedder(settings: EmbedderSettings, onProgress?: ProgressLis
     settings.embeddingModel,
     settings.embeddingDtype,
     settings.modelCacheDir,
+    settings.modelOffline,
+    settings.modelRemoteHost,
     settings.queryPrefix,
     settings.passagePrefix,
     settings.onnxThreads,

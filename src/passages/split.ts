@@ -95,8 +95,11 @@ function windows(source: Source, sentences: Span[], maxTokens: number, countToke
     }
     result.push(window);
     if (j >= sentences.length) break;
-    // Overlap by one sentence, unless that would not move forward.
-    i = j - 1 > i ? j - 1 : j;
+    // Overlap by one sentence when that sentence and the next fit together; otherwise the next
+    // window would only repeat a sentence the previous one already holds.
+    const last = sentences[j - 1];
+    const next = sentences[j];
+    i = j - 1 > i && last && next && tokens(last, next) <= maxTokens ? j - 1 : j;
   }
   return result;
 }

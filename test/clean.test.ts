@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { boilerplateRule, cleanText } from '../src/text/clean.ts';
+import { htmlToText } from '../src/text/html.ts';
+import { ARTICLE_PATH } from './helpers.ts';
+
+describe('boilerplate rules', () => {
+  const boilerplate = [
+    'The post Ten Ways to Cook Rice appeared first on Kitchen Daily.',
+    '[Read More]',
+    '[…]',
+    'Continue reading →',
+    'Comments are closed.',
+    'Comments are disabled. Please check back later.',
+    'Source: The Morning Gazette :: Opinion',
+    'Photo credit: Jane Doe / Agency',
+    'Via: Example Wire',
+    'Please follow Kitchen Daily on Google News',
+    'Follow us on Twitter',
+    'Subscribe to our newsletter',
+    '—–',
+    '42',
+    '* * *',
+    ' ',
+  ];
+  for (const line of boilerplate) {
+    it(`removes ${JSON.stringify(line)}`, () => assert.notEqual(boilerplateRule(line), null));
+  }
+
+  const content = [
+    'The source of the river lies in the mountains.',
+    'Follow the money, the investigators said, and you will find the culprit in the accounts.',
+    'Comments from the minister were closed to the press, but a transcript leaked.',
+    'Russia has 11 time zones.',
+    'In 2022 the share rose to 70%.',
+  ];
+  for (const line of content) {
+    it(`keeps ${JSON.stringify(line)}`, () => assert.equal(boilerplateRule(line), null));
+  }
+});
+
+describe('cleanText', () => {
+  it('removes a feed trailer but keeps every body paragraph verbatim', () => {
+    const raw = [
+      'A Title Without Full Stop',
+      '',
+      'First paragraph. It has two sentences.',
+      '',
+      'Second paragraph\u200b with a zero-width space.',
+      '',
+      'Please follow Example on Google News Channel',
+      '',
+      'The post A Title Without Full Stop appeared first on EXAMPLE.',
+      '',
+      '[Read More]',
+      '',
+      '—–',
+      'Source: Example :: Writings',
+      '',
+      '\u00a0',
+      '',
+      'Comments are closed. Please check back later.',
+      '1',
+    ].join('\r\n');
+    const cleaned = cleanText(raw, { titleFromFirstLine: true });
+    assert.equal(cleaned.title, 'A Title Without Full Stop');
+    assert.deepEqual(
+      cleaned.paragraphs.map((p) => cleaned.text.slice(p.start, p.end)),
+      [
+        'A Title Without Full Stop',
+        'First paragraph. It has two sentences.',
+        'Second paragraph with a zero-width space.',
+      ],
+    );
+    assert.deepEqual(
+      cleaned.paragraphs.map((p) => p.heading),
+      [true, false, false],
+    );
+    assert.equal(cleaned.removedLines.length, 7);
+  });
+
+  it('takes a markdown heading as the title', () => {
+    const cleaned = cleanText(
+      '# Guide to Widgets\n\nWidgets are small.\n\n## Sizes\n\nThey come in three sizes.',
+    );
+    assert.equal(cleaned.title, 'Guide to Widgets');
+    assert.deepEqual(
+      cleaned.paragraphs.map((p) => p.heading),
+      [true, false, true, false],
+    );
+  });
+
+  it('leaves no trailer line of the real article', () => {
+    const cleaned = cleanText(readFileSync(ARTICLE_PATH, 'utf8'), { titleFromFirstLine: true });
+    for (const marker of [
+      'Google News',
+      'appeared first on',
+      '[Read More]',
+      'Weekly Blitz',
+      'Comments are closed',
+    ]) {
+      assert.ok(!cleaned.text.includes(marker), `cleaned text still contains ${marker}`);
+    }
+    assert.ok(cleaned.text.endsWith('the outcome of the next US presidential election.'));
+    assert.ok(cleaned.text.includes('They have 11 time zones.'));
+    assert.match(cleaned.title ?? '', /^Trump eyes Russia/);
+  });
+});
+
+describe('htmlToText', () => {
+  it('keeps article text and drops scripts, navigation and footers', () => {
+    const html = `<!doctype html><html><head><title>Widgets &amp; Gadgets</title><style>p{color:red}</style></head>
+      <body><nav><a href="/">Home</a></nav><header>Site header</header>
+      <article><h1>All about widgets</h1><p>Widgets are <b>small</b>&nbsp;tools.</p><p>They cost &#36;5 &mdash; cheap.</p>
+      <script>alert("x")</script></article><footer>© 2024 Widgets Inc</footer></body></html>`;
+    const { title, text } = htmlToText(html);
+    assert.equal(title, 'Widgets & Gadgets');
+    assert.equal(text, '# All about widgets\n\nWidgets are small tools.\n\nThey cost $5 — cheap.');
+  });
+});

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { articleSources, FIXTURE_MODEL, ROOT, tempDir } from './helpers.ts';
+
+const run = promisify(execFile);
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], env: Record<string, string>, viaNpm = false): Promise<Outcome> {
+  const [command, argv] = viaNpm
+    ? ['npm', ['run', '--silent', ...args]]
+    : [process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', `${args[0]}.ts`), ...args.slice(2)]];
+  try {
+    const { stdout, stderr } = await run(command, argv as string[], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function environment(): Record<string, string> {
+  return {
+    EMBEDDING_MODEL: FIXTURE_MODEL,
+    SOURCES_DIR: articleSources(),
+    INDEX_DIR: join(tempDir(), 'index'),
+    MODEL_CACHE_DIR: join(tempDir(), 'models'),
+    LOG_LEVEL: 'info',
+  };
+}
+
+describe('CLI', () => {
+  it('npm run --silent ask -- --json prints only the JSON contract on stdout, building the index on first use', async () => {
+    const env = environment();
+    const out = await cli(['ask', '--', '--json', 'How many time zones does Russia have?'], env, true);
+    assert.equal(out.code, 0, out.stderr);
+    const answer = JSON.parse(out.stdout);
+    assert.deepEqual(Object.keys(answer), ['question', 'answered', 'results']);
+    assert.equal(answer.answered, true);
+    const top = answer.results[0];
+    for (const [key, type] of Object.entries({
+      text: 'string',
+      quote: 'string',
+      score: 'number',
+      source: 'string',
+      paragraph: 'number',
+      passageId: 'string',
+    })) {
+      assert.equal(typeof top[key], type, key);
+    }
+    assert.match(top.text, /11 time zones/);
+    assert.ok(top.text.includes(top.quote));
+    assert.match(out.stderr, /building it from/);
+  });
+
+  it('asking again after every index file was truncated: right answer, a warning, exit 0', async () => {
+    const env = environment();
+    assert.equal((await cli(['ingest'], env)).code, 0);
+    for (const entry of readdirSync(env.INDEX_DIR ?? '', { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) truncateSync(join(entry.parentPath, entry.name), 0);
+    }
+    const out = await cli(['ask', '--', '--json', 'How many time zones does Russia have?'], env);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(JSON.parse(out.stdout).results[0].text, /11 time zones/);
+    assert.match(out.stderr, /warn: index: .*rebuilding from sources/);
+  });
+
+  it('ingest prints a summary; a binary file among the sources is skipped with a warning, exit 0', async () => {
+    const env = environment();
+    writeFileSync(
+      join(env.SOURCES_DIR ?? '', 'photo.txt'),
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0x10, 0x4a]),
+    );
+    const first = await cli(['ingest'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      /ingest: 1 sources, 1 skipped, \d+ passages \(\d+ added, 0 removed, 0 unchanged/,
+    );
+    assert.match(first.stderr, /warn: sources: skipped photo\.txt: looks like a binary file/);
+    const second = await cli(['ingest'], env);
+    assert.match(second.stdout, /\(0 added, 0 removed, \d+ unchanged; 0 texts embedded\)/);
+  });
+
+  it('an off-topic question: answered false, no results', async () => {
+    const out = await cli(
+      ['ask', '--', '--json', 'Comments are closed. Please check back later.'],
+      environment(),
+    );
+    const answer = JSON.parse(out.stdout);
+    assert.equal(out.code, 0);
+    for (const r of answer.results) assert.doesNotMatch(r.text, /Comments are closed|Google News/);
+  });
+
+  it('a bad setting is one line naming it, exit code 1, no stack trace', async () => {
+    const out = await cli(['ask', '--', 'anything'], { ...environment(), TOP_K: 'many' });
+    assert.equal(out.code, 1);
+    assert.equal(out.stderr.trim(), 'config: TOP_K must be a whole number from 1 to 10, got "many"');
+  });
+
+  it('a missing model folder names EMBEDDING_MODEL, exit code 1', async () => {
+    const out = await cli(['ask', '--', 'anything'], {
+      ...environment(),
+      EMBEDDING_MODEL: './no/such/model',
+    });
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /^embedder: EMBEDDING_MODEL points to "\.\/no\/such\/model"/);
+    assert.doesNotMatch(out.stderr, /\n\s+at /);
+  });
+});

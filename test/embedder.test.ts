@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { getEmbedder } from '../src/embedding/embedder.ts';
+import { UserFacingError } from '../src/errors.ts';
+import type { ProgressEvent } from '../src/progress.ts';
+import { FIXTURE_MODEL, tempDir, testConfig } from './helpers.ts';
+import { startHubStandIn } from './hub-stand-in.ts';
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
+
+describe('embedder on the fixture model (real transformers.js + onnxruntime)', () => {
+  it('returns L2-normalised vectors in which texts sharing words are closer', async () => {
+    const embedder = await getEmbedder(testConfig());
+    assert.equal(embedder.dimension, 96);
+    const [q, related, unrelated] = await embedder.embed(
+      ['How many time zones does Russia have?', 'Russia has 11 time zones.', 'Bake the sourdough bread.'],
+      'passage',
+    );
+    assert.ok(q && related && unrelated);
+    assert.ok(Math.abs(dot(q, q) - 1) < 1e-4, 'normalised');
+    assert.ok(dot(q, related) > dot(q, unrelated) + 0.2);
+  });
+
+  it('gives the same vectors batched as one by one, beyond one batch', async () => {
+    const embedder = await getEmbedder(testConfig());
+    const texts = Array.from({ length: 40 }, (_, i) => `Sentence number ${i} about rare earth elements.`);
+    const events: ProgressEvent[] = [];
+    const batched = await embedder.embed(texts, 'passage', (e) => events.push(e));
+    const single = await embedder.embed([texts[37] ?? ''], 'passage');
+    assert.equal(batched.length, 40);
+    assert.ok(dot(batched[37] ?? new Float32Array(), single[0] ?? new Float32Array()) > 0.9999);
+    assert.deepEqual(
+      events.map((e) => e.done),
+      [32, 40],
+    );
+  });
+
+  it('counts word pieces with the model tokenizer, special tokens included', async () => {
+    const embedder = await getEmbedder(testConfig());
+    assert.equal(embedder.countTokens('russia time zones'), 5);
+    assert.equal(embedder.maxTokens, 256);
+  });
+
+  it('is loaded once: concurrent callers share one promise', async () => {
+    const config = testConfig();
+    const [a, b] = await Promise.all([getEmbedder(config), getEmbedder(config)]);
+    assert.equal(a, b);
+  });
+
+  it('names EMBEDDING_MODEL when the folder does not exist', async () => {
+    await assert.rejects(
+      getEmbedder(testConfig({ EMBEDDING_MODEL: '/nonexistent/model/dir' })),
+      (error: unknown) => {
+        assert.ok(error instanceof UserFacingError);
+        assert.match(error.message, /^embedder: EMBEDDING_MODEL points to "\/nonexistent\/model\/dir"/);
+        return true;
+      },
+    );
+  });
+
+  it('names EMBEDDING_MODEL when the model folder is corrupt', async () => {
+    const broken = join(tempDir(), 'broken-model');
+    cpSync(FIXTURE_MODEL, broken, { recursive: true });
+    writeFileSync(join(broken, 'onnx', 'model.onnx'), 'not an onnx file');
+    await assert.rejects(
+      getEmbedder(testConfig({ EMBEDDING_MODEL: broken })),
+      /^UserFacingError: embedder: cannot load the model in .* \(EMBEDDING_MODEL\)/,
+    );
+  });
+});
+
+describe('embedder download path against a local stand-in of the hub', () => {
+  const modelId = 'quarry-test/tiny-embedder';
+
+  it('downloads into MODEL_CACHE_DIR with progress, then loads offline from the cache', async () => {
+    const hub = await startHubStandIn(modelId, FIXTURE_MODEL);
+    const cacheDir = join(tempDir(), 'models');
+    const events: ProgressEvent[] = [];
+    try {
+      const online = await getEmbedder(
+        testConfig({ EMBEDDING_MODEL: modelId, MODEL_REMOTE_HOST: hub.url, MODEL_CACHE_DIR: cacheDir }),
+        (e) => events.push(e),
+      );
+      assert.equal(online.dimension, 96);
+      assert.ok(
+        hub.requests.includes(`GET /${modelId}/resolve/main/onnx/model.onnx`),
+        hub.requests.join('\n'),
+      );
+      assert.ok(hub.requests.includes(`GET /${modelId}/resolve/main/tokenizer.json`));
+      assert.ok(existsSync(join(cacheDir, modelId, 'onnx', 'model.onnx')), 'model file cached');
+      assert.ok(
+        events.some((e) => e.stage === 'downloading'),
+        'download progress reported',
+      );
+    } finally {
+      await hub.close();
+    }
+    const requestsBefore = hub.requests.length;
+    const offline = await getEmbedder(
+      testConfig({
+        EMBEDDING_MODEL: modelId,
+        MODEL_REMOTE_HOST: hub.url,
+        MODEL_CACHE_DIR: cacheDir,
+        MODEL_OFFLINE: 'true',
+      }),
+    );
+    const [v] = await offline.embed(['rare earth'], 'query');
+    assert.equal(v?.length, 96);
+    assert.equal(hub.requests.length, requestsBefore, 'no request while offline');
+  });
+
+  it('offline with an empty cache: a clear error naming EMBEDDING_MODEL and MODEL_OFFLINE', async () => {
+    const cacheDir = join(tempDir(), 'empty-cache');
+    mkdirSync(cacheDir);
+    await assert.rejects(
+      getEmbedder(testConfig({ EMBEDDING_MODEL: modelId, MODEL_CACHE_DIR: cacheDir, MODEL_OFFLINE: '1' })),
+      /embedder: model "quarry-test\/tiny-embedder" \(EMBEDDING_MODEL\) is not in the cache .* MODEL_OFFLINE is set/,
+    );
+  });
+
+  it('an unknown model id on the hub: a clear download error', async () => {
+    const hub = await startHubStandIn(modelId, FIXTURE_MODEL);
+    try {
+      await assert.rejects(
+        getEmbedder(testConfig({ EMBEDDING_MODEL: 'nobody/no-such-model', MODEL_REMOTE_HOST: hub.url })),
+        /embedder: cannot download model "nobody\/no-such-model" \(EMBEDDING_MODEL\)/,
+      );
+    } finally {
+      await hub.close();
+    }
+  });
+});

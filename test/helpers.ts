@@ -1,0 +1,47 @@
+/** Shared test set-up: temporary folders, the fixture model, a config pointing at both. */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after } from 'node:test';
+import { type CoreConfig, loadCoreConfig } from '../src/config.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const FIXTURE_MODEL = join(ROOT, 'test', 'fixtures', 'tiny-embedder');
+export const ARTICLE_ID = '000_80816b0a4ae9937f.txt';
+export const ARTICLE_PATH = join(ROOT, 'data', 'sources', ARTICLE_ID);
+
+/** A fresh folder removed when the test file finishes. */
+export function tempDir(prefix = 'quarry-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A sources folder holding a copy of the article. */
+export function articleSources(): string {
+  const dir = tempDir('quarry-sources-');
+  cpSync(ARTICLE_PATH, join(dir, ARTICLE_ID));
+  return dir;
+}
+
+export function testConfig(overrides: Record<string, string> = {}): CoreConfig {
+  return loadCoreConfig({
+    EMBEDDING_MODEL: FIXTURE_MODEL,
+    SOURCES_DIR: overrides.SOURCES_DIR ?? articleSources(),
+    INDEX_DIR: overrides.INDEX_DIR ?? join(tempDir('quarry-index-'), 'index'),
+    MODEL_CACHE_DIR: overrides.MODEL_CACHE_DIR ?? join(tempDir('quarry-models-'), 'models'),
+    ...overrides,
+  });
+}
+
+/** Records warnings the code logs, so tests can assert a warning was (or was not) given. */
+export async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const { setLogSink } = await import('../src/log.ts');
+  const lines: string[] = [];
+  const previous = setLogSink((line) => lines.push(line));
+  try {
+    return { result: await work(), lines };
+  } finally {
+    setLogSink(previous);
+  }
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadIndex } from '../src/index/store.ts';
+import { Quarry } from '../src/quarry.ts';
+import { ARTICLE_ID, captureLogs, testConfig } from './helpers.ts';
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+async function freshIndex() {
+  const config = testConfig();
+  const quarry = new Quarry(config);
+  const summary = await quarry.reload();
+  return { config, quarry, summary };
+}
+
+describe('index persistence', () => {
+  it('round-trips: a new process loads the same passages without re-embedding', async () => {
+    const { config, quarry, summary } = await freshIndex();
+    assert.equal(summary.sources, 1);
+    assert.ok(summary.passages >= 15);
+    assert.equal(summary.added, summary.passages);
+    const before = await quarry.ask('How many time zones does Russia have?');
+
+    const reopened = new Quarry(config);
+    const { lines } = await captureLogs(() => reopened.open());
+    assert.deepEqual(lines, [], 'a valid index loads silently');
+    const after = await reopened.ask('How many time zones does Russia have?');
+    assert.deepEqual(after.results, before.results);
+  });
+
+  it('writes a manifest with format version, model, dimension, counts and a checksum per file', async () => {
+    const { config } = await freshIndex();
+    const generation = readFileSync(join(config.indexDir, 'CURRENT'), 'utf8').trim();
+    const manifest = JSON.parse(readFileSync(join(config.indexDir, generation, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.formatVersion, 1);
+    assert.equal(manifest.model.dimension, 96);
+    assert.match(manifest.model.id, /tiny-embedder#fp32$/);
+    assert.equal(manifest.sources[0].id, ARTICLE_ID);
+    assert.match(manifest.sources[0].contentHash, /^[0-9a-f]{64}$/);
+    for (const name of ['passages.json', 'vectors.hnsw', 'sentences.f32']) {
+      assert.equal(manifest.files[name].bytes, statSync(join(config.indexDir, generation, name)).size);
+      assert.match(manifest.files[name].sha256, /^[0-9a-f]{64}$/);
+    }
+  });
+
+  const damages: [string, (indexDir: string, generation: string) => void, RegExp][] = [
+    [
+      'every file truncated',
+      (dir) => {
+        for (const f of filesUnder(dir)) truncateSync(f, 0);
+      },
+      /CURRENT is damaged/,
+    ],
+    [
+      'vectors truncated',
+      (dir, gen) => truncateSync(join(dir, gen, 'vectors.hnsw'), 100),
+      /vectors\.hnsw is 100 bytes.*truncated/,
+    ],
+    [
+      'a flipped byte in passages.json',
+      (dir, gen) => {
+        const path = join(dir, gen, 'passages.json');
+        const text = readFileSync(path, 'utf8');
+        writeFileSync(path, text.replace('time zones', 'time zonez'));
+      },
+      /passages\.json checksum mismatch/,
+    ],
+    ['manifest missing', (dir, gen) => truncateSync(join(dir, gen, 'manifest.json'), 0), /JSON|manifest/],
+  ];
+  for (const [name, damage, reason] of damages) {
+    it(`${name} → rebuilt from the sources with a one-line warning, and answers stay right`, async () => {
+      const { config } = await freshIndex();
+      const generation = readFileSync(join(config.indexDir, 'CURRENT'), 'utf8').trim();
+      damage(config.indexDir, generation);
+      const reopened = new Quarry(config);
+      const { result: answer, lines } = await captureLogs(() =>
+        reopened.ask('How many time zones does Russia have?'),
+      );
+      const warnings = lines.filter((l) => l.startsWith('warn: index:') && l.includes('rebuilding'));
+      assert.equal(warnings.length, 1, lines.join('\n'));
+      assert.match(warnings[0] ?? '', reason);
+      assert.match(answer.results[0]?.text ?? '', /11 time zones/);
+    });
+  }
+
+  it('another model or dimension → the index is not used', async () => {
+    const { config } = await freshIndex();
+    const outcome = await loadIndex(
+      config.indexDir,
+      { id: 'other/model#fp32', fingerprint: 'x', dimension: 96 },
+      config.hnsw,
+    );
+    assert.equal(outcome.status, 'invalid');
+    assert.match(outcome.status === 'invalid' ? outcome.reason : '', /manifest model mismatch/);
+  });
+
+  it('leaves only the live generation behind after a rebuild', async () => {
+    const { config, quarry } = await freshIndex();
+    await quarry.reload();
+    const generations = readdirSync(config.indexDir).filter((n) => n.startsWith('gen-'));
+    assert.equal(generations.length, 1);
+    assert.ok(!readdirSync(config.indexDir).some((n) => n.endsWith('.tmp') || n === 'write.lock'));
+  });
+});
+
+describe('embedding cache', () => {
+  it('re-embeds nothing for unchanged sources, and only the changed paragraph after an edit', async () => {
+    const { config, quarry, summary } = await freshIndex();
+    assert.ok(summary.embedded > summary.passages, 'first build embeds passages and sentences');
+
+    const again = await quarry.reload();
+    assert.equal(again.embedded, 0);
+    assert.equal(again.unchanged, summary.passages);
+    assert.equal(again.added + again.removed, 0);
+
+    const path = join(config.sourcesDir, ARTICLE_ID);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('They have 11 time zones.', 'They have eleven time zones.'),
+    );
+    const edited = await quarry.reload();
+    assert.equal(edited.added, 1);
+    assert.equal(edited.removed, 1);
+    assert.equal(edited.embedded, 2, 'the changed passage and its changed sentence');
+    const answer = await quarry.ask('How many time zones does Russia have?');
+    assert.match(answer.results[0]?.text ?? '', /eleven time zones/);
+  });
+
+  it('survives a damaged cache file by re-embedding', async () => {
+    const { config, quarry } = await freshIndex();
+    for (const f of filesUnder(join(config.indexDir, 'embedding-cache'))) truncateSync(f, 10);
+    const { result, lines } = await captureLogs(() => quarry.reload());
+    assert.ok(result.embedded > 0);
+    assert.ok(lines.some((l) => /embedding cache .* unreadable/.test(l)));
+  });
+});

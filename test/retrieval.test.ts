@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { UserFacingError } from '../src/errors.ts';
+import { Quarry } from '../src/quarry.ts';
+import { splitSentences } from '../src/text/sentences.ts';
+import { testConfig } from './helpers.ts';
+
+const quarry = new Quarry(testConfig());
+
+describe('retrieval on the article (fixture model)', () => {
+  it('ranks the passage with the answer first and quotes its key sentence verbatim', async () => {
+    const answer = await quarry.ask('How many time zones does Russia have?');
+    assert.equal(answer.answered, true);
+    const top = answer.results[0];
+    assert.ok(top);
+    assert.match(top.text, /11 time zones/);
+    assert.match(top.quote, /11 time zones/);
+    assert.equal(top.text.slice(top.quoteStart, top.quoteEnd), top.quote);
+    assert.ok(top.score > 0 && top.score <= 1);
+    assert.equal(top.paragraph, 3);
+  });
+
+  for (const question of [
+    'What is the capital of Australia?',
+    'How do I bake sourdough bread?',
+    "What did the article say about Japan's semiconductor exports?",
+  ]) {
+    it(`abstains on an off-topic question: ${question}`, async () => {
+      const answer = await quarry.ask(question);
+      assert.equal(answer.answered, false);
+      assert.deepEqual(answer.results, []);
+    });
+  }
+
+  it('never returns boilerplate, even when asked for it word for word', async () => {
+    for (const question of [
+      'Comments are closed. Please check back later.',
+      'Please follow Blitz on Google News Channel',
+    ]) {
+      const answer = await quarry.ask(question, { minRelevance: 0 });
+      for (const r of answer.results)
+        assert.doesNotMatch(r.text, /Comments are closed|Google News|appeared first on/);
+    }
+  });
+
+  it('hybrid beats each retriever alone on the dev set (hit@3)', async () => {
+    const lines = readFileSync(new URL('../../shared/eval/questions.dev.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n');
+    const questions = lines
+      .map((l) => JSON.parse(l) as { question: string; expect: string[] })
+      .filter((q) => q.expect.length);
+    const hits = async (mode: 'hybrid' | 'dense' | 'bm25') => {
+      let n = 0;
+      for (const q of questions) {
+        const answer = await quarry.ask(q.question, { mode });
+        if (answer.results.slice(0, 3).some((r) => q.expect.some((e) => r.text.includes(e)))) n++;
+      }
+      return n;
+    };
+    const [hybrid, dense, bm25] = [await hits('hybrid'), await hits('dense'), await hits('bm25')];
+    assert.ok(hybrid >= dense && hybrid >= bm25, `hybrid ${hybrid}, dense ${dense}, bm25 ${bm25}`);
+  });
+
+  it('does not return overlapping windows of one paragraph twice', async () => {
+    // Small passages make long paragraphs into windows that overlap by a sentence.
+    const small = new Quarry(testConfig({ PASSAGE_MAX_TOKENS: '48' }));
+    const answer = await small.ask(
+      'Russia has the largest piece of land, bigger than China, and 11 time zones to fly through',
+      { k: 10, minRelevance: 0 },
+    );
+    assert.ok(answer.results.length > 3);
+    const sentencesOf = (text: string) => splitSentences(text).map((s) => text.slice(s.start, s.end));
+    for (const a of answer.results) {
+      for (const b of answer.results) {
+        if (a === b || a.source !== b.source || a.paragraph !== b.paragraph) continue;
+        const shared = sentencesOf(a.text).filter((s) => sentencesOf(b.text).includes(s));
+        assert.deepEqual(shared, [], 'two results share a sentence');
+      }
+    }
+  });
+
+  it('refuses empty and symbol-only questions with a user-facing message', async () => {
+    for (const question of ['', '   \u200b ', '???!!! 🤔🤔']) {
+      await assert.rejects(
+        quarry.ask(question),
+        (e: unknown) => e instanceof UserFacingError && e.message.startsWith('ask: '),
+      );
+    }
+  });
+});
