@@ -2,7 +2,6 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after } from 'node:test';
 import { type CoreConfig, loadCoreConfig } from '../src/config.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -10,10 +9,17 @@ export const FIXTURE_MODEL = join(ROOT, 'test', 'fixtures', 'tiny-embedder');
 export const ARTICLE_ID = '000_80816b0a4ae9937f.txt';
 export const ARTICLE_PATH = join(ROOT, 'data', 'sources', ARTICLE_ID);
 
-/** A fresh folder removed when the test file finishes. */
+const temporaryDirs: string[] = [];
+// Removed when the test process exits: a node:test `after` registered inside a hook would run
+// as soon as that hook ends.
+process.on('exit', () => {
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder, removed when the test process exits. */
 export function tempDir(prefix = 'quarry-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  temporaryDirs.push(dir);
   return dir;
 }
 

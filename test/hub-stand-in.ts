@@ -14,7 +14,12 @@ export interface HubStandIn {
   close(): Promise<void>;
 }
 
-export async function startHubStandIn(modelId: string, folder: string): Promise<HubStandIn> {
+/** `delayMs` holds back the ONNX weights, like a slow download. */
+export async function startHubStandIn(
+  modelId: string,
+  folder: string,
+  options: { delayMs?: number } = {},
+): Promise<HubStandIn> {
   const requests: string[] = [];
   const prefix = `/${modelId}/resolve/main/`;
   const server: Server = createServer((req, res) => {
@@ -27,8 +32,11 @@ export async function startHubStandIn(modelId: string, folder: string): Promise<
       return;
     }
     const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    const delay = options.delayMs && file.endsWith('.onnx') && req.method === 'GET' ? options.delayMs : 0;
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    }, delay);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,0 +1,32 @@
+/** What a slash command module in commands/ exports, and what it is given to do its work. */
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { BotConfig } from '../config.ts';
+import type { Quarry } from '../quarry.ts';
+import type { Cooldowns } from './cooldowns.ts';
+
+export interface BotContext {
+  quarry: Quarry;
+  config: BotConfig;
+  cooldowns: Cooldowns;
+}
+
+export interface Command {
+  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
+  autocomplete?(interaction: AutocompleteInteraction, context: BotContext): Promise<void>;
+}
+
+export function isCommand(value: unknown): value is Command {
+  const v = value as Partial<Command> | null;
+  return Boolean(
+    v &&
+      typeof v.execute === 'function' &&
+      v.data &&
+      typeof v.data.name === 'string' &&
+      typeof v.data.toJSON === 'function',
+  );
+}

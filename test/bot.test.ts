@@ -1,0 +1,235 @@
+/**
+ * End to end: the real bot code and a real discord.js client against the local stand-in of
+ * Discord (REST + gateway), answering from a real index built with the fixture model.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Bot, startBot } from '../src/bot/client.ts';
+import { loadCommands } from '../src/bot/commands.ts';
+import { type BotConfig, loadBotConfig } from '../src/config.ts';
+import { setLogSink } from '../src/log.ts';
+import { Quarry } from '../src/quarry.ts';
+import {
+  type InteractionOptions,
+  MANAGE_GUILD,
+  MODERATOR_ROLE_ID,
+  type RecordedCall,
+  SEND_MESSAGES,
+  type StandIn,
+  startDiscordStandIn,
+} from './discord-stand-in.ts';
+import { ARTICLE_ID, FIXTURE_MODEL, tempDir, testConfig } from './helpers.ts';
+import { startHubStandIn } from './hub-stand-in.ts';
+
+const BOT_TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-test-token-aaaaaaaaaaaaaaaaaaaaaaaaaa';
+const INJECTION_SOURCE = 'announcements.md';
+const INJECTION_TEXT =
+  '# Server Announcements\n\nThe lighthouse keeper said @everyone should read the <@&123> rules and **never** share [secrets](https://example.com) before the ```ferry``` leaves.\n';
+
+const logLines: string[] = [];
+const restoreSink = setLogSink((line) => logLines.push(line));
+after(() => {
+  setLogSink(restoreSink);
+  if (process.env.SHOW_BOT_LOG) process.stderr.write(`${logLines.join('\n')}\n`);
+});
+
+function botConfig(restApi: string, overrides: Partial<BotConfig> = {}): BotConfig {
+  return {
+    ...loadBotConfig({
+      DISCORD_TOKEN: BOT_TOKEN,
+      MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
+      ASK_COOLDOWN_SECONDS: '0',
+    }),
+    restApi,
+    ...overrides,
+  };
+}
+
+const isFinalAnswer = (call: RecordedCall) =>
+  call.method === 'PATCH' && call.path.endsWith('/messages/@original');
+const isCallback = (call: RecordedCall) => call.path.endsWith('/callback');
+
+function messageText(call: RecordedCall): string {
+  const body = call.body ?? {};
+  const data = (isCallback(call) ? (body.data as Record<string, unknown>) : body) ?? {};
+  return JSON.stringify({ content: data.content, embeds: data.embeds });
+}
+
+describe('bot end to end (discord.js against a local stand-in of Discord)', () => {
+  let discord: StandIn;
+  let bot: Bot;
+  let sourcesDir: string;
+
+  before(async () => {
+    discord = await startDiscordStandIn();
+    const config = testConfig();
+    sourcesDir = config.sourcesDir;
+    writeFileSync(join(sourcesDir, INJECTION_SOURCE), INJECTION_TEXT);
+    const quarry = new Quarry(config);
+    await quarry.open();
+    bot = await startBot({ config: botConfig(discord.restApi), quarry, commands: await loadCommands() });
+  });
+
+  after(async () => {
+    await bot?.stop();
+    await discord?.close();
+  });
+
+  async function interact(options: InteractionOptions) {
+    const interaction = discord.dispatchInteraction(options);
+    const final = await discord.waitFor(
+      interaction,
+      (c) => isFinalAnswer(c) || (isCallback(c) && (c.body?.type as number) === 4),
+    );
+    return { interaction, final, text: messageText(final), calls: () => discord.callsFor(interaction) };
+  }
+
+  const ask = (question: string, member?: InteractionOptions['member']) =>
+    interact({
+      name: 'ask',
+      options: [{ name: 'question', type: 3, value: question }],
+      ...(member ? { member } : {}),
+    });
+
+  it('/ask → deferred, then a quoted answer with citation and relevance', async () => {
+    const { final, calls } = await ask('How many time zones does Russia have?');
+    const first = calls()[0];
+    assert.ok(first && isCallback(first));
+    assert.equal(first.body?.type, 5, 'acknowledged by deferring');
+    const embeds = final.body?.embeds as { title: string; description: string; footer: { text: string } }[];
+    assert.ok(embeds.length >= 1);
+    const top = embeds[0];
+    assert.ok(top);
+    assert.match(top.description, /^> /, 'block quote');
+    assert.match(top.description, /\*\*They have 11 time zones\.\*\*/, 'key sentence in bold');
+    assert.match(top.title, /^1\. Trump eyes Russia/);
+    assert.match(top.footer.text, /^Paragraph 3 · relevance \d+% · 000_80816b0a4ae9937f\.txt$/);
+  });
+
+  it('/ask off-topic → the "not in the sources" reply', async () => {
+    const { final } = await ask('How do I bake sourdough bread?');
+    assert.match(String(final.body?.content), /^\*\*Not in the sources\.\*\*/);
+  });
+
+  it('/sources lists the article with its passage count, the model and the index size', async () => {
+    const { final } = await interact({ name: 'sources' });
+    const text = messageText(final);
+    assert.match(text, /Trump eyes Russia/);
+    assert.match(text, new RegExp(`${ARTICLE_ID.replace('.', '\\.')}.*\\d+ passages`));
+    assert.match(text, /tiny-embedder#fp32/);
+    assert.match(text, /KB, built <t:\d+:R>/);
+  });
+
+  it('/reload by a member without Manage Server is refused, even with the command permission overridden', async () => {
+    // Discord only delivers this interaction if a server admin let the member use /reload;
+    // the member's own permissions still lack Manage Server, and that is what we check.
+    const { final, calls } = await interact({
+      name: 'reload',
+      member: { id: '400000000000000044', permissions: SEND_MESSAGES },
+    });
+    assert.equal(final.body?.type, 4);
+    assert.match(messageText(final), /Only moderators/);
+    assert.equal((final.body?.data as { flags?: number } | undefined)?.flags, 64, 'private reply');
+    assert.equal(calls().length, 1, 'no reload was started');
+  });
+
+  it('/reload by a moderator after a source changed: summary shows the change, next /ask quotes the new text', async () => {
+    const path = join(sourcesDir, ARTICLE_ID);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('They have 11 time zones.', 'They have eleven time zones.'),
+    );
+    const reload = discord.dispatchInteraction({
+      name: 'reload',
+      member: { id: '400000000000000045', roles: [MODERATOR_ROLE_ID] },
+    });
+    const summary = await discord.waitFor(
+      reload,
+      (c) => isFinalAnswer(c) && /Reloaded/.test(messageText(c)),
+      20000,
+    );
+    assert.match(messageText(summary), /2 sources, \d+ passages \(1 added, 1 removed, \d+ unchanged\)/);
+    const progress = discord.callsFor(reload).filter((c) => /Reloading/.test(messageText(c)));
+    assert.ok(progress.length >= 1, 'progress shown while reloading');
+    const { final } = await ask('How many time zones does Russia have?');
+    assert.match(messageText(final), /eleven time zones/);
+    // A member with Manage Server may reload too.
+    const byPermission = await interact({
+      name: 'reload',
+      member: { id: '400000000000000046', permissions: MANAGE_GUILD },
+    });
+    assert.doesNotMatch(byPermission.text, /Only moderators/);
+  });
+
+  it('mentions in questions and sources never ping: every message carries allowed_mentions.parse = []', async () => {
+    const { final, calls } = await ask(
+      '@everyone what did the lighthouse keeper say about the rules and secrets?',
+    );
+    const text = messageText(final);
+    assert.match(text, /@\\u200beveryone|@\u200beveryone/, 'mention broken with a zero-width space');
+    assert.match(text, /\\\\<@&123\\\\>/, 'role mention escaped');
+    assert.doesNotMatch(text, /\]\(https/, 'masked link escaped');
+    const messages = calls().filter((c) => c.method !== 'DELETE' && !(isCallback(c) && c.body?.type === 5));
+    assert.ok(messages.length >= 1);
+    for (const call of messages) {
+      const body = (isCallback(call) ? (call.body?.data as Record<string, unknown>) : call.body) ?? {};
+      assert.deepEqual(body.allowed_mentions, { parse: [] }, `${call.method} ${call.path}`);
+    }
+  });
+
+  it('keeps answering after the gateway connection drops (RESUME)', async () => {
+    const resumes = discord.resumes;
+    discord.dropConnection();
+    await discord.waitForResume(resumes + 1);
+    const { final } = await ask('Where are Ukraine rare earth deposits located?');
+    assert.match(messageText(final), /Donetsk and Lugansk/);
+  });
+
+  it('gets an answer through when Discord answers 500 and 429 once', async () => {
+    discord.failNext(/\/messages\/@original$/, 500, 1);
+    discord.failNext(/\/callback$/, 429, 1);
+    const { final } = await ask('What share of the world rare earth reserves does Russia have?');
+    assert.match(messageText(final), /20% of the world/);
+  });
+
+  it('never writes the bot token or an interaction token to the log', () => {
+    const all = logLines.join('\n');
+    assert.ok(!all.includes(BOT_TOKEN));
+    assert.ok(!/interaction-token-[0-9a-f]{8}/.test(all), 'interaction token in log');
+  });
+});
+
+describe('first /ask while the model is still loading', () => {
+  it('is acknowledged within 3 s and answered once the model is ready', async () => {
+    const modelId = 'quarry-test/slow-model';
+    const hub = await startHubStandIn(modelId, FIXTURE_MODEL, { delayMs: 4000 });
+    const discord = await startDiscordStandIn();
+    const config = testConfig({
+      EMBEDDING_MODEL: modelId,
+      MODEL_REMOTE_HOST: hub.url,
+      MODEL_CACHE_DIR: join(tempDir(), 'models'),
+    });
+    const bot = await startBot({
+      config: botConfig(discord.restApi),
+      quarry: new Quarry(config),
+      commands: await loadCommands(),
+    });
+    try {
+      const interaction = discord.dispatchInteraction({
+        name: 'ask',
+        options: [{ name: 'question', type: 3, value: 'How many time zones does Russia have?' }],
+      });
+      const ack = await discord.waitFor(interaction, isCallback, 3000);
+      assert.ok(ack.at - interaction.sentAt < 3000, `acknowledged after ${ack.at - interaction.sentAt} ms`);
+      const final = await discord.waitFor(interaction, isFinalAnswer, 30000);
+      assert.ok(final.at - interaction.sentAt >= 3000, 'the model really was still loading');
+      assert.match(messageText(final), /11 time zones/);
+    } finally {
+      await bot.stop();
+      await discord.close();
+      await hub.close();
+    }
+  });
+});
