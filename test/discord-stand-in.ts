@@ -188,7 +188,8 @@ function sendNoContent(res: ServerResponse): void {
   res.end();
 }
 
-export async function startDiscordStandIn(): Promise<StandIn> {
+/** `acceptToken`: when set, REST calls with another bot token get 401 like Discord's. */
+export async function startDiscordStandIn(options: { acceptToken?: string } = {}): Promise<StandIn> {
   const calls: RecordedCall[] = [];
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   const sessionId = randomBytes(8).toString('hex');
@@ -207,6 +208,11 @@ export async function startDiscordStandIn(): Promise<StandIn> {
     const body = await readBody(req);
     calls.push({ method, path, body, at: Date.now() });
     notify();
+    const auth = req.headers.authorization;
+    if (options.acceptToken && auth?.startsWith('Bot ') && auth !== `Bot ${options.acceptToken}`) {
+      sendJson(res, 401, { message: '401: Unauthorized', code: 0 });
+      return;
+    }
     const failure = failures.find((f) => f.count > 0 && f.pattern.test(path));
     if (failure) {
       failure.count--;

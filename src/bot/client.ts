@@ -18,7 +18,8 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-function loginError(error: unknown): Error {
+/** Maps what Discord says at login or registration to one actionable line where we can. */
+export function discordStartupError(error: unknown): Error {
   const code = (error as { code?: unknown }).code;
   if (code === 'TokenInvalid' || (error instanceof DiscordAPIError && error.status === 401)) {
     return new UserFacingError(
@@ -75,7 +76,7 @@ export async function startBot(options: {
     await client.login(config.token);
   } catch (error) {
     await client.destroy();
-    throw loginError(error);
+    throw discordStartupError(error);
   }
   await ready;
   return {

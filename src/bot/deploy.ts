@@ -7,6 +7,7 @@ import { REST, Routes } from 'discord.js';
 import { loadBotConfig, loadEnvFile } from '../config.ts';
 import { isUserFacing, UserFacingError } from '../errors.ts';
 import { log, registerSecret, setLogLevel } from '../log.ts';
+import { discordStartupError } from './client.ts';
 import { loadCommands } from './commands.ts';
 
 async function main(): Promise<void> {
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
+main().catch((raw: unknown) => {
+  const error = discordStartupError(raw);
   if (isUserFacing(error)) process.stderr.write(`${error.message}\n`);
   else log.error('deploy: failed:', error);
   process.exit(1);

@@ -1,0 +1,154 @@
+/** `npm start` and `npm run deploy` as processes, against the local stand-in of Discord. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { APPLICATION_ID, GUILD_ID, startDiscordStandIn } from './discord-stand-in.ts';
+import { articleSources, FIXTURE_MODEL, ROOT, tempDir } from './helpers.ts';
+
+const run = promisify(execFile);
+// The processes run in an empty folder so no developer .env is read; tsx is resolved from here.
+const TSX = import.meta.resolve('tsx');
+const TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-start-test-token-bbbbbbbbbbbbbbbbbbbbb';
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EMBEDDING_MODEL: FIXTURE_MODEL,
+    SOURCES_DIR: articleSources(),
+    INDEX_DIR: join(tempDir(), 'index'),
+    MODEL_CACHE_DIR: join(tempDir(), 'models'),
+    ...extra,
+  };
+  // The tests must not pick up a developer's real .env values.
+  for (const key of ['DISCORD_TOKEN', 'DISCORD_CLIENT_ID', 'GUILD_ID']) if (!(key in extra)) env[key] = '';
+  return env;
+}
+
+async function exec(script: string, env: NodeJS.ProcessEnv) {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', TSX, join(ROOT, 'src', 'bot', `${script}.ts`)],
+      { cwd: tempDir(), env, timeout: 60000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${seen}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+}
+
+describe('npm start', () => {
+  it('without DISCORD_TOKEN: one line naming it, non-zero exit, within 15 s', async () => {
+    const started = Date.now();
+    const out = await exec('main', baseEnv({}));
+    assert.notEqual(out.code, 0);
+    assert.ok(Date.now() - started < 15000);
+    assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr);
+    assert.match(out.stderr, /DISCORD_TOKEN/);
+    assert.doesNotMatch(out.stderr, /\s+at /);
+  });
+
+  it('with a token Discord rejects: one clear line, exit code 1, token not printed', async () => {
+    const discord = await startDiscordStandIn({ acceptToken: TOKEN });
+    try {
+      const bad = 'MTAwMDAwMDAwMDAwMDAwMDAx.XXXXXX.rejected-token-ccccccccccccccccccccccccccc';
+      const out = await exec('main', baseEnv({ DISCORD_TOKEN: bad, DISCORD_REST_API: discord.restApi }));
+      assert.equal(out.code, 1);
+      assert.match(out.stderr, /^discord: Discord rejected DISCORD_TOKEN \(401 Unauthorized\)/m);
+      assert.doesNotMatch(out.stderr, /\s+at /);
+      assert.ok(!out.stderr.includes(bad) && !out.stdout.includes(bad));
+    } finally {
+      await discord.close();
+    }
+  });
+
+  it('loads the index before going online, logs in, and exits 0 on SIGTERM', async () => {
+    const discord = await startDiscordStandIn({ acceptToken: TOKEN });
+    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
+      cwd: tempDir(),
+      env: baseEnv({ DISCORD_TOKEN: TOKEN, DISCORD_REST_API: discord.restApi }),
+    });
+    try {
+      const output = await waitForOutput(child, /logged in as/, 30000);
+      assert.match(output, /quarry: \d+ passages from 1 sources ready/);
+      assert.ok(output.indexOf('passages from') < output.indexOf('logged in as'), 'index ready before login');
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      await discord.close();
+    }
+  });
+});
+
+describe('npm run deploy', () => {
+  it('registers the three commands in the guild by bulk overwrite; twice changes nothing', async () => {
+    const discord = await startDiscordStandIn({ acceptToken: TOKEN });
+    try {
+      const env = baseEnv({
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_CLIENT_ID: APPLICATION_ID,
+        GUILD_ID,
+        DISCORD_REST_API: discord.restApi,
+      });
+      const first = await exec('deploy', env);
+      const second = await exec('deploy', env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /registered 3 commands in server .*: \/ask \/reload \/sources/);
+      const puts = discord.calls.filter((c) => c.method === 'PUT');
+      assert.equal(puts.length, 2);
+      assert.equal(puts[0]?.path, `/api/v10/applications/${APPLICATION_ID}/guilds/${GUILD_ID}/commands`);
+      assert.deepEqual(puts[1]?.body, puts[0]?.body, 'the same list both times');
+      const registered = (puts[0]?.body ?? []) as unknown as {
+        name: string;
+        default_member_permissions: string;
+      }[];
+      const reload = registered.find((c) => c.name === 'reload');
+      assert.equal(reload?.default_member_permissions, String(1 << 5), 'Manage Server by default');
+      assert.equal(second.stdout, first.stdout);
+    } finally {
+      await discord.close();
+    }
+  });
+
+  it('without GUILD_ID registers globally', async () => {
+    const discord = await startDiscordStandIn();
+    try {
+      const out = await exec(
+        'deploy',
+        baseEnv({
+          DISCORD_TOKEN: TOKEN,
+          DISCORD_CLIENT_ID: APPLICATION_ID,
+          DISCORD_REST_API: discord.restApi,
+        }),
+      );
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(
+        discord.calls.find((c) => c.method === 'PUT')?.path,
+        `/api/v10/applications/${APPLICATION_ID}/commands`,
+      );
+    } finally {
+      await discord.close();
+    }
+  });
+});
