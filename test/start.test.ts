@@ -88,7 +88,8 @@ describe('npm start', () => {
       env: baseEnv({ DISCORD_TOKEN: TOKEN, DISCORD_REST_API: discord.restApi }),
     });
     try {
-      const output = await waitForOutput(child, /logged in as/, 30000);
+      // Generous: the test files run in parallel on two cores.
+      const output = await waitForOutput(child, /logged in as/, 90000);
       assert.match(output, /quarry: \d+ passages from 1 sources ready/);
       assert.ok(output.indexOf('passages from') < output.indexOf('logged in as'), 'index ready before login');
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

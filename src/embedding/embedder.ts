@@ -143,8 +143,20 @@ async function loadPipeline(
   }
 }
 
+/** sentence-transformers' pooling config, when the model folder has one (bge uses CLS pooling). */
+function poolingOf(location: string, local: boolean): 'mean' | 'cls' {
+  const path = join(location, '1_Pooling', 'config.json');
+  if (!local || !existsSync(path)) return 'mean';
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')).pooling_mode_cls_token ? 'cls' : 'mean';
+  } catch {
+    return 'mean';
+  }
+}
+
 async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressListener): Promise<Embedder> {
   const { extractor, location, local } = await loadPipeline(settings, onProgress);
+  const pooling = poolingOf(location, local);
   const tokenizer = extractor.tokenizer;
   const config = extractor.model.config as unknown as Record<string, unknown>;
   const modelLimit = Math.min(
@@ -155,7 +167,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
   const countTokens = (text: string) => tokenizer.encode(text).length;
 
   async function embedBatch(texts: string[]): Promise<Float32Array[]> {
-    const output = await extractor(texts, { pooling: 'mean', normalize: true });
+    const output = await extractor(texts, { pooling, normalize: true });
     const [rows, dim] = output.dims as [number, number];
     const data = output.data as Float32Array;
     return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));

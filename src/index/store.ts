@@ -125,10 +125,11 @@ export async function loadIndex(
       };
     }
     if (manifest.model?.id !== model.id || manifest.model.fingerprint !== model.fingerprint) {
-      return {
-        status: 'invalid',
-        reason: `manifest model mismatch (index built with ${manifest.model?.id}, configured ${model.id})`,
-      };
+      const what =
+        manifest.model?.id === model.id
+          ? `the files of ${model.id} changed since the index was built`
+          : `index built with ${manifest.model?.id}, configured ${model.id}`;
+      return { status: 'invalid', reason: `manifest model mismatch (${what})` };
     }
     if (manifest.model.dimension !== model.dimension) {
       return {

@@ -75,6 +75,18 @@ export class VectorIndex {
     return neighbors.map((label, i) => ({ label, similarity: 1 - (distances[i] ?? 1) }));
   }
 
+  /** Exact cosine between `vector` and the stored point `label` (stored points are normalised). */
+  similarityTo(label: number, vector: Float32Array): number {
+    const point = this.hnsw.getPoint(label);
+    let dot = 0;
+    let norm = 0;
+    for (let i = 0; i < point.length; i++) {
+      dot += (point[i] ?? 0) * (vector[i] ?? 0);
+      norm += (vector[i] ?? 0) ** 2;
+    }
+    return norm > 0 ? dot / Math.sqrt(norm) : 0;
+  }
+
   /** Saves atomically; callers must not add points until the returned promise settles. */
   async save(path: string): Promise<void> {
     await commitFileAtomic(path, async (temporary) => {

@@ -4,9 +4,10 @@
  * overlapping windows of the same paragraph are returned once; below the relevance threshold the
  * answer is "not in the sources".
  *
- * Scores (see README "Retrieval" for the measurements behind the choices):
- * - dense   = max(cosine of the passage, best cosine of one of its sentences): a one-sentence
- *             answer inside a long paragraph is not diluted by its neighbours.
+ * Scores (chosen with scripts/tune-retrieval.ts on the dev set and our own set; README "Retrieval"):
+ * - dense   = mean(cosine of the passage, best cosine of one of its sentences): a one-sentence
+ *             answer inside a long paragraph is not diluted by its neighbours, and the whole
+ *             passage still counts.
  * - lexical = BM25+ / best BM25+ of this question × share of the question's content terms the
  *             passage contains. The coverage factor keeps it absolute: a question whose words
  *             appear nowhere scores 0, however BM25 normalises.
@@ -20,7 +21,7 @@ import { contentTerms } from '../text/terms.ts';
 import { chooseQuote, scoreSentences } from './key-sentences.ts';
 import type { LexicalIndex } from './lexical-index.ts';
 
-export const DENSE_WEIGHT = 0.5;
+export const DENSE_WEIGHT = 0.7;
 /**
  * The threshold decides whether to answer at all (on the best passage); supporting passages
  * after it may score somewhat lower, down to this share of the threshold.
@@ -109,8 +110,9 @@ export function search(
     if (!passage) continue;
     const sentences = scoreSentences(passage, queryVector, queryTerms, index.sentenceVectors);
     const bestSentence = Math.max(...sentences.map((s) => s.similarity));
-    // Lexical-only candidates have no passage cosine from HNSW; their sentences still give one.
-    const dense = Math.max(0, Number.isNaN(c.dense) ? bestSentence : Math.max(c.dense, bestSentence));
+    // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
+    const passageCosine = Number.isNaN(c.dense) ? index.vectors.similarityTo(c.label, queryVector) : c.dense;
+    const dense = Math.max(0, (passageCosine + bestSentence) / 2);
     const lexical = maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0;
     const quote = chooseQuote(sentences) ?? { start: passage.start, end: passage.end };
     scored.push({ passage, relevance: relevanceOf(options.mode, dense, lexical), dense, lexical, quote });

