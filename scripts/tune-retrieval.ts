@@ -134,9 +134,10 @@ function rrf(set: string, lists: (keyof Row)[], k = 60) {
     answerable++;
     const fused = new Map<number, number>();
     for (const key of lists) {
-      [...q.rows]
-        .sort((a, b) => (b[key] as number) - (a[key] as number))
-        .forEach((r, rank) => fused.set(r.passage, (fused.get(r.passage) ?? 0) + 1 / (k + rank + 1)));
+      const order = [...q.rows].sort((a, b) => (b[key] as number) - (a[key] as number));
+      order.forEach((r, rank) => {
+        fused.set(r.passage, (fused.get(r.passage) ?? 0) + 1 / (k + rank + 1));
+      });
     }
     const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
     const wanted = q.expect.map(foldForMatch);

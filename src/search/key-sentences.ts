@@ -19,15 +19,31 @@ const SENTENCE_DENSE_WEIGHT = 0.6;
 /** A neighbouring sentence joins the quote when it scores this close to the best one. */
 const JOIN_MARGIN = 0.03;
 
+// Term sets of each passage's sentences, computed once per passage object (passages of a loaded
+// index never change): stemming every candidate sentence on every question was the hot spot.
+const termCache = new WeakMap<StoredPassage, Set<string>[]>();
+
+function sentenceTerms(passage: StoredPassage): Set<string>[] {
+  let sets = termCache.get(passage);
+  if (!sets) {
+    sets = passage.sentences.map(
+      (span) =>
+        new Set(contentTerms(passage.text.slice(span.start - passage.start, span.end - passage.start))),
+    );
+    termCache.set(passage, sets);
+  }
+  return sets;
+}
+
 export function scoreSentences(
   passage: StoredPassage,
   queryVector: Float32Array,
   queryTerms: ReadonlySet<string>,
   sentenceVectors: Float32Array,
 ): SentenceScore[] {
+  const termSets = sentenceTerms(passage);
   return passage.sentences.map((span, i) => {
-    const text = passage.text.slice(span.start - passage.start, span.end - passage.start);
-    const terms = new Set(contentTerms(text));
+    const terms = termSets[i] ?? new Set<string>();
     let shared = 0;
     for (const term of queryTerms) if (terms.has(term)) shared++;
     const overlap = queryTerms.size ? shared / queryTerms.size : 0;
