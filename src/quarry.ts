@@ -12,6 +12,7 @@ import { UserFacingError } from './errors.ts';
 import { buildIndex } from './index/build.ts';
 import { withIndexLock } from './index/lock.ts';
 import {
+  currentGeneration,
   indexSizeOnDisk,
   loadIndex,
   type Manifest,
@@ -287,6 +288,23 @@ export class Quarry {
         );
       }
 
+      const before = new Set(previous?.passages.map((p) => p.id));
+      if (previous && (await this.isUnchanged(previous, passages, summaries))) {
+        // Same passages, same sources, same model, and the live index on disk is this one:
+        // writing an identical generation would only cost time.
+        return {
+          sources: summaries.length,
+          passages: passages.length,
+          added: 0,
+          removed: 0,
+          unchanged: passages.length,
+          embedded: 0,
+          seconds: round((performance.now() - started) / 1000),
+          skipped: loaded.skipped,
+          warnings: loaded.warnings,
+        };
+      }
+
       const built = await buildIndex({
         indexDir: this.config.indexDir,
         embedder,
@@ -298,7 +316,6 @@ export class Quarry {
       onProgress?.({ stage: 'swapping' });
       this.snapshot = this.makeSnapshot(built);
 
-      const before = new Set(previous?.passages.map((p) => p.id));
       const after = new Set(passages.map((p) => p.id));
       const unchanged = [...after].filter((id) => before.has(id)).length;
       return {
@@ -313,6 +330,21 @@ export class Quarry {
         warnings: loaded.warnings,
       };
     });
+  }
+
+  private async isUnchanged(
+    previous: Snapshot,
+    passages: Passage[],
+    sources: SourceSummary[],
+  ): Promise<boolean> {
+    const same = <T>(a: T[], b: T[], key: (x: T) => string) =>
+      a.length === b.length && a.every((x, i) => key(x) === key(b[i] as T));
+    if (!same(previous.passages, passages, (p) => `${p.id}:${p.start}`)) return false;
+    if (
+      !same(previous.manifest.sources, sources, (s) => `${s.id}:${s.contentHash}:${s.title}:${s.url ?? ''}`)
+    )
+      return false;
+    return (await currentGeneration(this.config.indexDir)) === previous.generation;
   }
 
   /** What /sources shows: each source, the model, and the index size. */

@@ -194,10 +194,15 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   const sessionId = randomBytes(8).toString('hex');
   let sequence = 0;
+  // Waiters are checked only against calls of their own interaction (indexed by token), so a
+  // burst of hundreds of interactions does not make the stand-in itself the bottleneck.
   const listeners = new Set<() => void>();
   const notify = () => {
     for (const l of [...listeners]) l();
   };
+  const callsByToken = new Map<string, RecordedCall[]>();
+  const tokenWaiters = new Map<string, Set<() => void>>();
+  const tokenOf = (path: string) => /\/(?:interactions\/\d+|webhooks\/\d+)\/([^/]+)/.exec(path)?.[1];
   let socket: WebSocket | null = null;
   const state = { identifies: 0, resumes: 0 };
   const commands = new Map<string, unknown[]>();
@@ -206,8 +211,15 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     const method = req.method ?? 'GET';
     const body = await readBody(req);
-    calls.push({ method, path, body, at: Date.now() });
-    notify();
+    const call = { method, path, body, at: Date.now() };
+    calls.push(call);
+    const token = tokenOf(path);
+    if (token) {
+      const list = callsByToken.get(token) ?? [];
+      list.push(call);
+      callsByToken.set(token, list);
+      for (const waiter of [...(tokenWaiters.get(token) ?? [])]) waiter();
+    }
     const auth = req.headers.authorization;
     if (options.acceptToken && auth?.startsWith('Bot ') && auth !== `Bot ${options.acceptToken}`) {
       sendJson(res, 401, { message: '401: Unauthorized', code: 0 });
@@ -325,10 +337,6 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       listeners.add(listener);
     });
 
-  const belongsTo = (call: RecordedCall, i: { id: string; token: string }) =>
-    call.path.includes(`/interactions/${i.id}/${i.token}/`) ||
-    call.path.includes(`/webhooks/${APPLICATION_ID}/${i.token}`);
-
   return {
     url: `http://127.0.0.1:${port}`,
     restApi: `http://127.0.0.1:${port}/api`,
@@ -380,13 +388,28 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       return { id, token, sentAt: Date.now() };
     },
     callsFor(interaction) {
-      return calls.filter((c) => belongsTo(c, interaction));
+      return [...(callsByToken.get(interaction.token) ?? [])];
     },
     waitFor(interaction, predicate, timeoutMs = 15000) {
-      const find = () => calls.find((c) => belongsTo(c, interaction) && predicate(c));
-      return waitUntil(() => Boolean(find()), timeoutMs, 'an interaction call').then(
-        () => find() as RecordedCall,
-      );
+      const find = () => callsByToken.get(interaction.token)?.find(predicate);
+      const found = find();
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const waiters = tokenWaiters.get(interaction.token) ?? new Set<() => void>();
+        tokenWaiters.set(interaction.token, waiters);
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error('discord stand-in: timed out waiting for an interaction call'));
+        }, timeoutMs);
+        function check() {
+          const call = find();
+          if (!call) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(call);
+        }
+        waiters.add(check);
+      });
     },
     dropConnection() {
       socket?.terminate();

@@ -114,8 +114,14 @@ describe('embedding cache', () => {
     const { config, quarry, summary } = await freshIndex();
     assert.ok(summary.embedded > summary.passages, 'first build embeds passages and sentences');
 
+    const generation = readFileSync(join(config.indexDir, 'CURRENT'), 'utf8');
     const again = await quarry.reload();
     assert.equal(again.embedded, 0);
+    assert.equal(
+      readFileSync(join(config.indexDir, 'CURRENT'), 'utf8'),
+      generation,
+      'nothing changed, nothing rewritten',
+    );
     assert.equal(again.unchanged, summary.passages);
     assert.equal(again.added + again.removed, 0);
 
@@ -135,8 +141,14 @@ describe('embedding cache', () => {
   it('survives a damaged cache file by re-embedding', async () => {
     const { config, quarry } = await freshIndex();
     for (const f of filesUnder(join(config.indexDir, 'embedding-cache'))) truncateSync(f, 10);
+    const path = join(config.sourcesDir, ARTICLE_ID);
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('They have 11 time zones.', 'They have eleven time zones.'),
+    );
     const { result, lines } = await captureLogs(() => quarry.reload());
-    assert.ok(result.embedded > 0);
+    assert.ok(result.embedded > 2, 'everything is embedded again, not only the changed passage');
+    assert.equal(result.added, 1);
     assert.ok(lines.some((l) => /embedding cache .* unreadable/.test(l)));
   });
 });

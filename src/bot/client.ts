@@ -50,7 +50,14 @@ export async function startBot(options: {
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
-    ...(config.restApi ? { rest: { api: config.restApi } } : {}),
+    rest: {
+      ...(config.restApi ? { api: config.restApi } : {}),
+      // Discord does not count interaction endpoints against the global 50 requests/s limit,
+      // and they are all this bot calls after login; @discordjs/rest applies the cap to
+      // interaction webhook edits anyway, which made a burst of answers queue for seconds.
+      // Per-route limits and 429 handling still apply.
+      globalRequestsPerSecond: 1000,
+    },
   });
   const dispatch = createDispatcher(commands, {
     quarry,

@@ -70,6 +70,15 @@ export type LoadOutcome =
   | { status: 'missing' }
   | { status: 'invalid'; reason: string };
 
+/** The live generation's folder name, or null when there is none or CURRENT is damaged. */
+export async function currentGeneration(indexDir: string): Promise<string | null> {
+  try {
+    return await readPointer(indexDir);
+  } catch {
+    return null;
+  }
+}
+
 async function readPointer(indexDir: string): Promise<string | null> {
   let raw: string;
   try {

@@ -1,0 +1,58 @@
+/** Process start → first answer, with the index on disk and the model cached, and with a forced rebuild. */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CoreConfig } from '../src/config.ts';
+import { median, round } from './stats.ts';
+
+function runChild(env: NodeJS.ProcessEnv): Promise<{ readyMs: number; rssMb: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'cold-start-child.ts')], {
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let readyMs = Number.NaN;
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (Number.isNaN(readyMs) && output.includes('READY')) readyMs = performance.now() - started;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const rss = /RSS (\d+)/.exec(output);
+      if (code !== 0 || !rss) reject(new Error(`bench: cold-start child exited ${code}`));
+      else resolve({ readyMs, rssMb: Number(rss[1]) / 1048576 });
+    });
+  });
+}
+
+export async function benchColdStart(config: CoreConfig, workDir: string, runs: number) {
+  const indexDir = join(workDir, 'cold-index');
+  const env = {
+    ...process.env,
+    EMBEDDING_MODEL: config.embeddingModel,
+    EMBEDDING_DTYPE: config.embeddingDtype,
+    SOURCES_DIR: config.sourcesDir,
+    INDEX_DIR: indexDir,
+    LOG_LEVEL: 'error',
+  };
+  await runChild(env); // builds the index once
+  const warm: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await runChild(env);
+    warm.push(r.readyMs);
+    rss.push(r.rssMb);
+  }
+  const rebuild: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(indexDir, { recursive: true, force: true });
+    rebuild.push((await runChild(env)).readyMs);
+  }
+  return {
+    coldStartMs: round(median(warm), 0),
+    coldStartRebuildMs: round(median(rebuild), 0),
+    rssMb: round(median(rss), 1),
+  };
+}

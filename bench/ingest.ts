@@ -1,0 +1,80 @@
+/**
+ * Ingest throughput. Synthetic corpus: N paragraphs of 2–4 sentences of 8–20 words drawn
+ * (seeded) from the article's vocabulary, one paragraph per passage, written as one Markdown file.
+ * Throughput counts passages per second, each passage embedded together with its sentences
+ * (what a real ingest does).
+ */
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CoreConfig } from '../src/config.ts';
+import { Quarry } from '../src/quarry.ts';
+import { median, round, seededRandom } from './stats.ts';
+
+export function syntheticCorpus(paragraphs: number, vocabularySource: string): string {
+  const words = [
+    ...new Set(
+      readFileSync(vocabularySource, 'utf8')
+        .toLowerCase()
+        .match(/[a-z]{3,}/g) ?? [],
+    ),
+  ];
+  const random = seededRandom(21);
+  const pick = () => words[Math.floor(random() * words.length)] ?? 'word';
+  const sentence = () => {
+    const length = 8 + Math.floor(random() * 13);
+    const text = Array.from({ length }, pick).join(' ');
+    return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+  };
+  const body = Array.from({ length: paragraphs }, () =>
+    Array.from({ length: 2 + Math.floor(random() * 3) }, sentence).join(' '),
+  );
+  return `# Synthetic corpus\n\n${body.join('\n\n')}\n`;
+}
+
+export interface IngestResult {
+  passages: number;
+  seconds: number;
+  passagesPerSec: number;
+  unchangedReloadMs: number;
+}
+
+async function measure(config: CoreConfig, unchangedRuns: number): Promise<IngestResult> {
+  const quarry = new Quarry(config);
+  await quarry.embedder(); // model load is cold start, not ingest
+  const summary = await quarry.reload();
+  const unchanged: number[] = [];
+  for (let i = 0; i < unchangedRuns; i++) {
+    const again = await quarry.reload();
+    if (again.embedded !== 0)
+      throw new Error('bench: an unchanged reload embedded texts; the cache is broken');
+    unchanged.push(again.seconds * 1000);
+  }
+  return {
+    passages: summary.passages,
+    seconds: summary.seconds,
+    passagesPerSec: round(summary.passages / summary.seconds, 1),
+    unchangedReloadMs: round(median(unchanged), 1),
+  };
+}
+
+export async function benchIngestArticle(base: CoreConfig, workDir: string): Promise<IngestResult> {
+  const sourcesDir = join(workDir, 'article-sources');
+  mkdirSync(sourcesDir, { recursive: true });
+  cpSync(base.sourcesDir, sourcesDir, { recursive: true });
+  return measure({ ...base, sourcesDir, indexDir: join(workDir, 'article-index') }, 5);
+}
+
+export async function benchIngestSynthetic(
+  base: CoreConfig,
+  workDir: string,
+  paragraphs: number,
+  article: string,
+): Promise<IngestResult> {
+  const sourcesDir = join(workDir, 'synthetic-sources');
+  mkdirSync(sourcesDir, { recursive: true });
+  writeFileSync(join(sourcesDir, 'synthetic.md'), syntheticCorpus(paragraphs, article));
+  return measure(
+    { ...base, sourcesDir, indexDir: join(workDir, 'synthetic-index'), maxSourceBytes: 512 * 1048576 },
+    3,
+  );
+}
