@@ -22,6 +22,9 @@ export interface CoreConfig {
   passagePrefix: string;
   onnxThreads: number;
   sourcesDir: string;
+  /** JSON list of URL sources and hosts allowed despite resolving to internal addresses. */
+  urlSourcesFile: string;
+  urlFetchTimeoutMs: number;
   indexDir: string;
   maxSourceBytes: number;
   passageMaxTokens: number;
@@ -119,6 +122,8 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     passagePrefix: env.PASSAGE_PREFIX ?? '',
     onnxThreads: integer(env, 'ONNX_THREADS', 0, 0, 64),
     sourcesDir: resolve(text(env, 'SOURCES_DIR', 'data/sources')),
+    urlSourcesFile: resolve(text(env, 'URL_SOURCES_FILE', 'data/url-sources.json')),
+    urlFetchTimeoutMs: integer(env, 'URL_FETCH_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
     indexDir: resolve(text(env, 'INDEX_DIR', 'data/index')),
     maxSourceBytes: integer(env, 'MAX_SOURCE_MB', 20, 1, 1024) * 1024 * 1024,
     passageMaxTokens: integer(env, 'PASSAGE_MAX_TOKENS', 256, 32, 8192),

@@ -3,10 +3,15 @@
  * Every line passes through redact(): secrets must never reach a log, and discord.js errors
  * carry interaction tokens inside webhook URLs.
  */
+import { appendFileSync } from 'node:fs';
+
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 const secrets = new Set<string>();
+// LOG_FILE: every line, already redacted, is also appended here (operators keep a log; CI scans
+// the whole test run's logs for leaked tokens).
+const logFile = process.env.LOG_FILE?.trim() || null;
 let threshold: number = LEVEL_ORDER.info;
 let sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
 
@@ -53,7 +58,15 @@ function format(value: unknown): string {
 function write(level: Level, parts: unknown[]): void {
   if (LEVEL_ORDER[level] < threshold) return;
   const prefix = level === 'info' ? '' : `${level}: `;
-  sink(redact(prefix + parts.map(format).join(' ')));
+  const line = redact(prefix + parts.map(format).join(' '));
+  sink(line);
+  if (logFile) {
+    try {
+      appendFileSync(logFile, `${line}\n`);
+    } catch {
+      // A log file that cannot be written must not take the bot down; stderr still has the line.
+    }
+  }
 }
 
 export const log = {

@@ -244,6 +244,7 @@ export class Quarry {
       onProgress?.({ stage: 'loading' });
       const loaded = await loadSources(this.config.sourcesDir, {
         maxBytes: this.config.maxSourceBytes,
+        urls: { file: this.config.urlSourcesFile, timeoutMs: this.config.urlFetchTimeoutMs },
         ...(only ? { only } : {}),
       });
       for (const s of loaded.skipped) log.warn(`sources: skipped ${s.id}: ${s.reason}`);

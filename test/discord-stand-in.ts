@@ -45,6 +45,8 @@ export interface StandIn {
   calls: RecordedCall[];
   identifies: number;
   resumes: number;
+  /** The intents bitfield of the last IDENTIFY. */
+  identifyIntents: number | null;
   /** Makes the next `count` REST calls whose path matches answer with `status` (429 or 500). */
   failNext(pattern: RegExp, status: number, count?: number): void;
   dispatchInteraction(options: InteractionOptions): { id: string; token: string; sentAt: number };
@@ -204,7 +206,7 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
   const tokenWaiters = new Map<string, Set<() => void>>();
   const tokenOf = (path: string) => /\/(?:interactions\/\d+|webhooks\/\d+)\/([^/]+)/.exec(path)?.[1];
   let socket: WebSocket | null = null;
-  const state = { identifies: 0, resumes: 0 };
+  const state = { identifies: 0, resumes: 0, intents: null as number | null };
   const commands = new Map<string, unknown[]>();
 
   async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -290,6 +292,7 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       if (message.op === 1) ws.send(JSON.stringify({ op: 11 }));
       if (message.op === 2) {
         state.identifies++;
+        state.intents = Number(message.d.intents);
         dispatch('READY', {
           v: 10,
           user: {
@@ -346,6 +349,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     },
     get resumes() {
       return state.resumes;
+    },
+    get identifyIntents() {
+      return state.intents;
     },
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });

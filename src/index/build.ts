@@ -4,6 +4,7 @@
  * generation. Returns what changed against the previous index.
  */
 import type { Embedder } from '../embedding/embedder.ts';
+import { errorMessage, UserFacingError } from '../errors.ts';
 import type { Passage } from '../passages/split.ts';
 import type { ProgressListener } from '../progress.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
@@ -34,7 +35,39 @@ function sentenceTexts(passage: Passage): string[] {
   return passage.sentences.map((s) => passage.text.slice(s.start - passage.start, s.end - passage.start));
 }
 
+// Storage failures a moderator can do something about (full disk, quota, permissions, a file
+// where a folder should be), as opposed to bugs.
+const STORAGE_ERRORS = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EFBIG',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'ENOTDIR',
+  'EEXIST',
+  'EIO',
+  'EMFILE',
+]);
+
+/** Builds and writes a new index; a storage failure leaves the live index untouched and says so. */
 export async function buildIndex(input: BuildInput): Promise<BuiltIndex> {
+  try {
+    return await buildAndWrite(input);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && STORAGE_ERRORS.has(code)) {
+      throw new UserFacingError(
+        'index',
+        `could not write the new index in ${input.indexDir} (${code}: ${errorMessage(error)})`,
+        'the previous index is still serving; free disk space or fix permissions, then reload again',
+      );
+    }
+    throw error;
+  }
+}
+
+async function buildAndWrite(input: BuildInput): Promise<BuiltIndex> {
   const { embedder, passages, onProgress } = input;
   const modelKey = `${embedder.modelId}|${embedder.fingerprint}`;
   const cache = await EmbeddingCache.open(input.indexDir, modelKey, embedder.dimension);

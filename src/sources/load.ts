@@ -9,6 +9,7 @@ import { errorMessage, UserFacingError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { cleanText, type Paragraph } from '../text/clean.ts';
 import { htmlToText } from '../text/html.ts';
+import { type FetchPolicy, fetchSource } from './fetch-url.ts';
 
 export interface Source {
   /** Path relative to the sources folder, with forward slashes: stable across machines. */
@@ -134,10 +135,50 @@ function isSource(value: Source | SkippedSource): value is Source {
   return 'text' in value;
 }
 
-/** Loads every supported file under `dir`; `only` restricts loading to one source id. */
+export interface UrlSources {
+  /** JSON file: {"urls": ["https://…"], "allowHosts": ["127.0.0.1"]}. Missing file: no URL sources. */
+  file: string;
+  timeoutMs: number;
+}
+
+interface UrlList {
+  urls: string[];
+  allowHosts: string[];
+}
+
+async function readUrlList(file: string, warnings: string[]): Promise<UrlList> {
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch {
+    return { urls: [], allowHosts: [] };
+  }
+  try {
+    const parsed = JSON.parse(raw) as Partial<UrlList>;
+    const strings = (v: unknown) =>
+      Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    return { urls: strings(parsed.urls), allowHosts: strings(parsed.allowHosts) };
+  } catch {
+    warnings.push(`${file} is not valid JSON ({"urls": [...], "allowHosts": [...]}); no URL sources loaded`);
+    return { urls: [], allowHosts: [] };
+  }
+}
+
+async function loadUrl(url: string, policy: FetchPolicy): Promise<Source | SkippedSource> {
+  try {
+    const page = await fetchSource(url, policy);
+    if (looksBinary(page.body)) return { id: url, reason: 'the page looks binary, not text' };
+    const kind = page.contentType.includes('html') ? 'html' : 'text';
+    return sourceFromText(url, decodeText(page.body).text, kind, page.finalUrl);
+  } catch (error) {
+    return { id: url, reason: `could not fetch it: ${errorMessage(error)}` };
+  }
+}
+
+/** Loads every supported file under `dir` and every listed URL; `only` restricts loading to one source id. */
 export async function loadSources(
   dir: string,
-  options: { maxBytes: number; only?: string },
+  options: { maxBytes: number; only?: string; urls?: UrlSources },
 ): Promise<LoadedSources> {
   let files: string[];
   try {
@@ -166,6 +207,26 @@ export async function loadSources(
     }
     byHash.set(loaded.contentHash, id);
     result.sources.push(loaded);
+  }
+  if (options.urls) {
+    const list = await readUrlList(options.urls.file, result.warnings);
+    const policy: FetchPolicy = {
+      timeoutMs: options.urls.timeoutMs,
+      maxBytes: options.maxBytes,
+      maxRedirects: 5,
+      allowHosts: list.allowHosts,
+    };
+    const wanted = list.urls.filter((url) => !options.only || url === options.only);
+    // Fetched concurrently: one slow site must not hold up the others for its whole timeout.
+    for (const loaded of await Promise.all(wanted.map((url) => loadUrl(url, policy)))) {
+      const twin = isSource(loaded) ? byHash.get(loaded.contentHash) : undefined;
+      if (!isSource(loaded)) result.skipped.push(loaded);
+      else if (twin) result.skipped.push({ id: loaded.id, reason: `same text as ${twin}` });
+      else {
+        byHash.set(loaded.contentHash, loaded.id);
+        result.sources.push(loaded);
+      }
+    }
   }
   return result;
 }

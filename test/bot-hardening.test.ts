@@ -1,0 +1,180 @@
+/**
+ * Hostile input and load through the real bot and discord.js, against the local stand-in of
+ * Discord: clear messages instead of crashes, nobody pinged, nothing lost.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { syntheticCorpus } from '../bench/ingest.ts';
+import { type Bot, startBot } from '../src/bot/client.ts';
+import { loadCommands } from '../src/bot/commands.ts';
+import { Cooldowns } from '../src/bot/cooldowns.ts';
+import { LIMITS } from '../src/bot/format.ts';
+import { loadBotConfig } from '../src/config.ts';
+import { setLogSink } from '../src/log.ts';
+import { Quarry } from '../src/quarry.ts';
+import {
+  MODERATOR_ROLE_ID,
+  type RecordedCall,
+  type StandIn,
+  startDiscordStandIn,
+} from './discord-stand-in.ts';
+import { ARTICLE_PATH, testConfig } from './helpers.ts';
+
+const restoreSink = setLogSink(() => {});
+after(() => setLogSink(restoreSink));
+
+const isFinal = (c: RecordedCall) =>
+  c.method === 'PATCH' || (c.path.endsWith('/callback') && c.body?.type === 4);
+const bodyOf = (c: RecordedCall) =>
+  ((c.path.endsWith('/callback') ? c.body?.data : c.body) ?? {}) as {
+    content?: string;
+    embeds?: { title?: string; description?: string; footer?: { text: string } }[];
+    allowed_mentions?: unknown;
+    flags?: number;
+  };
+const textOf = (c: RecordedCall) => JSON.stringify(bodyOf(c));
+const moderator = { id: '400000000000000077', roles: [MODERATOR_ROLE_ID] };
+
+describe('bot under hostile input and load', () => {
+  let discord: StandIn;
+  let bot: Bot;
+  let sourcesDir: string;
+
+  before(async () => {
+    discord = await startDiscordStandIn();
+    const config = testConfig();
+    sourcesDir = config.sourcesDir;
+    writeFileSync(
+      join(sourcesDir, 'injection.md'),
+      '# Notices\n\nThe harbour master told @here and <@123456789012345678> to read ```rm -rf``` and [the rules](https://evil.example) before the regatta.\n',
+    );
+    const quarry = new Quarry(config);
+    await quarry.open();
+    const botConfig = {
+      ...loadBotConfig({
+        DISCORD_TOKEN: 'MTAw.hardening.token-hhhhhhhhhhhhhhhhhhhhhhh',
+        MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
+        ASK_COOLDOWN_SECONDS: '0',
+      }),
+      restApi: discord.restApi,
+    };
+    bot = await startBot({ config: botConfig, quarry, commands: await loadCommands() });
+  });
+
+  after(async () => {
+    await bot?.stop();
+    await discord?.close();
+  });
+
+  const ask = async (question: string) => {
+    const interaction = discord.dispatchInteraction({
+      name: 'ask',
+      options: [{ name: 'question', type: 3, value: question }],
+    });
+    return discord.waitFor(interaction, isFinal, 30000);
+  };
+
+  it('identifies with the Guilds intent only (no privileged intents)', () => {
+    assert.equal(discord.identifyIntents, 1);
+  });
+
+  const refused: [string, string, RegExp][] = [
+    ['an empty question', '   ', /ask: the question is empty/],
+    ['only zero-width and control characters', '\u200b\u200c\u0007\u0000', /ask: the question is empty/],
+    ['only punctuation and emoji', '?!?! 🤔🎉 …', /ask: the question has no words to search for/],
+  ];
+  for (const [name, question, message] of refused) {
+    it(`${name} → a clear private message`, async () => {
+      const final = await ask(question);
+      assert.equal(final.body?.type, 4);
+      assert.equal(bodyOf(final).flags, 64);
+      assert.match(textOf(final), message);
+    });
+  }
+
+  it('a 6,000-character question → an answer within every Discord limit', async () => {
+    const final = await ask('How many time zones does Russia have? '.repeat(160).slice(0, 6000));
+    const body = bodyOf(final);
+    assert.ok((body.content ?? '').length <= LIMITS.content);
+    const embeds = body.embeds ?? [];
+    const total = embeds.reduce(
+      (n, e) => n + (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0),
+      0,
+    );
+    assert.ok(total <= LIMITS.embedsTotal);
+    for (const e of embeds) assert.ok((e.description ?? '').length <= LIMITS.embedDescription);
+    assert.match(textOf(final), /11 time zones/);
+  });
+
+  it('control and zero-width characters inside a question are ignored', async () => {
+    assert.match(
+      textOf(await ask('How\u0000 many\u200b time\u0007 zones does Russia have?')),
+      /11 time zones/,
+    );
+  });
+
+  it('mentions, code fences and masked links in questions and sources are inert', async () => {
+    const final = await ask(
+      '@here <@123456789012345678> ```js alert(1)``` [click](https://evil.example) what did the harbour master tell @everyone?',
+    );
+    const body = bodyOf(final);
+    assert.deepEqual(body.allowed_mentions, { parse: [] });
+    const text = textOf(final);
+    assert.match(text, /harbour master/);
+    for (const raw of ['@here', '@everyone', '<@123456789012345678>', '```', '](https'])
+      assert.ok(!text.includes(raw), `raw ${raw} in the reply`);
+  });
+
+  it('a burst of 200 concurrent /ask: every one acknowledged and answered, none lost', async () => {
+    const interactions = Array.from({ length: 200 }, (_, i) =>
+      discord.dispatchInteraction({
+        name: 'ask',
+        options: [
+          {
+            name: 'question',
+            type: 3,
+            value: i % 2 ? 'How many time zones does Russia have?' : 'Who opposes the plan?',
+          },
+        ],
+        member: { id: String(410000000000000000n + BigInt(i)) },
+      }),
+    );
+    const finals = await Promise.all(
+      interactions.map((i) => discord.waitFor(i, (c) => c.method === 'PATCH', 120000)),
+    );
+    assert.equal(finals.length, 200);
+    assert.equal(finals.filter((f) => /Sorry, something went wrong/.test(textOf(f))).length, 0);
+    for (const i of interactions)
+      assert.equal(discord.callsFor(i)[0]?.body?.type, 5, 'acknowledged by deferring');
+  });
+
+  it('/ask during /reload answers from the old index; a second /reload is told one is running', async () => {
+    writeFileSync(join(sourcesDir, 'synthetic.md'), syntheticCorpus(3000, ARTICLE_PATH));
+    const reload = discord.dispatchInteraction({ name: 'reload', member: moderator });
+    await discord.waitFor(reload, (c) => /embedding/.test(textOf(c)), 30000);
+    const second = discord.dispatchInteraction({ name: 'reload', member: moderator });
+    const refusal = await discord.waitFor(second, isFinal);
+    assert.match(textOf(refusal), /A reload is already running/);
+    const answer = await ask('How many time zones does Russia have?');
+    const summary = await discord.waitFor(reload, (c) => /Reloaded/.test(textOf(c)), 120000);
+    assert.match(textOf(answer), /11 time zones/);
+    assert.ok(answer.at < summary.at, 'the answer did not wait for the reload');
+    assert.match(textOf(summary), /3 sources/);
+  });
+});
+
+describe('cooldown', () => {
+  it('makes a member wait the configured seconds between questions', () => {
+    let now = 1_000_000;
+    const cooldowns = new Cooldowns(10, () => now);
+    assert.equal(cooldowns.remaining('a'), 0);
+    cooldowns.start('a');
+    now += 3500;
+    assert.equal(cooldowns.remaining('a'), 7);
+    assert.equal(cooldowns.remaining('b'), 0);
+    now += 6500;
+    assert.equal(cooldowns.remaining('a'), 0);
+  });
+});
