@@ -43,6 +43,17 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
     assert.equal(embedder.maxTokens, 256);
   });
 
+  it('puts QUERY_PREFIX before questions only (models such as e5 and bge want one)', async () => {
+    const plain = await getEmbedder(testConfig());
+    const prefixed = await getEmbedder(testConfig({ QUERY_PREFIX: 'query: question ' }));
+    const [a] = await plain.embed(['rare earth'], 'query');
+    const [b] = await prefixed.embed(['rare earth'], 'query');
+    const [c] = await prefixed.embed(['rare earth'], 'passage');
+    assert.ok(a && b && c);
+    assert.ok(dot(a, b) < 0.999, 'the prefix changes the query vector');
+    assert.ok(dot(a, c) > 0.9999, 'passages are embedded without it');
+  });
+
   it('is loaded once: concurrent callers share one promise', async () => {
     const config = testConfig();
     const [a, b] = await Promise.all([getEmbedder(config), getEmbedder(config)]);

@@ -152,3 +152,27 @@ describe('embedding cache', () => {
     assert.ok(lines.some((l) => /embedding cache .* unreadable/.test(l)));
   });
 });
+
+describe('reloading one source', () => {
+  it('re-reads only that source; the others keep their indexed text', async () => {
+    const config = testConfig();
+    writeFileSync(join(config.sourcesDir, 'notes.md'), '# Notes\n\nThe ferry leaves at nine.');
+    const quarry = new Quarry(config);
+    await quarry.reload();
+    const article = join(config.sourcesDir, ARTICLE_ID);
+    writeFileSync(
+      article,
+      readFileSync(article, 'utf8').replace('They have 11 time zones.', 'They have eleven time zones.'),
+    );
+    writeFileSync(join(config.sourcesDir, 'notes.md'), '# Notes\n\nThe ferry leaves at ten.');
+    const summary = await quarry.reload({ only: 'notes.md' });
+    assert.equal(summary.sources, 2);
+    assert.equal(summary.added, 1);
+    assert.match((await quarry.ask('When does the ferry leave?')).results[0]?.text ?? '', /at ten/);
+    assert.match(
+      (await quarry.ask('How many time zones does Russia have?')).results[0]?.text ?? '',
+      /11 time zones/,
+    );
+    await assert.rejects(quarry.reload({ only: 'nope.txt' }), /reload: there is no source named "nope\.txt"/);
+  });
+});
