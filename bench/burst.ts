@@ -2,20 +2,14 @@
  * A burst of concurrent /ask through Discord's protocol: the real bot and discord.js against the
  * local stand-in of Discord from the tests (same process, loopback only).
  */
-import { startBot } from '../src/bot/client.ts';
-import { loadCommands } from '../src/bot/commands.ts';
-import { loadBotConfig } from '../src/config.ts';
-import type { Quarry } from '../src/quarry.ts';
-import { startDiscordStandIn } from '../test/discord-stand-in.ts';
+import type { CoreConfig } from '../src/config.ts';
+import { startTestBot } from '../test/bot-harness.ts';
 import { percentile, round } from './stats.ts';
 
-export async function benchBurst(quarry: Quarry, questions: string[], count: number) {
-  const discord = await startDiscordStandIn();
-  const config = {
-    ...loadBotConfig({ DISCORD_TOKEN: 'bench.token.value-bench-bench-bench', ASK_COOLDOWN_SECONDS: '0' }),
-    restApi: discord.restApi,
-  };
-  const bot = await startBot({ config, quarry, commands: await loadCommands() });
+/** `config` names an index already built (the bot loads it, as after a restart). */
+export async function benchBurst(config: CoreConfig, questions: string[], count: number) {
+  const harness = await startTestBot({ token: 'bench.token.value-bench-bench-bench', config });
+  const { discord } = harness;
   try {
     const sent = Array.from({ length: count }, (_, i) => {
       const member = { id: String(400000000000000000n + BigInt(i)) };
@@ -46,7 +40,6 @@ export async function benchBurst(quarry: Quarry, questions: string[], count: num
       errors: outcomes.filter((o) => o.failed).length,
     };
   } finally {
-    await bot.stop();
-    await discord.close();
+    await harness.stop();
   }
 }

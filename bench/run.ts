@@ -138,7 +138,7 @@ async function main() {
 
     const cold = await benchColdStart(config, workDir, quick ? 1 : 3);
     log(`cold start: ${JSON.stringify(cold)}`);
-    const burst = await benchBurst(quarry, questions, 200);
+    const burst = await benchBurst(config, questions, 200);
     log(`burst: ${JSON.stringify(burst)}`);
     const knobRows = quick ? [] : await knobs(config, workDir, questions.slice(0, 80));
 

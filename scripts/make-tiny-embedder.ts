@@ -15,6 +15,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../bench/stats.ts';
 import { encodeModel, floatTensor, int64Tensor, TensorType } from '../src/model/onnx.ts';
 import { STOP_WORDS } from '../src/text/stop-words.ts';
 
@@ -66,18 +67,6 @@ function tokenWeight(token: string): number {
   if (token.length === 1 || token.startsWith('##')) return PUNCTUATION.includes(token) ? 0 : 0.2;
   if (STOP_WORDS.has(token)) return 0.15;
   return 1;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32) so the fixture is reproducible byte for byte. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function buildModel(vocab: string[]): Uint8Array {

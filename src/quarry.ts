@@ -262,9 +262,16 @@ export class Quarry {
       const now = new Date().toISOString();
       let passages: Passage[] = [];
       let summaries: SourceSummary[] = [];
+      // Splitting (tokenizing) is most of an unchanged reload's cost: a source whose text is
+      // unchanged keeps its passages, as long as the passage size limit is the same.
+      const reusable =
+        previous?.manifest.passageMaxTokens === embedder.maxTokens
+          ? passagesBySource(previous.passages)
+          : new Map<string, Passage[]>();
       for (const source of loaded.sources) {
-        const split = splitIntoPassages(source, embedder.maxTokens, embedder.countTokens);
         const before = previousSources.get(source.id);
+        const kept = before?.contentHash === source.contentHash ? reusable.get(source.id) : undefined;
+        const split = kept ?? splitIntoPassages(source, embedder.maxTokens, embedder.countTokens);
         passages.push(...split);
         summaries.push({
           id: source.id,
@@ -365,6 +372,16 @@ export class Quarry {
       sources: snapshot.manifest.sources,
     };
   }
+}
+
+function passagesBySource(passages: StoredPassage[]): Map<string, Passage[]> {
+  const bySource = new Map<string, Passage[]>();
+  for (const p of passages) {
+    const list = bySource.get(p.sourceId) ?? [];
+    list.push(stripStorage(p));
+    bySource.set(p.sourceId, list);
+  }
+  return bySource;
 }
 
 function stripStorage(p: StoredPassage): Passage {

@@ -7,65 +7,37 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { syntheticCorpus } from '../bench/ingest.ts';
-import { type Bot, startBot } from '../src/bot/client.ts';
-import { loadCommands } from '../src/bot/commands.ts';
 import { Cooldowns } from '../src/bot/cooldowns.ts';
 import { LIMITS } from '../src/bot/format.ts';
-import { loadBotConfig } from '../src/config.ts';
 import { setLogSink } from '../src/log.ts';
-import { Quarry } from '../src/quarry.ts';
-import {
-  MODERATOR_ROLE_ID,
-  type RecordedCall,
-  type StandIn,
-  startDiscordStandIn,
-} from './discord-stand-in.ts';
-import { ARTICLE_PATH, testConfig } from './helpers.ts';
+import { isFinalReply, messageBody, messageText, startTestBot, type TestBot } from './bot-harness.ts';
+import { MODERATOR_ROLE_ID, type StandIn } from './discord-stand-in.ts';
+import { ARTICLE_PATH } from './helpers.ts';
 
 const restoreSink = setLogSink(() => {});
 after(() => setLogSink(restoreSink));
 
-const isFinal = (c: RecordedCall) =>
-  c.method === 'PATCH' || (c.path.endsWith('/callback') && c.body?.type === 4);
-const bodyOf = (c: RecordedCall) =>
-  ((c.path.endsWith('/callback') ? c.body?.data : c.body) ?? {}) as {
-    content?: string;
-    embeds?: { title?: string; description?: string; footer?: { text: string } }[];
-    allowed_mentions?: unknown;
-    flags?: number;
-  };
-const textOf = (c: RecordedCall) => JSON.stringify(bodyOf(c));
 const moderator = { id: '400000000000000077', roles: [MODERATOR_ROLE_ID] };
 
 describe('bot under hostile input and load', () => {
+  let harness: TestBot;
   let discord: StandIn;
-  let bot: Bot;
   let sourcesDir: string;
 
   before(async () => {
-    discord = await startDiscordStandIn();
-    const config = testConfig();
-    sourcesDir = config.sourcesDir;
-    writeFileSync(
-      join(sourcesDir, 'injection.md'),
-      '# Notices\n\nThe harbour master told @here and <@123456789012345678> to read ```rm -rf``` and [the rules](https://evil.example) before the regatta.\n',
-    );
-    const quarry = new Quarry(config);
-    await quarry.open();
-    const botConfig = {
-      ...loadBotConfig({
-        DISCORD_TOKEN: 'MTAw.hardening.token-hhhhhhhhhhhhhhhhhhhhhhh',
-        MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
-        ASK_COOLDOWN_SECONDS: '0',
-      }),
-      restApi: discord.restApi,
-    };
-    bot = await startBot({ config: botConfig, quarry, commands: await loadCommands() });
+    harness = await startTestBot({
+      token: 'MTAw.hardening.token-hhhhhhhhhhhhhhhhhhhhhhh',
+      extraSources: {
+        'injection.md':
+          '# Notices\n\nThe harbour master told @here and <@123456789012345678> to read ```rm -rf``` and [the rules](https://evil.example) before the regatta.\n',
+      },
+    });
+    discord = harness.discord;
+    sourcesDir = harness.config.sourcesDir;
   });
 
   after(async () => {
-    await bot?.stop();
-    await discord?.close();
+    await harness?.stop();
   });
 
   const ask = async (question: string) => {
@@ -73,7 +45,7 @@ describe('bot under hostile input and load', () => {
       name: 'ask',
       options: [{ name: 'question', type: 3, value: question }],
     });
-    return discord.waitFor(interaction, isFinal, 30000);
+    return discord.waitFor(interaction, isFinalReply, 30000);
   };
 
   it('identifies with the Guilds intent only (no privileged intents)', () => {
@@ -89,14 +61,14 @@ describe('bot under hostile input and load', () => {
     it(`${name} → a clear private message`, async () => {
       const final = await ask(question);
       assert.equal(final.body?.type, 4);
-      assert.equal(bodyOf(final).flags, 64);
-      assert.match(textOf(final), message);
+      assert.equal(messageBody(final).flags, 64);
+      assert.match(messageText(final), message);
     });
   }
 
   it('a 6,000-character question → an answer within every Discord limit', async () => {
     const final = await ask('How many time zones does Russia have? '.repeat(160).slice(0, 6000));
-    const body = bodyOf(final);
+    const body = messageBody(final);
     assert.ok((body.content ?? '').length <= LIMITS.content);
     const embeds = body.embeds ?? [];
     const total = embeds.reduce(
@@ -105,12 +77,12 @@ describe('bot under hostile input and load', () => {
     );
     assert.ok(total <= LIMITS.embedsTotal);
     for (const e of embeds) assert.ok((e.description ?? '').length <= LIMITS.embedDescription);
-    assert.match(textOf(final), /11 time zones/);
+    assert.match(messageText(final), /11 time zones/);
   });
 
   it('control and zero-width characters inside a question are ignored', async () => {
     assert.match(
-      textOf(await ask('How\u0000 many\u200b time\u0007 zones does Russia have?')),
+      messageText(await ask('How\u0000 many\u200b time\u0007 zones does Russia have?')),
       /11 time zones/,
     );
   });
@@ -119,9 +91,9 @@ describe('bot under hostile input and load', () => {
     const final = await ask(
       '@here <@123456789012345678> ```js alert(1)``` [click](https://evil.example) what did the harbour master tell @everyone?',
     );
-    const body = bodyOf(final);
+    const body = messageBody(final);
     assert.deepEqual(body.allowed_mentions, { parse: [] });
-    const text = textOf(final);
+    const text = messageText(final);
     assert.match(text, /harbour master/);
     for (const raw of ['@here', '@everyone', '<@123456789012345678>', '```', '](https'])
       assert.ok(!text.includes(raw), `raw ${raw} in the reply`);
@@ -145,7 +117,7 @@ describe('bot under hostile input and load', () => {
       interactions.map((i) => discord.waitFor(i, (c) => c.method === 'PATCH', 120000)),
     );
     assert.equal(finals.length, 200);
-    assert.equal(finals.filter((f) => /Sorry, something went wrong/.test(textOf(f))).length, 0);
+    assert.equal(finals.filter((f) => /Sorry, something went wrong/.test(messageText(f))).length, 0);
     for (const i of interactions)
       assert.equal(discord.callsFor(i)[0]?.body?.type, 5, 'acknowledged by deferring');
   });
@@ -153,15 +125,15 @@ describe('bot under hostile input and load', () => {
   it('/ask during /reload answers from the old index; a second /reload is told one is running', async () => {
     writeFileSync(join(sourcesDir, 'synthetic.md'), syntheticCorpus(3000, ARTICLE_PATH));
     const reload = discord.dispatchInteraction({ name: 'reload', member: moderator });
-    await discord.waitFor(reload, (c) => /embedding/.test(textOf(c)), 30000);
+    await discord.waitFor(reload, (c) => /embedding/.test(messageText(c)), 30000);
     const second = discord.dispatchInteraction({ name: 'reload', member: moderator });
-    const refusal = await discord.waitFor(second, isFinal);
-    assert.match(textOf(refusal), /A reload is already running/);
+    const refusal = await discord.waitFor(second, isFinalReply);
+    assert.match(messageText(refusal), /A reload is already running/);
     const answer = await ask('How many time zones does Russia have?');
-    const summary = await discord.waitFor(reload, (c) => /Reloaded/.test(textOf(c)), 120000);
-    assert.match(textOf(answer), /11 time zones/);
+    const summary = await discord.waitFor(reload, (c) => /Reloaded/.test(messageText(c)), 120000);
+    assert.match(messageText(answer), /11 time zones/);
     assert.ok(answer.at < summary.at, 'the answer did not wait for the reload');
-    assert.match(textOf(summary), /3 sources/);
+    assert.match(messageText(summary), /3 sources/);
   });
 });
 

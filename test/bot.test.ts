@@ -6,11 +6,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Bot, startBot } from '../src/bot/client.ts';
-import { loadCommands } from '../src/bot/commands.ts';
-import { type BotConfig, loadBotConfig } from '../src/config.ts';
 import { setLogSink } from '../src/log.ts';
-import { Quarry } from '../src/quarry.ts';
+import {
+  isCallback,
+  isFinalReply,
+  messageBody,
+  messageText,
+  startTestBot,
+  type TestBot,
+} from './bot-harness.ts';
 import {
   type InteractionOptions,
   MANAGE_GUILD,
@@ -18,7 +22,6 @@ import {
   type RecordedCall,
   SEND_MESSAGES,
   type StandIn,
-  startDiscordStandIn,
 } from './discord-stand-in.ts';
 import { ARTICLE_ID, FIXTURE_MODEL, tempDir, testConfig } from './helpers.ts';
 import { startHubStandIn } from './hub-stand-in.ts';
@@ -35,54 +38,27 @@ after(() => {
   if (process.env.SHOW_BOT_LOG) process.stderr.write(`${logLines.join('\n')}\n`);
 });
 
-function botConfig(restApi: string, overrides: Partial<BotConfig> = {}): BotConfig {
-  return {
-    ...loadBotConfig({
-      DISCORD_TOKEN: BOT_TOKEN,
-      MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
-      ASK_COOLDOWN_SECONDS: '0',
-    }),
-    restApi,
-    ...overrides,
-  };
-}
-
 const isFinalAnswer = (call: RecordedCall) =>
   call.method === 'PATCH' && call.path.endsWith('/messages/@original');
-const isCallback = (call: RecordedCall) => call.path.endsWith('/callback');
-
-function messageText(call: RecordedCall): string {
-  const body = call.body ?? {};
-  const data = (isCallback(call) ? (body.data as Record<string, unknown>) : body) ?? {};
-  return JSON.stringify({ content: data.content, embeds: data.embeds });
-}
 
 describe('bot end to end (discord.js against a local stand-in of Discord)', () => {
+  let harness: TestBot;
   let discord: StandIn;
-  let bot: Bot;
   let sourcesDir: string;
 
   before(async () => {
-    discord = await startDiscordStandIn();
-    const config = testConfig();
-    sourcesDir = config.sourcesDir;
-    writeFileSync(join(sourcesDir, INJECTION_SOURCE), INJECTION_TEXT);
-    const quarry = new Quarry(config);
-    await quarry.open();
-    bot = await startBot({ config: botConfig(discord.restApi), quarry, commands: await loadCommands() });
+    harness = await startTestBot({ token: BOT_TOKEN, extraSources: { [INJECTION_SOURCE]: INJECTION_TEXT } });
+    discord = harness.discord;
+    sourcesDir = harness.config.sourcesDir;
   });
 
   after(async () => {
-    await bot?.stop();
-    await discord?.close();
+    await harness?.stop();
   });
 
   async function interact(options: InteractionOptions) {
     const interaction = discord.dispatchInteraction(options);
-    const final = await discord.waitFor(
-      interaction,
-      (c) => isFinalAnswer(c) || (isCallback(c) && (c.body?.type as number) === 4),
-    );
+    const final = await discord.waitFor(interaction, isFinalReply);
     return { interaction, final, text: messageText(final), calls: () => discord.callsFor(interaction) };
   }
 
@@ -174,8 +150,7 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     const messages = calls().filter((c) => c.method !== 'DELETE' && !(isCallback(c) && c.body?.type === 5));
     assert.ok(messages.length >= 1);
     for (const call of messages) {
-      const body = (isCallback(call) ? (call.body?.data as Record<string, unknown>) : call.body) ?? {};
-      assert.deepEqual(body.allowed_mentions, { parse: [] }, `${call.method} ${call.path}`);
+      assert.deepEqual(messageBody(call).allowed_mentions, { parse: [] }, `${call.method} ${call.path}`);
     }
   });
 
@@ -205,17 +180,16 @@ describe('first /ask while the model is still loading', () => {
   it('is acknowledged within 3 s and answered once the model is ready', async () => {
     const modelId = 'quarry-test/slow-model';
     const hub = await startHubStandIn(modelId, FIXTURE_MODEL, { delayMs: 4000 });
-    const discord = await startDiscordStandIn();
-    const config = testConfig({
-      EMBEDDING_MODEL: modelId,
-      MODEL_REMOTE_HOST: hub.url,
-      MODEL_CACHE_DIR: join(tempDir(), 'models'),
+    const harness = await startTestBot({
+      token: BOT_TOKEN,
+      open: false,
+      config: testConfig({
+        EMBEDDING_MODEL: modelId,
+        MODEL_REMOTE_HOST: hub.url,
+        MODEL_CACHE_DIR: join(tempDir(), 'models'),
+      }),
     });
-    const bot = await startBot({
-      config: botConfig(discord.restApi),
-      quarry: new Quarry(config),
-      commands: await loadCommands(),
-    });
+    const { discord } = harness;
     try {
       const interaction = discord.dispatchInteraction({
         name: 'ask',
@@ -227,8 +201,7 @@ describe('first /ask while the model is still loading', () => {
       assert.ok(final.at - interaction.sentAt >= 3000, 'the model really was still loading');
       assert.match(messageText(final), /11 time zones/);
     } finally {
-      await bot.stop();
-      await discord.close();
+      await harness.stop();
       await hub.close();
     }
   });

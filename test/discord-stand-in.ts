@@ -14,6 +14,14 @@ export const APPLICATION_ID = '100000000000000001';
 export const BOT_USER_ID = '100000000000000001';
 export const GUILD_ID = '200000000000000002';
 export const CHANNEL_ID = '300000000000000003';
+const BOT_USER = {
+  id: BOT_USER_ID,
+  username: 'Quarry',
+  discriminator: '0',
+  avatar: null,
+  bot: true,
+  global_name: null,
+};
 export const MODERATOR_ROLE_ID = '500000000000000005';
 export const MANAGE_GUILD = 1n << 5n;
 export const SEND_MESSAGES = 1n << 11n;
@@ -153,14 +161,7 @@ function messagePayload(body: Record<string, unknown> | null, id = snowflake()):
     timestamp: new Date().toISOString(),
     edited_timestamp: null,
     flags: body?.flags ?? 0,
-    author: {
-      id: BOT_USER_ID,
-      username: 'Quarry',
-      discriminator: '0',
-      avatar: null,
-      bot: true,
-      global_name: null,
-    },
+    author: BOT_USER,
     webhook_id: APPLICATION_ID,
     application_id: APPLICATION_ID,
   };
@@ -295,15 +296,7 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
         state.intents = Number(message.d.intents);
         dispatch('READY', {
           v: 10,
-          user: {
-            id: BOT_USER_ID,
-            username: 'Quarry',
-            discriminator: '0',
-            avatar: null,
-            bot: true,
-            global_name: null,
-            flags: 0,
-          },
+          user: { ...BOT_USER, flags: 0 },
           guilds: [{ id: GUILD_ID, unavailable: true }],
           session_id: sessionId,
           resume_gateway_url: `ws://127.0.0.1:${port}`,

@@ -113,6 +113,7 @@ async function buildAndWrite(input: BuildInput): Promise<BuiltIndex> {
   await cache.save();
   const written = await writeIndex(input.indexDir, {
     model: { id: embedder.modelId, fingerprint: embedder.fingerprint, dimension: embedder.dimension },
+    passageMaxTokens: embedder.maxTokens,
     hnsw: input.hnsw,
     sources: input.sources,
     passages: stored,

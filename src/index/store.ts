@@ -44,6 +44,8 @@ export interface ModelIdentity {
 export interface Manifest {
   formatVersion: number;
   model: ModelIdentity;
+  /** The passage size limit the sources were split with (absent in older indexes). */
+  passageMaxTokens?: number;
   passageCount: number;
   sentenceCount: number;
   builtAt: string;
@@ -172,6 +174,7 @@ export async function loadIndex(
 
 export interface IndexToWrite {
   model: ModelIdentity;
+  passageMaxTokens: number;
   hnsw: HnswParameters;
   sources: SourceSummary[];
   passages: StoredPassage[];
@@ -209,6 +212,7 @@ export async function writeIndex(
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
       model: data.model,
+      passageMaxTokens: data.passageMaxTokens,
       passageCount: data.passages.length,
       sentenceCount: sv.length / data.model.dimension,
       builtAt: new Date().toISOString(),

@@ -111,16 +111,18 @@ export function splitIntoPassages(source: Source, maxTokens: number, countTokens
     if (paragraph.heading) continue;
     paragraphNumber++;
     const text = source.text.slice(paragraph.start, paragraph.end);
-    const sentences = splitSentences(text, paragraph.start).flatMap((span) =>
+    const spans = splitSentences(text, paragraph.start);
+    if (spans.length === 0) continue;
+    // Tokenizing is the slow part of splitting: a paragraph that fits needs no per-sentence count.
+    if (countTokens(text) <= maxTokens) {
+      passages.push(makePassage(source, paragraphNumber, spans));
+      continue;
+    }
+    const sentences = spans.flatMap((span) =>
       countTokens(source.text.slice(span.start, span.end)) > maxTokens
         ? splitOversizedSentence(source.text, span, maxTokens, countTokens)
         : [span],
     );
-    if (sentences.length === 0) continue;
-    if (countTokens(text) <= maxTokens) {
-      passages.push(makePassage(source, paragraphNumber, sentences));
-      continue;
-    }
     for (const window of windows(source, sentences, maxTokens, countTokens)) {
       passages.push(makePassage(source, paragraphNumber, window));
     }
