@@ -59,7 +59,20 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
 describe('npm start', () => {
   it('without DISCORD_TOKEN: one line naming it, non-zero exit, within 15 s', async () => {
     const started = Date.now();
-    const out = await exec('main', baseEnv({}));
+    // The real `npm start` (build, then the compiled bot), as a newcomer runs it.
+    const out = await (async () => {
+      try {
+        const { stdout, stderr } = await run('npm', ['start', '--silent'], {
+          cwd: ROOT,
+          env: baseEnv({}),
+          timeout: 60000,
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const e = error as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    })();
     assert.notEqual(out.code, 0);
     assert.ok(Date.now() - started < 15000);
     assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr);
