@@ -1,33 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { articleSources, FIXTURE_MODEL, ROOT, tempDir } from './helpers.ts';
+import {
+  articleSources,
+  FIXTURE_MODEL,
+  type ProcessOutcome,
+  runProcess,
+  runTypeScript,
+  tempDir,
+} from './helpers.ts';
 
-const run = promisify(execFile);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string>, viaNpm = false): Promise<Outcome> {
-  const [command, argv] = viaNpm
-    ? ['npm', ['run', '--silent', ...args]]
-    : [process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', `${args[0]}.ts`), ...args.slice(2)]];
-  try {
-    const { stdout, stderr } = await run(command, argv as string[], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+async function cli(args: string[], env: Record<string, string>, viaNpm = false): Promise<ProcessOutcome> {
+  const options = { env: { ...process.env, ...env } };
+  if (viaNpm) return runProcess('npm', ['run', '--silent', ...args], options);
+  return runTypeScript(join('src', 'cli', `${args[0]}.ts`), args.slice(2), options);
 }
 
 function environment(): Record<string, string> {

@@ -3,17 +3,23 @@
  * would), a damaged cache folder during /reload. The previous complete index keeps serving.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { syntheticCorpus } from '../bench/ingest.ts';
 import { Quarry } from '../src/quarry.ts';
-import { ARTICLE_PATH, articleSources, FIXTURE_MODEL, ROOT, tempDir, testConfig } from './helpers.ts';
+import {
+  ARTICLE_PATH,
+  articleSources,
+  FIXTURE_MODEL,
+  ROOT,
+  runProcess,
+  TSX,
+  tempDir,
+  testConfig,
+} from './helpers.ts';
 
-const run = promisify(execFile);
-const TSX = import.meta.resolve('tsx');
 const cliPath = (name: string) => join(ROOT, 'src', 'cli', `${name}.ts`);
 
 function environment() {
@@ -27,15 +33,11 @@ function environment() {
   };
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv, shellPrefix = '') {
+/** Runs a CLI entry point, through bash when `shellPrefix` (e.g. a ulimit) must apply to it. */
+function cli(args: string[], env: NodeJS.ProcessEnv, shellPrefix = '') {
+  if (!shellPrefix) return runProcess(process.execPath, ['--import', TSX, ...args], { env });
   const command = `${shellPrefix}exec "${process.execPath}" --import "${TSX}" ${args.map((a) => `'${a}'`).join(' ')}`;
-  try {
-    const { stdout, stderr } = await run('bash', ['-c', command], { env, cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runProcess('bash', ['-c', command], { env });
 }
 
 const current = (indexDir: string) => readFileSync(join(indexDir, 'CURRENT'), 'utf8').trim();

@@ -52,3 +52,45 @@ export async function captureLogs<T>(work: () => Promise<T>): Promise<{ result: 
     setLogSink(previous);
   }
 }
+
+export interface ProcessOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** tsx resolved from the repo, so processes can run TypeScript from any working folder. */
+export const TSX = import.meta.resolve('tsx');
+
+/** Runs a command to completion; a non-zero exit is an outcome, not an exception. */
+export async function runProcess(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+): Promise<ProcessOutcome> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { env: options.env, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 120000 },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+/** Runs a TypeScript entry point of the repo (e.g. src/cli/ask.ts) with node and tsx. */
+export function runTypeScript(
+  entry: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+): Promise<ProcessOutcome> {
+  return runProcess(process.execPath, ['--import', TSX, join(ROOT, entry), ...args], options);
+}

@@ -49,6 +49,16 @@ describe('loadSources', () => {
     assert.match(loaded.skipped[0]?.reason ?? '', /too large .*MAX_SOURCE_MB=1/);
   });
 
+  it('refuses a 50 MB source under the default 20 MB limit without reading it into memory', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'dump.txt'), Buffer.alloc(50 * MB, 'lorem ipsum dolor sit amet\n'));
+    const before = process.memoryUsage().rss;
+    const loaded = await loadSources(dir, { maxBytes: 20 * MB });
+    assert.equal(loaded.sources.length, 0);
+    assert.equal(loaded.skipped[0]?.reason, 'too large (50.0 MB; the limit is MAX_SOURCE_MB=20)');
+    assert.ok(process.memoryUsage().rss - before < 20 * MB, 'the file was not read');
+  });
+
   it('gives a stable content hash that changes with the text', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.txt'), 'Alpha text here.');

@@ -1,15 +1,11 @@
 /** `npm start` and `npm run deploy` as processes, against the local stand-in of Discord. */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { APPLICATION_ID, GUILD_ID, startDiscordStandIn } from './discord-stand-in.ts';
-import { articleSources, FIXTURE_MODEL, ROOT, tempDir } from './helpers.ts';
+import { articleSources, FIXTURE_MODEL, ROOT, runProcess, runTypeScript, TSX, tempDir } from './helpers.ts';
 
-const run = promisify(execFile);
-// The processes run in an empty folder so no developer .env is read; tsx is resolved from here.
-const TSX = import.meta.resolve('tsx');
 const TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-start-test-token-bbbbbbbbbbbbbbbbbbbbb';
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -26,18 +22,9 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-async function exec(script: string, env: NodeJS.ProcessEnv) {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', TSX, join(ROOT, 'src', 'bot', `${script}.ts`)],
-      { cwd: tempDir(), env, timeout: 60000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function exec(script: string, env: NodeJS.ProcessEnv) {
+  // In an empty folder, so no developer .env is read.
+  return runTypeScript(join('src', 'bot', `${script}.ts`), [], { env, cwd: tempDir(), timeoutMs: 60000 });
 }
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
@@ -60,19 +47,7 @@ describe('npm start', () => {
   it('without DISCORD_TOKEN: one line naming it, non-zero exit, within 15 s', async () => {
     const started = Date.now();
     // The real `npm start` (build, then the compiled bot), as a newcomer runs it.
-    const out = await (async () => {
-      try {
-        const { stdout, stderr } = await run('npm', ['start', '--silent'], {
-          cwd: ROOT,
-          env: baseEnv({}),
-          timeout: 60000,
-        });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const e = error as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
-    })();
+    const out = await runProcess('npm', ['start', '--silent'], { env: baseEnv({}), timeoutMs: 60000 });
     assert.notEqual(out.code, 0);
     assert.ok(Date.now() - started < 15000);
     assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr);
