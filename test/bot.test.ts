@@ -169,6 +169,23 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     assert.match(messageText(final), /20% of the world/);
   });
 
+  it('a reply Discord refuses is logged with an error id and the interaction token redacted', async () => {
+    // 404 is not retried: the answer and the apology both fail, and both failures are logged.
+    discord.failNext(/\/messages\/@original$/, 404, 2);
+    const interaction = discord.dispatchInteraction({
+      name: 'ask',
+      options: [{ name: 'question', type: 3, value: 'How many time zones does Russia have?' }],
+    });
+    await discord.waitFor(interaction, (c) => c.method === 'PATCH', 15000);
+    const deadline = Date.now() + 5000;
+    while (!logLines.some((l) => l.includes('could not tell the member')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const failure = logLines.find((l) => /bot: \/ask failed \(error id [0-9a-f]{6}\)/.test(l)) ?? '';
+    assert.match(failure, /Simulated failure for PATCH \/api\/v10\/webhooks\/\d+\/\[redacted\]\/messages/);
+    assert.ok(!failure.includes(interaction.token));
+  });
+
   it('never writes the bot token or an interaction token to the log', () => {
     const all = logLines.join('\n');
     assert.ok(!all.includes(BOT_TOKEN));

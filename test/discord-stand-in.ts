@@ -239,7 +239,8 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
         });
         res.end(JSON.stringify({ message: 'You are being rate limited.', retry_after: 0.2, global: false }));
       } else {
-        sendJson(res, failure.status, { message: 'Internal Server Error', code: 0 });
+        // The path (with the interaction token) in the message, so tests can prove logs redact it.
+        sendJson(res, failure.status, { message: `Simulated failure for ${method} ${path}`, code: 0 });
       }
       return;
     }
