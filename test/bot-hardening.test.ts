@@ -3,7 +3,7 @@
  * Discord: clear messages instead of crashes, nobody pinged, nothing lost.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { syntheticCorpus } from '../bench/ingest.ts';
@@ -12,7 +12,7 @@ import { LIMITS } from '../src/bot/format.ts';
 import { setLogSink } from '../src/log.ts';
 import { isFinalReply, messageBody, messageText, startTestBot, type TestBot } from './bot-harness.ts';
 import { MODERATOR_ROLE_ID, type StandIn } from './discord-stand-in.ts';
-import { ARTICLE_PATH } from './helpers.ts';
+import { ARTICLE_ID, ARTICLE_PATH, tempDir, testConfig } from './helpers.ts';
 
 const restoreSink = setLogSink(() => {});
 after(() => setLogSink(restoreSink));
@@ -25,7 +25,14 @@ describe('bot under hostile input and load', () => {
   let sourcesDir: string;
 
   before(async () => {
+    // A URL source that cannot be fetched (nothing listens on port 1): reloads must report it.
+    const urlList = join(tempDir(), 'url-sources.json');
+    writeFileSync(
+      urlList,
+      JSON.stringify({ urls: ['http://127.0.0.1:1/gone.html'], allowHosts: ['127.0.0.1'] }),
+    );
     harness = await startTestBot({
+      config: testConfig({ URL_SOURCES_FILE: urlList }),
       token: 'MTAw.hardening.token-hhhhhhhhhhhhhhhhhhhhhhh',
       extraSources: {
         'injection.md':
@@ -134,6 +141,35 @@ describe('bot under hostile input and load', () => {
     assert.match(messageText(answer), /11 time zones/);
     assert.ok(answer.at < summary.at, 'the answer did not wait for the reload');
     assert.match(messageText(summary), /3 sources/);
+    assert.match(
+      messageText(summary),
+      /Skipped http:\/\/127\.0\.0\.1:1\/gone\.html: could not fetch it/,
+      'a failing URL is reported',
+    );
+  });
+
+  it('a reload that cannot write says so, and /ask keeps answering from the old index', async () => {
+    const article = join(sourcesDir, ARTICLE_ID);
+    writeFileSync(
+      article,
+      readFileSync(article, 'utf8').replace('They have 11 time zones.', 'They have eleven time zones.'),
+    );
+    // A file where the embedding-cache folder should be: a real ENOTDIR/EEXIST on write.
+    const cacheDir = join(harness.config.indexDir, 'embedding-cache');
+    rmSync(cacheDir, { recursive: true, force: true });
+    writeFileSync(cacheDir, 'not a folder');
+    try {
+      const reload = discord.dispatchInteraction({ name: 'reload', member: moderator });
+      const outcome = await discord.waitFor(reload, (c) => /Reload failed/.test(messageText(c)), 60000);
+      assert.match(messageText(outcome), /the previous index is still serving/);
+      assert.match(messageText(outcome), /could not write the new index/);
+      assert.match(
+        messageText(await ask('How many time zones does Russia have?')),
+        /They have 11 time zones/,
+      );
+    } finally {
+      rmSync(cacheDir, { force: true });
+    }
   });
 });
 
