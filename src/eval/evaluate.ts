@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { UserFacingError } from '../errors.ts';
 import type { Answer, AskOptions, Quarry } from '../quarry.ts';
+import { foldQuotes } from '../text/terms.ts';
 
 export interface EvalQuestion {
   question: string;
@@ -27,9 +28,7 @@ export interface EvalReport {
 }
 
 export function foldForMatch(text: string): string {
-  return text
-    .replace(/[‘’‚‛′`´]/g, "'")
-    .replace(/[“”„‟″]/g, '"')
+  return foldQuotes(text)
     .replace(/[‐‑‒–—]/g, '-')
     .replace(/\s+/g, ' ')
     .trim()

@@ -4,7 +4,6 @@
  *   "QEC1" | u32 dimension | u32 count | count × (32-byte sha256 | dimension × f32)
  * A damaged cache file is not an error: it is dropped with a warning and refilled.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../errors.ts';
@@ -16,9 +15,7 @@ const MAGIC = 'QEC1';
 const HEADER_BYTES = 12;
 const KEY_BYTES = 32;
 
-export function textKey(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+const textKey = sha256;
 
 export class EmbeddingCache {
   private readonly vectors = new Map<string, Float32Array>();

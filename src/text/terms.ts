@@ -6,13 +6,13 @@
 import { stemmer } from 'stemmer';
 import { STOP_WORDS } from './stop-words.ts';
 
+/** Typographic quotes and apostrophes → ASCII, so “it’s” and "it's" compare equal. */
+export function foldQuotes(text: string): string {
+  return text.replace(/[‘’‚‛′`´]/g, "'").replace(/[“”„‟″]/g, '"');
+}
+
 export function foldText(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .replace(/[‘’‚‛′`´]/g, "'")
-    .replace(/[“”„‟″]/g, '"')
-    .toLowerCase();
+  return foldQuotes(text.normalize('NFKD').replace(/\p{M}/gu, '')).toLowerCase();
 }
 
 export function splitWords(text: string): string[] {
