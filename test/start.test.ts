@@ -1,6 +1,8 @@
 /** `npm start` and `npm run deploy` as processes, against the local stand-in of Discord. */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { APPLICATION_ID, GUILD_ID, startDiscordStandIn } from './discord-stand-in.ts';
@@ -86,6 +88,31 @@ describe('npm start', () => {
     } finally {
       child.kill('SIGKILL');
       await discord.close();
+    }
+  });
+
+  it('a SIGTERM during start-up (Discord not answering yet) exits 0 instead of dying by the signal', async () => {
+    // A Discord that accepts connections and never answers: login hangs, so the signal is
+    // certain to arrive before the bot is online.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
+      cwd: tempDir(),
+      env: baseEnv({ DISCORD_TOKEN: TOKEN, DISCORD_REST_API: `http://127.0.0.1:${port}/api` }),
+    });
+    try {
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
+      const output = await waitForOutput(child, /passages from 1 sources ready/, 90000);
+      assert.doesNotMatch(output, /logged in as/);
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null });
+    } finally {
+      child.kill('SIGKILL');
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });

@@ -17,7 +17,33 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+/**
+ * Signal handlers go in before any start-up work: a SIGTERM that lands between "logged in" and the
+ * handler being installed would otherwise kill the process by the default action (no drain, no
+ * exit code). A stop requested during start-up exits at once: nothing is running yet, and index
+ * writes are atomic generations (a lock left behind is taken over as stale).
+ */
+function handleStopSignals(): { setBot(bot: Bot): void } {
+  let bot: Bot | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`quarry: ${signal} received, ${bot ? 'shutting down' : 'stopping during start-up'}`);
+    await bot?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  return {
+    setBot(started) {
+      bot = started;
+    },
+  };
+}
+
 async function main(): Promise<void> {
+  const stopSignals = handleStopSignals();
   loadEnvFile();
   setLogLevel(process.env.LOG_LEVEL);
   const config = loadBotConfig();
@@ -35,20 +61,10 @@ async function main(): Promise<void> {
   );
 
   const bot: Bot = await startBot({ config, quarry, commands });
+  stopSignals.setBot(bot);
   log.info(
     `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => `/${c}`).join(' ')}`,
   );
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`quarry: ${signal} received, shutting down`);
-    await bot.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch(fail);
