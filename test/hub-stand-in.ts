@@ -14,11 +14,14 @@ export interface HubStandIn {
   close(): Promise<void>;
 }
 
-/** `delayMs` holds back the ONNX weights, like a slow download. */
+/**
+ * `holdWeights` holds back the ONNX weights until it settles, like a slow download: the test
+ * decides when the model becomes available instead of guessing a delay on a noisy machine.
+ */
 export async function startHubStandIn(
   modelId: string,
   folder: string,
-  options: { delayMs?: number } = {},
+  options: { holdWeights?: Promise<void> } = {},
 ): Promise<HubStandIn> {
   const requests: string[] = [];
   const prefix = `/${modelId}/resolve/main/`;
@@ -32,11 +35,11 @@ export async function startHubStandIn(
       return;
     }
     const body = readFileSync(file);
-    const delay = options.delayMs && file.endsWith('.onnx') && req.method === 'GET' ? options.delayMs : 0;
-    setTimeout(() => {
+    const held = file.endsWith('.onnx') && req.method === 'GET' ? options.holdWeights : undefined;
+    void Promise.resolve(held).then(() => {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
-    }, delay);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
