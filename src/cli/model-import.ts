@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserFacingError } from '../errors.ts';
-import { importCheckpoint } from '../model/import-checkpoint.ts';
+import { describeInt8Agreement, importCheckpoint } from '../model/import-checkpoint.ts';
 import { runCli } from './run.ts';
 
 runCli(async () => {
@@ -23,6 +23,8 @@ runCli(async () => {
     onProgress: (m) => process.stderr.write(`import: ${m}\n`),
   });
   const files = result.files.map((f) => `${f.name} ${(f.bytes / 1048576).toFixed(1)} MB`).join(', ');
+  const int8Line = describeInt8Agreement(result);
+  if (int8Line) process.stderr.write(`${int8Line}\n`);
   process.stdout.write(
     `import: wrote ${result.outDir} (${files}; ${result.pooling} pooling, ${result.maxTokens} tokens) in ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s\nUse it with EMBEDDING_MODEL=${result.outDir}\n`,

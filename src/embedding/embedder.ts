@@ -14,6 +14,7 @@ import { errorMessage, UserFacingError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { log } from '../log.ts';
 import type { ProgressListener } from '../progress.ts';
+import { type Pooling, poolingMode } from './pooling.ts';
 
 export interface Embedder {
   /** What the index records: the model as configured, plus dtype. */
@@ -71,16 +72,17 @@ export function resolveLocalModel(model: string): string | null {
   return null;
 }
 
+/** The file transformers.js loads for a dtype, inside the model folder. */
+function onnxFileFor(dtype: string): string {
+  return join('onnx', dtype === 'fp32' ? 'model.onnx' : `model_${dtype === 'q8' ? 'quantized' : dtype}.onnx`);
+}
+
 function localFingerprint(dir: string, dtype: string): string {
   const parts = ['config.json', 'tokenizer.json'].map((f) => {
     const path = join(dir, f);
     return existsSync(path) ? sha256(readFileSync(path)) : 'missing';
   });
-  const onnx = join(
-    dir,
-    'onnx',
-    dtype === 'fp32' ? 'model.onnx' : `model_${dtype === 'q8' ? 'quantized' : dtype}.onnx`,
-  );
+  const onnx = join(dir, onnxFileFor(dtype));
   if (existsSync(onnx)) {
     const s = statSync(onnx);
     parts.push(`${s.size}:${s.mtimeMs}`);
@@ -102,6 +104,20 @@ async function loadPipeline(
   env.cacheDir = settings.modelCacheDir;
   env.useFSCache = true;
   const location = localDir ?? settings.embeddingModel;
+  const variant = localDir ? join(localDir, onnxFileFor(settings.embeddingDtype)) : null;
+  if (
+    variant &&
+    settings.embeddingDtype !== 'fp32' &&
+    existsSync(join(localDir ?? '', onnxFileFor('fp32'))) &&
+    !existsSync(variant)
+  ) {
+    // The import drops an int8 variant that disagrees with fp32, so this is an expected state.
+    throw new UserFacingError(
+      'embedder',
+      `${localDir} (EMBEDDING_MODEL) has no ${settings.embeddingDtype} variant (${onnxFileFor(settings.embeddingDtype)})`,
+      'set EMBEDDING_DTYPE=fp32, or re-import the model with --int8 if its int8 variant passes the check',
+    );
+  }
   const downloads = new Map<string, { loaded: number; total: number }>();
   try {
     const extractor = await pipeline('feature-extraction', location, {
@@ -149,11 +165,11 @@ async function loadPipeline(
 }
 
 /** sentence-transformers' pooling config, when the model folder has one (bge uses CLS pooling). */
-function poolingOf(location: string, local: boolean): 'mean' | 'cls' {
+function poolingOf(location: string, local: boolean): Pooling {
   const path = join(location, '1_Pooling', 'config.json');
   if (!local || !existsSync(path)) return 'mean';
   try {
-    return JSON.parse(readFileSync(path, 'utf8')).pooling_mode_cls_token ? 'cls' : 'mean';
+    return poolingMode(JSON.parse(readFileSync(path, 'utf8'))) ?? 'mean';
   } catch {
     return 'mean';
   }
