@@ -17,6 +17,9 @@ const skipReason = haveMiniLM
   ? false
   : `no imported all-MiniLM-L6-v2 at ${MINILM} (run npm run model:fetch-offline)`;
 
+/** all-mpnet-base-v2 (420 MB), when `npm run model:fetch-offline -- --model all-mpnet-base-v2` has run; CI does not fetch it. */
+const MPNET = process.env.QUARRY_MPNET_DIR ?? join(ROOT, 'data', 'models', 'all-mpnet-base-v2');
+
 function writeSafetensors(
   path: string,
   tensors: Record<string, { shape: number[]; values: number[] }>,
@@ -203,5 +206,24 @@ describe('imported all-MiniLM-L6-v2 against sentence-transformers', { skip: skip
     );
     assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
     assert.equal(report.abstainRate, 1);
+  });
+});
+
+describe('imported all-mpnet-base-v2 against sentence-transformers', {
+  skip: existsSync(join(MPNET, 'onnx', 'model.onnx'))
+    ? false
+    : `no imported all-mpnet-base-v2 at ${MPNET} (npm run model:fetch-offline -- --model all-mpnet-base-v2)`,
+}, () => {
+  it('matches the reference embeddings, cosine ≥ 0.999 for every sentence', async () => {
+    const reference = JSON.parse(
+      readFileSync(join(ROOT, 'test', 'fixtures', 'mpnet-reference.json'), 'utf8'),
+    ) as { sentences: string[]; vectors: number[][] };
+    const embedder = await getEmbedder(testConfig({ EMBEDDING_MODEL: MPNET }));
+    assert.equal(embedder.dimension, 768);
+    const vectors = await embedder.embed(reference.sentences, 'passage');
+    reference.vectors.forEach((expected, i) => {
+      const cosine = dot(vectors[i] ?? [], expected);
+      assert.ok(cosine >= 0.999, `sentence ${i}: cosine ${cosine.toFixed(5)}`);
+    });
   });
 });
