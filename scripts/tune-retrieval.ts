@@ -7,6 +7,7 @@
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { foldForMatch, readQuestions } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
+import { searchQuery } from '../src/search/query.ts';
 import { cosineAt } from '../src/search/vectors.ts';
 import { contentTerms } from '../src/text/terms.ts';
 
@@ -37,8 +38,8 @@ for (const [name, questions] of Object.entries(sets)) {
   for (const q of questions) {
     const [v] = await embedder.embed([q.question], 'query');
     if (!v) throw new Error('no vector');
-    const lexical = new Map(snapshot.lexical.query(q.question, 1000).map((h) => [h.label, h]));
-    const terms = new Set(contentTerms(q.question));
+    const lexical = new Map(snapshot.lexical.query(searchQuery(q.question), 1000).map((h) => [h.label, h]));
+    const terms = new Set(contentTerms(searchQuery(q.question)));
     const rows = snapshot.passages.map((p, i) => {
       const sentences = p.sentences.map((_, j) => cosineAt(v, snapshot.sentenceVectors, p.sentenceRow + j));
       const passageTerms = new Set(contentTerms(p.text));

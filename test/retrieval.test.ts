@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { UserFacingError } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
+import { searchQuery } from '../src/search/query.ts';
 import { splitSentences } from '../src/text/sentences.ts';
 import { testConfig } from './helpers.ts';
 
@@ -19,6 +20,13 @@ describe('retrieval on the article (fixture model)', () => {
     assert.equal(top.text.slice(top.quoteStart, top.quoteEnd), top.quote);
     assert.ok(top.score > 0 && top.score <= 1);
     assert.equal(top.paragraph, 3);
+  });
+
+  it('does not search for what the question excludes ("besides rare earths")', async () => {
+    const question = 'Which other resources does Russia produce besides rare earths?';
+    const answer = await quarry.ask(question, { mode: 'bm25' });
+    assert.equal(answer.question, question, 'the member sees the question as asked');
+    assert.match(answer.results[0]?.text ?? '', /oil, natural gas, and strategic metals/);
   });
 
   for (const question of [
@@ -89,4 +97,24 @@ describe('retrieval on the article (fixture model)', () => {
       );
     }
   });
+});
+
+describe('searchQuery (what the lexical search looks for)', () => {
+  const cases: [string, string][] = [
+    [
+      'Which other resources does Russia produce besides rare earths?',
+      'Which other resources does Russia produce?',
+    ],
+    ['Apart from the Breitbart interview, what contact did Trump have?', 'what contact did Trump have?'],
+    ['EXCEPT FOR CHINA, who could challenge the monopoly', 'who could challenge the monopoly'],
+    ['Which metals (excluding gold) are mined?', 'Which metals are mined?'],
+    ['Who else, other than Putin and Zelensky, spoke to Trump?', 'Who else, spoke to Trump?'],
+    // Nothing searchable would be left, or no exclusion at all: unchanged.
+    ['Besides that?', 'Besides that?'],
+    ['What is the exception to the sanctions?', 'What is the exception to the sanctions?'],
+    ['Is the exceptionally large reserve real?', 'Is the exceptionally large reserve real?'],
+  ];
+  for (const [question, expected] of cases) {
+    it(`${question} → ${expected}`, () => assert.equal(searchQuery(question), expected));
+  }
 });
