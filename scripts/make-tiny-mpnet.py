@@ -38,7 +38,7 @@ SENTENCES = [
 ]
 
 
-def tokenizer_files(folder: Path) -> None:
+def tokenizer_files(folder: Path) -> int:
     words = sorted({w.strip(".,?!").lower() for s in SENTENCES for w in s.split()} - {""})
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     vocab = ["<s>", "<pad>", "</s>", "[UNK]", "<mask>", ".", ",", "?", "!"]

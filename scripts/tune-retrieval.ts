@@ -38,8 +38,9 @@ for (const [name, questions] of Object.entries(sets)) {
   for (const q of questions) {
     const [v] = await embedder.embed([q.question], 'query');
     if (!v) throw new Error('no vector');
-    const lexical = new Map(snapshot.lexical.query(searchQuery(q.question), 1000).map((h) => [h.label, h]));
-    const terms = new Set(contentTerms(searchQuery(q.question)));
+    const query = searchQuery(q.question);
+    const lexical = new Map(snapshot.lexical.query(query, 1000).map((h) => [h.label, h]));
+    const terms = new Set(contentTerms(query));
     const rows = snapshot.passages.map((p, i) => {
       const sentences = p.sentences.map((_, j) => cosineAt(v, snapshot.sentenceVectors, p.sentenceRow + j));
       const passageTerms = new Set(contentTerms(p.text));

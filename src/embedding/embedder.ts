@@ -104,17 +104,18 @@ async function loadPipeline(
   env.cacheDir = settings.modelCacheDir;
   env.useFSCache = true;
   const location = localDir ?? settings.embeddingModel;
-  const variant = localDir ? join(localDir, onnxFileFor(settings.embeddingDtype)) : null;
+  const variant = onnxFileFor(settings.embeddingDtype);
+  // The import drops an int8 variant that disagrees with fp32, so a folder with only the fp32
+  // file is an expected state that deserves its own message.
   if (
-    variant &&
-    settings.embeddingDtype !== 'fp32' &&
-    existsSync(join(localDir ?? '', onnxFileFor('fp32'))) &&
-    !existsSync(variant)
+    localDir &&
+    variant !== onnxFileFor('fp32') &&
+    existsSync(join(localDir, onnxFileFor('fp32'))) &&
+    !existsSync(join(localDir, variant))
   ) {
-    // The import drops an int8 variant that disagrees with fp32, so this is an expected state.
     throw new UserFacingError(
       'embedder',
-      `${localDir} (EMBEDDING_MODEL) has no ${settings.embeddingDtype} variant (${onnxFileFor(settings.embeddingDtype)})`,
+      `${localDir} (EMBEDDING_MODEL) has no ${settings.embeddingDtype} variant (${variant})`,
       'set EMBEDDING_DTYPE=fp32, or re-import the model with --int8 if its int8 variant passes the check',
     );
   }
