@@ -53,7 +53,7 @@ describe('retrieval on the article (fixture model)', () => {
   });
 
   it('hybrid beats each retriever alone on the dev set (hit@3)', async () => {
-    const lines = readFileSync(new URL('../../shared/eval/questions.dev.jsonl', import.meta.url), 'utf8')
+    const lines = readFileSync(new URL('./eval/questions.dev.jsonl', import.meta.url), 'utf8')
       .trim()
       .split('\n');
     const questions = lines
