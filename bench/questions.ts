@@ -6,7 +6,7 @@ import { readQuestions } from '../src/eval/evaluate.ts';
 
 export async function benchmarkQuestions(): Promise<string[]> {
   const base = [
-    ...(await readQuestions('../shared/eval/questions.dev.jsonl').catch(() => [])),
+    ...(await readQuestions('test/eval/questions.dev.jsonl').catch(() => [])),
     ...(await readQuestions('test/eval/questions.own.jsonl')),
   ].map((q) => q.question);
   return base.flatMap((q) => [q, q.toLowerCase(), `Could you tell me: ${q}`, q.toUpperCase()]);

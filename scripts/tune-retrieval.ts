@@ -20,7 +20,7 @@ const passageVectors = await embedder.embed(
   'passage',
 );
 const sets = {
-  dev: await readQuestions('../shared/eval/questions.dev.jsonl'),
+  dev: await readQuestions('test/eval/questions.dev.jsonl'),
   own: await readQuestions('test/eval/questions.own.jsonl'),
 };
 
