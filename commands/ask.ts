@@ -21,7 +21,7 @@ export const data = new SlashCommandBuilder()
 
 export async function execute(
   interaction: ChatInputCommandInteraction,
-  { quarry, config, cooldowns }: BotContext,
+  { knowledgeBases, config, cooldowns }: BotContext,
 ): Promise<void> {
   const wait = cooldowns.remaining(interaction.user.id);
   if (wait > 0) {
@@ -34,6 +34,7 @@ export async function execute(
   // Acknowledge at once: the first answer may wait for the model to load, and Discord allows 3 s.
   await defer(interaction, ephemeral);
   cooldowns.start(interaction.user.id);
-  const answer = await quarry.ask(question);
+  // This server's sources and the shared ones; never another server's.
+  const answer = await knowledgeBases.ask(interaction.guildId, question);
   await respond(interaction, formatAnswer(answer, { showNearest: true }));
 }

@@ -1,19 +1,70 @@
-/** /sources — what Quarry quotes from: each source, its passages, when it was loaded, the model. */
+/**
+ * /sources list | add | remove | show | log — what Quarry quotes from in this server, and, for
+ * moderators, changing it: add a file or a web page, remove one (after a confirmation button),
+ * see what members will be quoted, and the audit log. Only this server's sources can be named;
+ * the shared ones are changed only by BOT_OWNER_IDS (`shared: true`).
+ */
+import { randomBytes } from 'node:crypto';
 import {
+  ActionRowBuilder,
+  type AutocompleteInteraction,
+  ButtonBuilder,
+  type ButtonInteraction,
+  ButtonStyle,
   type ChatInputCommandInteraction,
   InteractionContextType,
+  MessageFlags,
   SlashCommandBuilder,
   TimestampStyles,
   time,
 } from 'discord.js';
 import type { BotContext } from '../src/bot/command.ts';
 import { COLORS, escapeWithin, LIMITS, truncate } from '../src/bot/format.ts';
-import { defer, respond } from '../src/bot/respond.ts';
+import { isOwner } from '../src/bot/permissions.ts';
+import { defer, NO_MENTIONS, notice, respond } from '../src/bot/respond.ts';
+import { auditKey, baseFor, recordChange, SHARED } from '../src/bot/scope.ts';
+import { UserFacingError } from '../src/errors.ts';
+import { fromAttachment, fromUrl } from '../src/servers/incoming.ts';
+import type { KnowledgeBase, ListedSource } from '../src/servers/knowledge-base.ts';
+import { failureReason, progressReply } from './reload.ts';
+
+const sourceOption = (description: string) => (option: import('discord.js').SlashCommandStringOption) =>
+  option.setName('source').setDescription(description).setRequired(true).setAutocomplete(true);
+const sharedOption = (option: import('discord.js').SlashCommandBooleanOption) =>
+  option.setName('shared').setDescription('Bot owners: the shared sources instead of this server’s');
 
 export const data = new SlashCommandBuilder()
   .setName('sources')
-  .setDescription('List the sources Quarry quotes from.')
-  .setContexts(InteractionContextType.Guild);
+  .setDescription('The sources Quarry quotes from in this server.')
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((sub) => sub.setName('list').setDescription('List the sources, with passage counts'))
+  .addSubcommand((sub) =>
+    sub
+      .setName('add')
+      .setDescription('Moderators: add a .txt, .md, .html or .pdf file, or a web page')
+      .addAttachmentOption((o) => o.setName('file').setDescription('The file to add'))
+      .addStringOption((o) => o.setName('url').setDescription('Or the address of a web page or PDF'))
+      .addBooleanOption(sharedOption),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('remove')
+      .setDescription('Moderators: remove a source (asks to confirm)')
+      .addStringOption(sourceOption('The source to remove'))
+      .addBooleanOption(sharedOption),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('show')
+      .setDescription('What members will be quoted from a source (only you see it)')
+      .addStringOption(sourceOption('The source to show')),
+  )
+  .addSubcommand((sub) =>
+    sub
+      .setName('log')
+      .setDescription('Moderators: who added, removed or reloaded sources, and when')
+      .addBooleanOption(sharedOption),
+  );
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -21,43 +72,331 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
-export async function execute(
-  interaction: ChatInputCommandInteraction,
-  { quarry }: BotContext,
-): Promise<void> {
-  await defer(interaction, true);
-  const status = await quarry.status();
-  const lines: string[] = [];
+/** Lines that fit an embed description, with "… and N more" when they do not all fit. */
+function fitLines(lines: string[], max = LIMITS.embedDescription): string {
+  const kept: string[] = [];
   let length = 0;
-  for (const [i, s] of status.sources.entries()) {
-    const line =
-      `• **${escapeWithin(s.title, 200)}** — \`${truncate(s.id, 100).replace(/`/g, "'")}\` · ${s.passages} passages · loaded ` +
-      time(new Date(s.loadedAt), TimestampStyles.RelativeTime);
-    const more = `… and ${status.sources.length - i} more`;
-    if (length + line.length + 1 > LIMITS.embedDescription - more.length - 1) {
-      lines.push(more);
+  for (const [i, line] of lines.entries()) {
+    const more = `… and ${lines.length - i} more`;
+    if (length + line.length + 1 > max - more.length - 1) {
+      kept.push(more);
       break;
     }
-    lines.push(line);
+    kept.push(line);
     length += line.length + 1;
   }
+  return kept.join('\n');
+}
+
+function sourceLine(s: ListedSource, marker = ''): string {
+  const link = s.meta?.url ? ` · [link](<${s.meta.url.replace(/[<>]/g, '')}>)` : '';
+  return (
+    `• ${marker}**${escapeWithin(s.title, 200)}** — \`${truncate(s.id, 100).replace(/`/g, "'")}\` · ${s.passages} passages · loaded ` +
+    time(new Date(s.loadedAt), TimestampStyles.RelativeTime) +
+    link
+  );
+}
+
+async function list(interaction: ChatInputCommandInteraction, { knowledgeBases }: BotContext): Promise<void> {
+  await defer(interaction, true);
+  const shared = knowledgeBases.shared;
+  const server = interaction.guildId ? knowledgeBases.forServer(interaction.guildId) : null;
+  const own = server ? await server.list() : [];
+  const hasShared = await shared.hasContent();
+  const status = hasShared ? await shared.quarry.status() : null;
+  const lines = [
+    ...own.map((s) => sourceLine(s, '(this server) ')),
+    ...(status ? (await shared.list()).map((s) => sourceLine(s)) : []),
+  ];
+  const passages = own.reduce((n, s) => n + s.passages, 0) + (status?.passages ?? 0);
   await respond(interaction, {
     content: '',
     embeds: [
       {
-        title: `Sources (${status.sources.length})`,
-        description: lines.join('\n') || 'No sources are loaded.',
+        title: `Sources (${lines.length})`,
+        description: fitLines(lines) || 'No sources are loaded. Moderators can add one with `/sources add`.',
+        color: COLORS.answer,
+        fields: status
+          ? [
+              { name: 'Model', value: truncate(status.model, LIMITS.embedField), inline: true },
+              { name: 'Passages', value: String(passages), inline: true },
+              {
+                name: 'Index',
+                value: `${formatBytes(status.bytes)}, built ${time(new Date(status.builtAt), TimestampStyles.RelativeTime)}`,
+                inline: true,
+              },
+            ]
+          : [{ name: 'Passages', value: String(passages), inline: true }],
+      },
+    ],
+  });
+}
+
+async function add(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const shared = interaction.options.getBoolean('shared') ?? false;
+  const base = baseFor(interaction, context, shared);
+  const attachment = interaction.options.getAttachment('file');
+  const url = interaction.options.getString('url')?.trim();
+  if (Boolean(attachment) === Boolean(url)) {
+    throw new UserFacingError(
+      'sources',
+      'give either a file or a url',
+      'attach one file, or type one address',
+    );
+  }
+  await defer(interaction, true);
+  const name = attachment?.name ?? url ?? '';
+  const progress = progressReply(interaction, `Adding ${escapeWithin(name, 100)}`);
+  const { config } = context;
+  const core = context.knowledgeBases.config;
+  const limits = { maxBytes: core.maxSourceBytes, timeoutMs: core.urlFetchTimeoutMs };
+  try {
+    progress.onProgress({ stage: 'loading' });
+    const prepared = attachment
+      ? await fromAttachment(attachment, { ...limits, hosts: config.attachmentHosts })
+      : await fromUrl(url ?? '', { ...limits, urlSourcesFile: core.urlSourcesFile });
+    const added = await base.add(prepared, {
+      addedBy: interaction.user.id,
+      ...(base.scope.kind === 'server' ? { maxSources: core.maxSourcesPerServer } : {}),
+      onProgress: progress.onProgress,
+    });
+    const detail =
+      `${added.passages} passages` +
+      (added.pages ? ` from ${added.pages} pages` : '') +
+      `, ${added.removedLines} boilerplate line${added.removedLines === 1 ? '' : 's'} removed`;
+    recordChange(context, {
+      base,
+      actorId: interaction.user.id,
+      action: 'add',
+      source: added.id,
+      outcome: 'ok',
+      detail,
+    });
+    await progress.finish(
+      `**Added** ${escapeWithin(added.title, 200)} as \`${added.id}\`: ${detail}.\n` +
+        `Members can ask about it now. \`/sources show source:${added.id}\` shows what they will be quoted.`,
+      COLORS.success,
+    );
+  } catch (error) {
+    const reason = failureReason(error, '/sources add');
+    recordChange(context, {
+      base,
+      actorId: interaction.user.id,
+      action: 'add',
+      source: name.slice(0, 200),
+      outcome: error instanceof UserFacingError ? 'refused' : 'failed',
+      detail: reason,
+    });
+    await progress.finish(
+      `**Not added**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`,
+      COLORS.failure,
+    );
+  }
+}
+
+interface PendingRemoval {
+  key: string;
+  shared: boolean;
+  id: string;
+  userId: string;
+  expires: number;
+}
+
+/** Confirmations waiting for a button, by token; they expire so a stale button does nothing. */
+const pendingRemovals = new Map<string, PendingRemoval>();
+const CONFIRM_MS = 5 * 60_000;
+
+async function remove(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const shared = interaction.options.getBoolean('shared') ?? false;
+  const base = baseFor(interaction, context, shared);
+  const id = interaction.options.getString('source', true);
+  if (!(await base.sourceIds()).includes(id)) {
+    throw new UserFacingError('sources', `there is no source named "${id}" here`, 'pick one from the list');
+  }
+  const now = Date.now();
+  for (const [token, p] of pendingRemovals) if (p.expires < now) pendingRemovals.delete(token);
+  const token = randomBytes(8).toString('hex');
+  pendingRemovals.set(token, {
+    key: auditKey(base),
+    shared,
+    id,
+    userId: interaction.user.id,
+    expires: now + CONFIRM_MS,
+  });
+  const listed = (await base.list()).find((s) => s.id === id);
+  await interaction.reply({
+    content: `Remove \`${truncate(id, 100).replace(/`/g, "'")}\`${listed ? ` (${escapeWithin(listed.title, 200)}, ${listed.passages} passages)` : ''} from ${shared ? 'the shared sources' : "this server's sources"}? Members will no longer be quoted from it.`,
+    components: [
+      new ActionRowBuilder<ButtonBuilder>().addComponents(
+        new ButtonBuilder()
+          .setCustomId(`sources:remove:${token}`)
+          .setLabel('Remove')
+          .setStyle(ButtonStyle.Danger),
+        new ButtonBuilder()
+          .setCustomId(`sources:cancel:${token}`)
+          .setLabel('Cancel')
+          .setStyle(ButtonStyle.Secondary),
+      ),
+    ],
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: NO_MENTIONS,
+  });
+}
+
+export async function button(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+  const [, action, token = ''] = interaction.customId.split(':');
+  const request = pendingRemovals.get(token);
+  const update = (content: string) =>
+    interaction.update({ content, components: [], allowedMentions: NO_MENTIONS });
+  if (!request || request.expires < Date.now()) {
+    await update('This confirmation has expired; run `/sources remove` again.');
+    return;
+  }
+  if (request.userId !== interaction.user.id) {
+    await interaction.reply({
+      content: 'Only the moderator who asked can confirm this.',
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_MENTIONS,
+    });
+    return;
+  }
+  pendingRemovals.delete(token);
+  if (action !== 'remove') {
+    await update('Nothing was removed.');
+    return;
+  }
+  let base: KnowledgeBase;
+  try {
+    // Checked again: the member may have lost the role since asking.
+    base = baseFor(interaction, context, request.shared);
+    if (auditKey(base) !== request.key)
+      throw new UserFacingError('sources', 'this confirmation is for another server');
+  } catch (error) {
+    await update(failureReason(error, 'sources remove'));
+    return;
+  }
+  await update(`Removing \`${request.id}\`…`);
+  const record = { base, actorId: interaction.user.id, action: 'remove' as const, source: request.id };
+  try {
+    const summary = await base.remove(request.id);
+    recordChange(context, { ...record, outcome: 'ok', detail: `${summary.passages} passages remain` });
+    await interaction.editReply({
+      content: `**Removed** \`${request.id}\`. ${summary.sources} source${summary.sources === 1 ? '' : 's'} and ${summary.passages} passages remain here.`,
+      allowedMentions: NO_MENTIONS,
+    });
+  } catch (error) {
+    const reason = failureReason(error, 'sources remove');
+    recordChange(context, { ...record, outcome: 'failed', detail: reason });
+    await interaction.editReply({
+      content: `**Not removed**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`,
+      allowedMentions: NO_MENTIONS,
+    });
+  }
+}
+
+const PREVIEW_CHARS = 1200;
+
+async function show(interaction: ChatInputCommandInteraction, { knowledgeBases }: BotContext): Promise<void> {
+  const id = interaction.options.getString('source', true);
+  await defer(interaction, true);
+  const server = interaction.guildId ? knowledgeBases.forServer(interaction.guildId) : null;
+  // This server's sources first, then the shared ones: never another server's.
+  const base = server && (await server.sourceIds()).includes(id) ? server : knowledgeBases.shared;
+  const shown = await base.show(id);
+  const { preview } = shown;
+  const removed = preview.removedLines.slice(0, 8).map((l) => `• ${escapeWithin(l, 120)}`);
+  if (preview.removedLines.length > 8) removed.push(`… and ${preview.removedLines.length - 8} more`);
+  const facts = [
+    `${shown.passages} passages`,
+    ...(preview.pages ? [`${preview.pages} pages`] : []),
+    base.scope.kind === 'shared' ? 'shared source' : 'this server',
+    ...(shown.meta?.url
+      ? [`from ${shown.meta.url}`]
+      : shown.meta?.origin
+        ? [`from ${shown.meta.origin}`]
+        : []),
+  ];
+  await respond(interaction, {
+    content: '',
+    embeds: [
+      {
+        title: truncate(`${preview.title} (${id})`, LIMITS.embedTitle),
+        description: truncate(
+          `${escapeWithin(facts.join(' · '), 400)}\n\n**Cleaned text, as members will be quoted:**\n${escapeWithin(preview.text.slice(0, PREVIEW_CHARS), PREVIEW_CHARS + 400)}${preview.text.length > PREVIEW_CHARS ? '\n…' : ''}`,
+          LIMITS.embedDescription,
+        ),
         color: COLORS.answer,
         fields: [
-          { name: 'Model', value: truncate(status.model, LIMITS.embedField), inline: true },
-          { name: 'Passages', value: String(status.passages), inline: true },
           {
-            name: 'Index',
-            value: `${formatBytes(status.bytes)}, built ${time(new Date(status.builtAt), TimestampStyles.RelativeTime)}`,
-            inline: true,
+            name: `Removed by cleaning (${preview.removedLines.length} line${preview.removedLines.length === 1 ? '' : 's'})`,
+            value: truncate(removed.join('\n') || 'nothing', LIMITS.embedField),
           },
         ],
       },
     ],
   });
+}
+
+async function auditLog(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const shared = interaction.options.getBoolean('shared') ?? false;
+  const base = baseFor(interaction, context, shared);
+  if (!context.audit) {
+    await notice(
+      interaction,
+      'The audit log is unavailable: the database could not be opened (see the bot’s log).',
+    );
+    return;
+  }
+  const entries = context.audit.recent(shared ? SHARED : auditKey(base), 15);
+  const lines = entries.map(
+    (e) =>
+      `${time(new Date(e.at), TimestampStyles.ShortDateTime)} <@${e.actorId}> **${e.action}**` +
+      (e.source ? ` \`${truncate(e.source, 80).replace(/`/g, "'")}\`` : '') +
+      ` — ${e.outcome}${e.detail ? `: ${escapeWithin(e.detail, 200)}` : ''}`,
+  );
+  await respond(
+    interaction,
+    {
+      content: '',
+      embeds: [
+        {
+          title: `Sources audit log${shared ? ' (shared)' : ''}`,
+          description: fitLines(lines) || 'Nothing has been added, removed or reloaded yet.',
+          color: COLORS.answer,
+        },
+      ],
+    },
+    { ephemeral: true },
+  );
+}
+
+export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const sub = interaction.options.getSubcommand(false) ?? 'list';
+  if (sub === 'add') return add(interaction, context);
+  if (sub === 'remove') return remove(interaction, context);
+  if (sub === 'show') return show(interaction, context);
+  if (sub === 'log') return auditLog(interaction, context);
+  return list(interaction, context);
+}
+
+export async function autocomplete(
+  interaction: AutocompleteInteraction,
+  { knowledgeBases, config }: BotContext,
+): Promise<void> {
+  const typed = interaction.options.getFocused().toLowerCase();
+  const sub = interaction.options.getSubcommand(false);
+  const shared = interaction.options.getBoolean('shared') ?? false;
+  const bases: KnowledgeBase[] = [];
+  if (interaction.guildId) bases.push(knowledgeBases.forServer(interaction.guildId));
+  // show: the shared sources too (anyone may read them); remove: only what this member may remove.
+  if (sub === 'show' || (shared && isOwner(interaction.user.id, config.ownerIds)))
+    bases.push(knowledgeBases.shared);
+  if (sub === 'remove' && shared) bases.shift();
+  const ids = (await Promise.all(bases.map((b) => b.sourceIds()))).flat();
+  await interaction.respond(
+    ids
+      .filter((id) => id.toLowerCase().includes(typed))
+      .slice(0, 25)
+      .map((id) => ({ name: truncate(id, 100), value: id.slice(0, 100) })),
+  );
 }

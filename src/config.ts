@@ -32,6 +32,11 @@ export interface CoreConfig {
   searchMode: SearchMode;
   minRelevance: number;
   hnsw: { m: number; efConstruction: number; ef: number };
+  /** Per-server knowledge bases: SERVERS_DIR/<guild id>/{sources,index}. */
+  serversDir: string;
+  /** Server indexes kept in memory; the least recently used idle one is dropped beyond this. */
+  maxLoadedServers: number;
+  maxSourcesPerServer: number;
 }
 
 export interface BotConfig {
@@ -43,6 +48,12 @@ export interface BotConfig {
   askPrivateByDefault: boolean;
   /** Only for tests and self-hosted gateways: where discord.js sends REST calls. */
   restApi: string | undefined;
+  /** Members who may change the shared sources (SOURCES_DIR) from Discord. */
+  ownerIds: string[];
+  /** Hosts attachments may be downloaded from (Discord's CDN; a local one in tests). */
+  attachmentHosts: string[];
+  /** SQLite file shared by feedback and the sources audit log. */
+  feedbackDb: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -135,6 +146,9 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
       efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),
       ef: integer(env, 'HNSW_EF', 64, 1, 4096),
     },
+    serversDir: resolve(text(env, 'SERVERS_DIR', 'data/servers')),
+    maxLoadedServers: integer(env, 'MAX_LOADED_SERVERS', 200, 1, 100_000),
+    maxSourcesPerServer: integer(env, 'MAX_SOURCES_PER_SERVER', 20, 1, 1000),
   };
 }
 
@@ -164,5 +178,10 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     askCooldownSeconds: integer(env, 'ASK_COOLDOWN_SECONDS', 10, 0, 3600),
     askPrivateByDefault: flag(env, 'ASK_PRIVATE_DEFAULT', false),
     restApi: env.DISCORD_REST_API?.trim() || undefined,
+    ownerIds: snowflakes(env, 'BOT_OWNER_IDS'),
+    attachmentHosts: (env.ATTACHMENT_HOSTS ?? 'cdn.discordapp.com,media.discordapp.net')
+      .split(/[\s,]+/)
+      .filter(Boolean),
+    feedbackDb: resolve(text(env, 'FEEDBACK_DB', 'data/feedback.db')),
   };
 }

@@ -34,6 +34,8 @@ export interface AnswerResult {
   title: string;
   url?: string;
   paragraph: number;
+  /** For a PDF source: the page the passage is on (set by the knowledge base that knows it). */
+  page?: number;
   passageId: string;
   /** Offsets of the quote inside `text`. */
   quoteStart: number;
@@ -52,6 +54,8 @@ export interface AskOptions {
   k?: number;
   mode?: SearchMode;
   minRelevance?: number;
+  /** The question's embedding when the caller already has it (one question, several indexes). */
+  queryVector?: Float32Array;
 }
 
 export interface ReloadOptions {
@@ -138,8 +142,9 @@ export class Quarry {
   async ask(rawQuestion: string, options: AskOptions = {}): Promise<Answer> {
     const question = normaliseQuestion(rawQuestion);
     const snapshot = await this.open();
-    const embedder = await this.embedder();
-    const [queryVector] = await embedder.embed([question], 'query');
+    const [queryVector] = options.queryVector
+      ? [options.queryVector]
+      : await (await this.embedder()).embed([question], 'query');
     if (!queryVector) throw new Error('embedder: no vector for the question');
     // Words the question excludes ("besides rare earths") are not searched for by the lexical
     // side; the embedding keeps the whole question (measured: stripping it too lost one hit@3).

@@ -11,13 +11,14 @@ import { Cooldowns } from '../src/bot/cooldowns.ts';
 import { LIMITS } from '../src/bot/format.ts';
 import { setLogSink } from '../src/log.ts';
 import { isFinalReply, messageBody, messageText, startTestBot, type TestBot } from './bot-harness.ts';
-import { MODERATOR_ROLE_ID, type StandIn } from './discord-stand-in.ts';
+import { OWNER_ID, SHARED_OPTION, type StandIn } from './discord-stand-in.ts';
 import { ARTICLE_ID, ARTICLE_PATH, tempDir, testConfig } from './helpers.ts';
 
 const restoreSink = setLogSink(() => {});
 after(() => setLogSink(restoreSink));
 
-const moderator = { id: '400000000000000077', roles: [MODERATOR_ROLE_ID] };
+// The article is a shared source: only a bot owner reloads it (moderators reload their server's).
+const owner = { id: OWNER_ID };
 
 describe('bot under hostile input and load', () => {
   let harness: TestBot;
@@ -131,9 +132,9 @@ describe('bot under hostile input and load', () => {
 
   it('/ask during /reload answers from the old index; a second /reload is told one is running', async () => {
     writeFileSync(join(sourcesDir, 'synthetic.md'), syntheticCorpus(3000, ARTICLE_PATH));
-    const reload = discord.dispatchInteraction({ name: 'reload', member: moderator });
+    const reload = discord.dispatchInteraction({ name: 'reload', member: owner, options: [SHARED_OPTION] });
     await discord.waitFor(reload, (c) => /embedding/.test(messageText(c)), 30000);
-    const second = discord.dispatchInteraction({ name: 'reload', member: moderator });
+    const second = discord.dispatchInteraction({ name: 'reload', member: owner, options: [SHARED_OPTION] });
     const refusal = await discord.waitFor(second, isFinalReply);
     assert.match(messageText(refusal), /A reload is already running/);
     const answer = await ask('How many time zones does Russia have?');
@@ -159,7 +160,7 @@ describe('bot under hostile input and load', () => {
     rmSync(cacheDir, { recursive: true, force: true });
     writeFileSync(cacheDir, 'not a folder');
     try {
-      const reload = discord.dispatchInteraction({ name: 'reload', member: moderator });
+      const reload = discord.dispatchInteraction({ name: 'reload', member: owner, options: [SHARED_OPTION] });
       const outcome = await discord.waitFor(reload, (c) => /Reload failed/.test(messageText(c)), 60000);
       assert.match(messageText(outcome), /the previous index is still serving/);
       assert.match(messageText(outcome), /could not write the new index/);

@@ -11,11 +11,12 @@ import { type BotConfig, type CoreConfig, loadBotConfig } from '../src/config.ts
 import { Quarry } from '../src/quarry.ts';
 import {
   MODERATOR_ROLE_ID,
+  OWNER_ID,
   type RecordedCall,
   type StandIn,
   startDiscordStandIn,
 } from './discord-stand-in.ts';
-import { testConfig } from './helpers.ts';
+import { tempDir, testConfig } from './helpers.ts';
 
 export interface MessageBody {
   type?: number;
@@ -59,7 +60,9 @@ export async function startTestBot(options: {
     ...loadBotConfig({
       DISCORD_TOKEN: options.token,
       MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
+      BOT_OWNER_IDS: OWNER_ID,
       ASK_COOLDOWN_SECONDS: '0',
+      FEEDBACK_DB: join(tempDir('quarry-feedback-'), 'feedback.db'),
     }),
     restApi: discord.restApi,
     ...options.bot,

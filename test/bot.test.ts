@@ -19,8 +19,10 @@ import {
   type InteractionOptions,
   MANAGE_GUILD,
   MODERATOR_ROLE_ID,
+  OWNER_ID,
   type RecordedCall,
   SEND_MESSAGES,
+  SHARED_OPTION,
   type StandIn,
 } from './discord-stand-in.ts';
 import { ARTICLE_ID, FIXTURE_MODEL, tempDir, testConfig } from './helpers.ts';
@@ -117,9 +119,11 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
       path,
       readFileSync(path, 'utf8').replace('They have 11 time zones.', 'They have eleven time zones.'),
     );
+    // The article is a shared source: reloading it is for BOT_OWNER_IDS.
     const reload = discord.dispatchInteraction({
       name: 'reload',
-      member: { id: '400000000000000045', roles: [MODERATOR_ROLE_ID] },
+      member: { id: OWNER_ID },
+      options: [SHARED_OPTION],
     });
     const summary = await discord.waitFor(
       reload,
@@ -131,12 +135,20 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     assert.ok(progress.length >= 1, 'progress shown while reloading');
     const { final } = await ask('How many time zones does Russia have?');
     assert.match(messageText(final), /eleven time zones/);
-    // A member with Manage Server may reload too.
+    // A member with Manage Server moderates this server only: the shared sources are not theirs
+    // (before per-server sources, any server's moderator could reload what every server read).
     const byPermission = await interact({
       name: 'reload',
       member: { id: '400000000000000046', permissions: MANAGE_GUILD },
+      options: [SHARED_OPTION],
     });
-    assert.doesNotMatch(byPermission.text, /Only moderators/);
+    assert.match(byPermission.text, /Only the bot owners/);
+    const moderator = await interact({
+      name: 'reload',
+      member: { id: '400000000000000045', roles: [MODERATOR_ROLE_ID] },
+      options: [SHARED_OPTION],
+    });
+    assert.match(moderator.text, /Only the bot owners/);
   });
 
   it('mentions in questions and sources never ping: every message carries allowed_mentions.parse = []', async () => {

@@ -13,6 +13,9 @@ import { type WebSocket, WebSocketServer } from 'ws';
 export const APPLICATION_ID = '100000000000000001';
 export const BOT_USER_ID = '100000000000000001';
 export const GUILD_ID = '200000000000000002';
+/** A second server, so tests can prove one server's sources never reach another. */
+export const OTHER_GUILD_ID = '200000000000000022';
+export const GUILD_IDS = [GUILD_ID, OTHER_GUILD_ID];
 export const CHANNEL_ID = '300000000000000003';
 const BOT_USER = {
   id: BOT_USER_ID,
@@ -23,6 +26,10 @@ const BOT_USER = {
   global_name: null,
 };
 export const MODERATOR_ROLE_ID = '500000000000000005';
+/** The bot harness lists this member in BOT_OWNER_IDS: the one who may change shared sources. */
+export const OWNER_ID = '400000000000000888';
+/** The option that makes /reload (and /sources changes) act on the shared sources. */
+export const SHARED_OPTION = { name: 'shared', type: 5, value: true };
 export const MANAGE_GUILD = 1n << 5n;
 export const SEND_MESSAGES = 1n << 11n;
 
@@ -40,11 +47,38 @@ export interface Member {
   permissions?: bigint;
 }
 
+export interface CommandOption {
+  name: string;
+  type: number;
+  value?: string | boolean;
+  focused?: boolean;
+  /** A subcommand's own options (type 1). */
+  options?: CommandOption[];
+}
+
+export interface AttachmentData {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  content_type?: string;
+}
+
 export interface InteractionOptions {
   name: string;
-  options?: { name: string; type: number; value: string | boolean; focused?: boolean }[];
+  options?: CommandOption[];
   member?: Member;
   type?: 2 | 4;
+  /** Which server the interaction comes from (default GUILD_ID). */
+  guildId?: string;
+  /** Attachments referenced by attachment options (type 11), by id. */
+  attachments?: AttachmentData[];
+}
+
+export interface ButtonOptions {
+  customId: string;
+  member?: Member;
+  guildId?: string;
 }
 
 export interface StandIn {
@@ -58,6 +92,8 @@ export interface StandIn {
   /** Makes the next `count` REST calls whose path matches answer with `status` (429 or 500). */
   failNext(pattern: RegExp, status: number, count?: number): void;
   dispatchInteraction(options: InteractionOptions): { id: string; token: string; sentAt: number };
+  /** A member clicks a button (type 3, component type 2) on a message of the bot. */
+  dispatchButton(options: ButtonOptions): { id: string; token: string; sentAt: number };
   /** Callbacks and webhook calls made for one interaction, in order. */
   callsFor(interaction: { id: string; token: string }): RecordedCall[];
   /** Resolves when a call for the interaction matches `predicate`. */
@@ -78,10 +114,11 @@ function snowflake(): string {
   return ((BigInt(Date.now() - 1420070400000) << 22n) + snowflakeCounter).toString();
 }
 
-function guildPayload(): Record<string, unknown> {
+function guildPayload(guildId = GUILD_ID): Record<string, unknown> {
+  const channelId = channelOf(guildId);
   return {
-    id: GUILD_ID,
-    name: 'Quarry Test Server',
+    id: guildId,
+    name: guildId === GUILD_ID ? 'Quarry Test Server' : 'Quarry Other Server',
     icon: null,
     owner_id: '900000000000000009',
     afk_timeout: 300,
@@ -90,7 +127,7 @@ function guildPayload(): Record<string, unknown> {
     explicit_content_filter: 0,
     roles: [
       {
-        id: GUILD_ID,
+        id: guildId,
         name: '@everyone',
         permissions: '0',
         position: 0,
@@ -129,18 +166,41 @@ function guildPayload(): Record<string, unknown> {
     members: [],
     channels: [
       {
-        id: CHANNEL_ID,
+        id: channelId,
         type: 0,
         name: 'general',
         position: 0,
         permission_overwrites: [],
-        guild_id: GUILD_ID,
+        guild_id: guildId,
       },
     ],
     threads: [],
     presences: [],
     stage_instances: [],
     guild_scheduled_events: [],
+  };
+}
+
+/** Each server has its own #general. */
+function channelOf(guildId: string): string {
+  return guildId === GUILD_ID ? CHANNEL_ID : `3${guildId.slice(1)}`;
+}
+
+function memberPayload(member: Member): Record<string, unknown> {
+  return {
+    user: {
+      id: member.id,
+      username: `member${member.id.slice(-3)}`,
+      discriminator: '0',
+      avatar: null,
+      global_name: null,
+    },
+    roles: member.roles ?? [],
+    permissions: String(member.permissions ?? 0n),
+    joined_at: new Date().toISOString(),
+    deaf: false,
+    mute: false,
+    flags: 0,
   };
 }
 
@@ -298,13 +358,13 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
         dispatch('READY', {
           v: 10,
           user: { ...BOT_USER, flags: 0 },
-          guilds: [{ id: GUILD_ID, unavailable: true }],
+          guilds: GUILD_IDS.map((id) => ({ id, unavailable: true })),
           session_id: sessionId,
           resume_gateway_url: `ws://127.0.0.1:${port}`,
           shard: [0, 1],
           application: { id: APPLICATION_ID, flags: 0 },
         });
-        dispatch('GUILD_CREATE', guildPayload());
+        for (const id of GUILD_IDS) dispatch('GUILD_CREATE', guildPayload(id));
         notify();
       }
       if (message.op === 6) {
@@ -350,39 +410,67 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });
     },
-    dispatchInteraction({ name, options = [], member = { id: '400000000000000004' }, type = 2 }) {
+    dispatchInteraction({
+      name,
+      options = [],
+      member = { id: '400000000000000004' },
+      type = 2,
+      guildId = GUILD_ID,
+      attachments = [],
+    }) {
       const id = snowflake();
       const token = `interaction-token-${randomBytes(24).toString('hex')}`;
+      const channelId = channelOf(guildId);
       dispatch('INTERACTION_CREATE', {
         id,
         application_id: APPLICATION_ID,
         type,
         token,
         version: 1,
-        guild_id: GUILD_ID,
-        channel_id: CHANNEL_ID,
-        channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general', permission_overwrites: [] },
-        data: { id: snowflake(), name, type: 1, guild_id: GUILD_ID, options },
-        member: {
-          user: {
-            id: member.id,
-            username: `member${member.id.slice(-3)}`,
-            discriminator: '0',
-            avatar: null,
-            global_name: null,
-          },
-          roles: member.roles ?? [],
-          permissions: String(member.permissions ?? 0n),
-          joined_at: new Date().toISOString(),
-          deaf: false,
-          mute: false,
-          flags: 0,
+        guild_id: guildId,
+        channel_id: channelId,
+        channel: { id: channelId, type: 0, guild_id: guildId, name: 'general', permission_overwrites: [] },
+        data: {
+          id: snowflake(),
+          name,
+          type: 1,
+          guild_id: guildId,
+          options,
+          ...(attachments.length
+            ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } }
+            : {}),
         },
+        member: memberPayload(member),
         app_permissions: String(1n << 11n),
         locale: 'en-US',
         guild_locale: 'en-US',
         entitlements: [],
-        authorizing_integration_owners: { '0': GUILD_ID },
+        authorizing_integration_owners: { '0': guildId },
+        context: 0,
+      });
+      return { id, token, sentAt: Date.now() };
+    },
+    dispatchButton({ customId, member = { id: '400000000000000004' }, guildId = GUILD_ID }) {
+      const id = snowflake();
+      const token = `interaction-token-${randomBytes(24).toString('hex')}`;
+      const channelId = channelOf(guildId);
+      dispatch('INTERACTION_CREATE', {
+        id,
+        application_id: APPLICATION_ID,
+        type: 3,
+        token,
+        version: 1,
+        guild_id: guildId,
+        channel_id: channelId,
+        channel: { id: channelId, type: 0, guild_id: guildId, name: 'general', permission_overwrites: [] },
+        data: { custom_id: customId, component_type: 2 },
+        message: { ...messagePayload({ content: '', flags: 64 }), channel_id: channelId },
+        member: memberPayload(member),
+        app_permissions: String(1n << 11n),
+        locale: 'en-US',
+        guild_locale: 'en-US',
+        entitlements: [],
+        authorizing_integration_owners: { '0': guildId },
         context: 0,
       });
       return { id, token, sentAt: Date.now() };
@@ -426,5 +514,46 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
         wss.close(() => server.close(() => resolve()));
       });
     },
+  };
+}
+
+/**
+ * A local stand-in of Discord's attachment CDN: serves the given files by path, with the content
+ * type given (Discord sets one from the file name). Point ATTACHMENT_HOSTS at its host.
+ */
+export async function startAttachmentHost(): Promise<{
+  host: string;
+  /** Publishes a file; returns the attachment data an interaction carries. */
+  add(filename: string, body: Buffer | string, contentType: string): AttachmentData;
+  requests: string[];
+  close(): Promise<void>;
+}> {
+  const files = new Map<string, { body: Buffer; contentType: string }>();
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const path = req.url ?? '';
+    requests.push(path);
+    const file = files.get(path);
+    if (!file) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.body.length });
+    res.end(file.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    host,
+    requests,
+    add(filename, body, contentType) {
+      const id = snowflake();
+      const path = `/attachments/${CHANNEL_ID}/${id}/${encodeURIComponent(filename)}`;
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+      files.set(path, { body: bytes, contentType });
+      return { id, filename, size: bytes.length, url: `http://${host}${path}`, content_type: contentType };
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -138,6 +138,7 @@ describe('kill -9 during /reload in the bot', () => {
       DISCORD_TOKEN: token,
       DISCORD_REST_API: discord.restApi,
       MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
+      BOT_OWNER_IDS: '400000000000000099',
     };
     const bot = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
       env,
@@ -160,6 +161,7 @@ describe('kill -9 during /reload in the bot', () => {
       const reload = discord.dispatchInteraction({
         name: 'reload',
         member: { id: '400000000000000099', roles: [MODERATOR_ROLE_ID] },
+        options: [{ name: 'shared', type: 5, value: true }],
       });
       await discord.waitFor(reload, (c) => /embedding/.test(JSON.stringify(c.body)), 60000);
       bot.kill('SIGKILL');

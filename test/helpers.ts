@@ -37,6 +37,7 @@ export function testConfig(overrides: Record<string, string> = {}): CoreConfig {
     INDEX_DIR: overrides.INDEX_DIR ?? join(tempDir('quarry-index-'), 'index'),
     MODEL_CACHE_DIR: overrides.MODEL_CACHE_DIR ?? join(tempDir('quarry-models-'), 'models'),
     URL_SOURCES_FILE: overrides.URL_SOURCES_FILE ?? join(tempDir('quarry-urls-'), 'none.json'),
+    SERVERS_DIR: overrides.SERVERS_DIR ?? join(tempDir('quarry-servers-'), 'servers'),
     ...overrides,
   });
 }

@@ -5,8 +5,10 @@
 import { Client, DiscordAPIError, Events, GatewayIntentBits } from 'discord.js';
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
+import { type AuditLog, openAuditLog } from '../feedback/audit.ts';
 import { log, registerSecret } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
+import { KnowledgeBases } from '../servers/knowledge-bases.ts';
 import type { Command } from './command.ts';
 import { Cooldowns } from './cooldowns.ts';
 import { createDispatcher } from './dispatcher.ts';
@@ -45,6 +47,8 @@ export async function startBot(options: {
   config: BotConfig;
   quarry: Quarry;
   commands: Map<string, Command>;
+  knowledgeBases?: KnowledgeBases;
+  audit?: AuditLog | null;
 }): Promise<Bot> {
   const { config, quarry, commands } = options;
   registerSecret(config.token);
@@ -63,6 +67,8 @@ export async function startBot(options: {
   const dispatch = createDispatcher(commands, {
     quarry,
     config,
+    knowledgeBases: options.knowledgeBases ?? new KnowledgeBases(quarry.config, quarry),
+    audit: options.audit === undefined ? openAuditLog(config.feedbackDb) : options.audit,
     cooldowns: new Cooldowns(config.askCooldownSeconds),
   });
   const running = new Set<Promise<void>>();

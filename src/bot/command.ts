@@ -1,23 +1,32 @@
 /** What a slash command module in commands/ exports, and what it is given to do its work. */
 import type {
   AutocompleteInteraction,
+  ButtonInteraction,
   ChatInputCommandInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { BotConfig } from '../config.ts';
+import type { AuditLog } from '../feedback/audit.ts';
 import type { Quarry } from '../quarry.ts';
+import type { KnowledgeBases } from '../servers/knowledge-bases.ts';
 import type { Cooldowns } from './cooldowns.ts';
 
 export interface BotContext {
   quarry: Quarry;
   config: BotConfig;
   cooldowns: Cooldowns;
+  /** The shared and per-server sources; `quarry` is the shared one's. */
+  knowledgeBases: KnowledgeBases;
+  /** Null when the database cannot be opened: changes still work, unrecorded (logged). */
+  audit: AuditLog | null;
 }
 
 export interface Command {
   data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
   execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, context: BotContext): Promise<void>;
+  /** Buttons whose custom id starts with "<command name>:". */
+  button?(interaction: ButtonInteraction, context: BotContext): Promise<void>;
 }
 
 export function isCommand(value: unknown): value is Command {

@@ -41,6 +41,15 @@ export function createDispatcher(commands: ReadonlyMap<string, Command>, context
       }
       return;
     }
+    if (interaction.isButton()) {
+      const command = commands.get(interaction.customId.split(':')[0] ?? '');
+      try {
+        await command?.button?.(interaction, context);
+      } catch (error) {
+        log.error(`bot: button ${interaction.customId.split(':').slice(0, 2).join(':')} failed:`, error);
+      }
+      return;
+    }
     if (!interaction.isChatInputCommand()) return;
     const command = commands.get(interaction.commandName);
     if (!command) {

@@ -131,7 +131,7 @@ function resultEmbed(
 ): EmbedData {
   const title = `${label} ${escapeWithin(result.title, LIMITS.embedTitle - label.length - 1)}`;
   const footer = truncate(
-    `Paragraph ${result.paragraph} · relevance ${percent(result.score)} · ${result.source}`,
+    `${result.page ? `Page ${result.page} · ` : ''}Paragraph ${result.paragraph} · relevance ${percent(result.score)} · ${result.source}`,
     LIMITS.embedFooter,
   );
   const room = Math.min(LIMITS.embedDescription, budget - title.length - footer.length);

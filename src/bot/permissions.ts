@@ -3,10 +3,15 @@
  * command's default_member_permissions: a server admin can change which members see and run
  * a command, but not what permissions or roles a member has.
  */
-import { type ChatInputCommandInteraction, GuildMember, PermissionFlagsBits } from 'discord.js';
+import {
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  GuildMember,
+  PermissionFlagsBits,
+} from 'discord.js';
 
 export function isModerator(
-  interaction: ChatInputCommandInteraction,
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
   moderatorRoleIds: readonly string[],
 ): boolean {
   if (!interaction.inGuild()) return false;
@@ -15,4 +20,9 @@ export function isModerator(
   const roles: readonly string[] =
     member instanceof GuildMember ? [...member.roles.cache.keys()] : member.roles;
   return moderatorRoleIds.some((id) => roles.includes(id));
+}
+
+/** BOT_OWNER_IDS: the only members who may change the shared sources from Discord. */
+export function isOwner(userId: string, ownerIds: readonly string[]): boolean {
+  return ownerIds.includes(userId);
 }

@@ -41,6 +41,18 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (question_id, member_hash)
    );
    CREATE INDEX votes_by_guild ON votes (guild_id, question_id);`,
+  // 2: who changed which sources (src/feedback/audit.ts). guild_id 'shared' for SOURCES_DIR.
+  `CREATE TABLE source_audit (
+     id INTEGER PRIMARY KEY,
+     guild_id TEXT NOT NULL,
+     actor_id TEXT NOT NULL,
+     action TEXT NOT NULL,
+     source TEXT,
+     outcome TEXT NOT NULL,
+     detail TEXT,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX source_audit_by_guild_time ON source_audit (guild_id, at);`,
 ];
 
 export interface NewQuestion {

@@ -17,6 +17,8 @@ export interface FetchPolicy {
   maxRedirects: number;
   /** Hosts (names or literal addresses) allowed even though they resolve to internal addresses. */
   allowHosts: readonly string[];
+  /** Content types accepted (default: HTML, plain text, Markdown). */
+  acceptTypes?: readonly string[];
 }
 
 export interface FetchedPage {
@@ -27,7 +29,7 @@ export interface FetchedPage {
 
 export class FetchRefused extends Error {}
 
-const ACCEPTED_TYPES = [
+export const ACCEPTED_TYPES = [
   'text/html',
   'application/xhtml+xml',
   'text/plain',
@@ -168,7 +170,7 @@ export async function fetchSource(rawUrl: string, policy: FetchPolicy): Promise<
         .split(';')[0]
         ?.trim()
         .toLowerCase() ?? '';
-    if (!ACCEPTED_TYPES.includes(contentType)) {
+    if (!(policy.acceptTypes ?? ACCEPTED_TYPES).includes(contentType)) {
       response.resume();
       throw new FetchRefused(`content type "${contentType || 'none'}" is not text or HTML`);
     }

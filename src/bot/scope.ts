@@ -1,0 +1,70 @@
+/**
+ * Which knowledge base a command changes, and whether this member may change it: a server's own
+ * sources for its moderators, the shared sources only for BOT_OWNER_IDS. A moderator of one server
+ * can only ever be given that server's base: the guild id comes from the interaction, never from
+ * an option.
+ */
+import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
+import { UserFacingError } from '../errors.ts';
+import type { AuditAction, AuditOutcome } from '../feedback/audit.ts';
+import { log } from '../log.ts';
+import type { KnowledgeBase } from '../servers/knowledge-base.ts';
+import type { BotContext } from './command.ts';
+import { isModerator, isOwner } from './permissions.ts';
+
+export const SHARED = 'shared';
+
+export function baseFor(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  context: BotContext,
+  shared: boolean,
+): KnowledgeBase {
+  if (shared) {
+    if (!isOwner(interaction.user.id, context.config.ownerIds)) {
+      throw new UserFacingError(
+        'sources',
+        'only the bot owners (BOT_OWNER_IDS) can change the shared sources',
+        "change this server's own sources instead",
+      );
+    }
+    return context.knowledgeBases.shared;
+  }
+  if (!interaction.guildId || !isModerator(interaction, context.config.moderatorRoleIds)) {
+    throw new UserFacingError(
+      'sources',
+      "only moderators (Manage Server permission or a moderator role) can change this server's sources",
+    );
+  }
+  return context.knowledgeBases.forServer(interaction.guildId);
+}
+
+/** The audit log's name for a base: its guild id, or "shared". */
+export function auditKey(base: KnowledgeBase): string {
+  return base.scope.kind === 'shared' ? SHARED : base.scope.guildId;
+}
+
+export function recordChange(
+  context: BotContext,
+  entry: {
+    base: KnowledgeBase;
+    actorId: string;
+    action: AuditAction;
+    source: string | null;
+    outcome: AuditOutcome;
+    detail: string | null;
+  },
+): void {
+  try {
+    context.audit?.record({
+      guildId: auditKey(entry.base),
+      actorId: entry.actorId,
+      action: entry.action,
+      source: entry.source,
+      outcome: entry.outcome,
+      detail: entry.detail,
+    });
+  } catch (error) {
+    // The change itself happened (or failed) already; a full disk must not hide that from the member.
+    log.error('feedback: could not record a sources change in the audit log:', error);
+  }
+}
