@@ -5,6 +5,7 @@
  * cannot see, show or remove A's sources; removal asks for confirmation; the audit log records it.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setLogSink } from '../src/log.ts';
 import { isFinalReply, messageText, startTestBot, type TestBot } from './bot-harness.ts';
@@ -18,6 +19,7 @@ import {
   SEND_MESSAGES,
   startAttachmentHost,
 } from './discord-stand-in.ts';
+import { testConfig } from './helpers.ts';
 import { makePdf } from './pdf-fixtures.ts';
 
 const BOT_TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-servers-token-aaaaaaaaaaaaaaaaaaaaaaaa';
@@ -42,8 +44,12 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
 
   before(async () => {
     cdn = await startAttachmentHost();
+    const config = testConfig();
+    // The operator allows the local "web site" (it resolves to loopback); moderators cannot.
+    writeFileSync(config.urlSourcesFile, JSON.stringify({ urls: [], allowHosts: [cdn.host] }));
     harness = await startTestBot({
       token: BOT_TOKEN,
+      config,
       bot: { ownerIds: [OWNER], attachmentHosts: [cdn.host] },
     });
   });
@@ -155,6 +161,39 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     assert.match(cited.footer.text, /^Page 2 · Paragraph \d+ · relevance \d+% · tide-tables\.pdf\.md$/);
   });
 
+  it('a web page added by URL in A links its citations to the page', async () => {
+    const page = cdn.add(
+      'ferry.html',
+      '<html><head><title>Ferry Timetable</title><script>track()</script></head><body><nav>Home | About</nav><article><p>The night ferry to the island leaves at half past nine from pier four.</p></article></body></html>',
+      'text/html; charset=utf-8',
+    );
+    const added = await interact(
+      {
+        name: 'sources',
+        guildId: GUILD_ID,
+        member: MOD_A,
+        options: sub('add', [{ name: 'url', type: 3, value: page.url }]),
+      },
+      outcome,
+    );
+    assert.match(added.text, /Added\*\* Ferry Timetable/);
+    const { final } = await ask('When does the night ferry to the island leave?', GUILD_ID);
+    const embeds = (final.body?.embeds ?? []) as { description: string; url?: string }[];
+    const cited = embeds.find((e) => /night ferry/.test(e.description));
+    assert.equal(cited?.url, page.url);
+    // An internal address the operator did not allow is refused, as for URL_SOURCES_FILE.
+    const internal = await interact(
+      {
+        name: 'sources',
+        guildId: GUILD_ID,
+        member: MOD_A,
+        options: sub('add', [{ name: 'url', type: 3, value: 'http://127.0.0.2:9/secret' }]),
+      },
+      outcome,
+    );
+    assert.match(internal.text, /Not added.*internal address/s);
+  });
+
   it('a non-moderator cannot add; bad files are refused and nothing changes', async () => {
     const refused = await addFile(
       GUILD_ID,
@@ -181,7 +220,7 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     );
     assert.match(script.text, /Not added.*scripts/s);
     const list = await interact({ name: 'sources', guildId: GUILD_ID, options: sub('list') });
-    assert.match(list.text, /Sources \(3\)/, 'the article, the text file and the PDF only');
+    assert.match(list.text, /Sources \(4\)/, 'the article, the text file, the PDF and the page only');
   });
 
   it('moderators reload only their server; the shared sources only for BOT_OWNER_IDS', async () => {
@@ -196,7 +235,11 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
       { name: 'reload', guildId: GUILD_ID, member: MOD_A },
       (c) => isEdit(c) && /Reloaded|failed/.test(messageText(c)),
     );
-    assert.match(own.text, /Reloaded\*\* 2 sources/, 'the text file and the PDF, not the shared article');
+    assert.match(
+      own.text,
+      /Reloaded\*\* 3 sources/,
+      'the text file, the PDF and the page, not the shared article',
+    );
   });
 
   it('remove asks for confirmation; only the asker can confirm; then A no longer quotes it', async () => {

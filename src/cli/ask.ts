@@ -1,12 +1,14 @@
 /**
  * `npm run ask -- "question"` prints a readable quoted answer;
  * `npm run --silent ask -- --json "question"` prints only JSON on stdout (logs go to stderr).
+ * `--server <guild id>` answers as /ask does in that server (its sources and the shared ones).
  */
 import { parseArgs } from 'node:util';
 import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { terminalProgress } from '../progress.ts';
 import { type Answer, Quarry } from '../quarry.ts';
+import { KnowledgeBases } from '../servers/knowledge-bases.ts';
 import { runCli } from './run.ts';
 
 export function answerToJson(answer: Answer): object {
@@ -21,6 +23,7 @@ export function answerToJson(answer: Answer): object {
       title: r.title,
       ...(r.url ? { url: r.url } : {}),
       paragraph: r.paragraph,
+      ...(r.page ? { page: r.page } : {}),
       passageId: r.passageId,
     })),
   };
@@ -39,7 +42,7 @@ function answerToText(answer: Answer): string {
         .split('\n')
         .map((line) => `  > ${line}`)
         .join('\n');
-      return `${i + 1}. ${r.title}, paragraph ${r.paragraph} (relevance ${r.score.toFixed(2)})\n${quoted}\n  Key: "${r.quote}"\n`;
+      return `${i + 1}. ${r.title}, ${r.page ? `page ${r.page}, ` : ''}paragraph ${r.paragraph} (relevance ${r.score.toFixed(2)})\n${quoted}\n  Key: "${r.quote}"\n`;
     })
     .join('\n');
 }
@@ -51,6 +54,7 @@ runCli(async () => {
       json: { type: 'boolean', default: false },
       k: { type: 'string' },
       mode: { type: 'string' },
+      server: { type: 'string' },
     },
   });
   const question = positionals.join(' ');
@@ -66,7 +70,11 @@ runCli(async () => {
   const progress = terminalProgress();
   await quarry.open(progress);
   progress.end();
-  const answer = await quarry.ask(question, { ...(k ? { k } : {}), ...(mode ? { mode } : {}) });
+  const options = { ...(k ? { k } : {}), ...(mode ? { mode } : {}) };
+  // --server <guild id>: that server's sources and the shared ones, as /ask in that server.
+  const answer = values.server
+    ? await new KnowledgeBases(quarry.config, quarry).ask(values.server, question, options)
+    : await quarry.ask(question, options);
   process.stdout.write(values.json ? `${JSON.stringify(answerToJson(answer))}\n` : answerToText(answer));
   return 0;
 });

@@ -53,7 +53,9 @@ export interface CitedAnswer extends Omit<Answer, 'results' | 'nearest'> {
 const GUILD_ID = /^\d{5,25}$/;
 
 export function assertGuildId(guildId: string): void {
-  if (!GUILD_ID.test(guildId)) throw new Error(`servers: "${guildId}" is not a Discord server id`);
+  if (!GUILD_ID.test(guildId)) {
+    throw new UserFacingError('servers', `"${guildId}" is not a Discord server id`, 'give the numeric id');
+  }
 }
 
 export class KnowledgeBase {

@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import type { CoreConfig } from '../config.ts';
-import { normaliseQuestion, type Quarry } from '../quarry.ts';
+import { type AskOptions, normaliseQuestion, type Quarry } from '../quarry.ts';
 import { assertGuildId, type CitedAnswer, KnowledgeBase } from './knowledge-base.ts';
 
 export class KnowledgeBases {
@@ -77,7 +77,7 @@ export class KnowledgeBases {
   async ask(
     guildId: string | null,
     rawQuestion: string,
-    options: { k?: number; minRelevance?: number } = {},
+    options: Pick<AskOptions, 'k' | 'minRelevance' | 'mode'> = {},
   ): Promise<CitedAnswer> {
     const question = normaliseQuestion(rawQuestion);
     const bases = [this.shared, ...(guildId ? [this.forServer(guildId)] : [])];
