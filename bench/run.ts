@@ -16,6 +16,7 @@ import { benchColdStart } from './cold-start.ts';
 import { benchHnsw, type HnswRow } from './hnsw.ts';
 import { benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
+import { benchServers } from './servers.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
 const { values } = parseArgs({
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     // Only the HNSW section (the slow one: 1M vectors take about half an hour to build).
     'hnsw-only': { type: 'boolean', default: false },
+    // Only the per-server section (1,000 servers' memory, 50-page PDF add → first answer).
+    'servers-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -140,6 +143,11 @@ async function main() {
       process.stdout.write(values.json ? `${JSON.stringify({ hnsw })}\n` : `${hnswTable(hnsw).join('\n')}\n`);
       return;
     }
+    if (values['servers-only']) {
+      const servers = await benchServers(config, workDir, quick ? 100 : 1000);
+      process.stdout.write(`${JSON.stringify({ servers })}\n`);
+      return;
+    }
     const questions = await benchmarkQuestions();
     log(`bench: ${label}; ${questions.length} questions; ${quick ? 'quick' : 'full'} run`);
 
@@ -167,6 +175,8 @@ async function main() {
     const burst = await benchBurst(config, questions, 200);
     log(`burst: ${JSON.stringify(burst)}`);
     const knobRows = quick ? [] : await knobs(config, workDir, questions.slice(0, 80));
+    const servers = await benchServers(config, workDir, quick ? 100 : 1000);
+    log(`servers: ${JSON.stringify(servers)}`);
 
     const result = {
       model: label,
@@ -191,6 +201,7 @@ async function main() {
       benchProcessRssMb: rssMb(),
       burst,
       knobs: knobRows,
+      servers,
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
@@ -208,6 +219,8 @@ async function main() {
       ...hnswTable(hnsw),
       `cold start: ${cold.coldStartMs} ms with index and model on disk; ${cold.coldStartRebuildMs} ms with a forced rebuild; RSS serving the article ${cold.rssMb} MB`,
       `burst: ${burst.ackedWithin3s}/${burst.asked} acknowledged within 3 s; final reply p50 ${burst.p50Ms} ms, p99 ${burst.p99Ms} ms; ${burst.errors} errors`,
+      `servers: ${JSON.stringify(servers.allLoaded)}; capped at 200: ${JSON.stringify(servers.capped)}`,
+      `PDF add (${servers.pdf.pages} pages, ${servers.pdf.passages} passages) → first answer: ${servers.pdf.firstAnswerMs} ms (extract ${servers.pdf.extractMs} ms, cited page ${servers.pdf.citedPage})`,
       ...knobRows.map(
         (k) =>
           `knob: ${k.dtype} threads ${k.threads}: p50 ${k.p50Ms} ms, p99 ${k.p99Ms} ms, ${k.qpsConcurrency1} q/s alone, ${k.qpsConcurrency4} q/s at concurrency 4`,

@@ -216,3 +216,42 @@ describe('CLI --server', () => {
     assert.match(bad.stderr, /not a Discord server id/);
   });
 });
+
+describe('exact search for small indexes', () => {
+  it('reads the saved graph file’s vectors and finds the same neighbours as the graph', async () => {
+    const { VectorIndex } = await import('../src/index/vector-index.ts');
+    const dimension = 16;
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648 - 0.5;
+    };
+    const graph = VectorIndex.create(dimension, 300, { m: 16, efConstruction: 200, ef: 300 });
+    for (let label = 0; label < 300; label++)
+      graph.add(Float32Array.from({ length: dimension }, random), label);
+    const path = join(tempDir('quarry-vectors-'), 'vectors.hnsw');
+    await graph.save(path);
+    const { readFileSync } = await import('node:fs');
+    const exact = VectorIndex.fromSavedVectors(readFileSync(path), dimension);
+    assert.ok(exact);
+    assert.equal(exact.size, 300);
+    for (let q = 0; q < 20; q++) {
+      const query = Float32Array.from({ length: dimension }, random);
+      const fromGraph: number[] = graph.search(query, 10).map((n) => n.label);
+      const fromFlat: number[] = exact.search(query, 10).map((n) => n.label);
+      assert.deepEqual(fromFlat, fromGraph);
+      assert.ok(Math.abs(exact.similarityTo(3, query) - graph.similarityTo(3, query)) < 1e-5);
+    }
+    assert.deepEqual(
+      graph.toExact().search(
+        Float32Array.from({ length: dimension }, () => 0.1),
+        5,
+      ),
+      exact.search(
+        Float32Array.from({ length: dimension }, () => 0.1),
+        5,
+      ),
+    );
+    assert.equal(VectorIndex.fromSavedVectors(Buffer.alloc(200, 1), dimension), null, 'not the layout: null');
+  });
+});

@@ -11,6 +11,7 @@ import { EmbeddingCache } from './embedding-cache.ts';
 import { buildVectorIndexes, type SearchIndex, sentenceTexts, toSearchIndex } from './search-index.ts';
 import { type SourceSummary, writeIndex } from './store.ts';
 import type { HnswParameters } from './vector-index.ts';
+import { EXACT_SEARCH_MAX_PASSAGES } from './vector-index.ts';
 
 export interface BuildInput {
   indexDir: string;
@@ -101,5 +102,11 @@ async function buildAndWrite(input: BuildInput): Promise<BuildOutcome> {
     sources: input.sources,
     ...built,
   });
-  return { index: toSearchIndex({ manifest, generation, ...built }, bytes), embedded: missing.length };
+  // Written as a graph; served exactly when small, like an index loaded from disk.
+  const vectors =
+    built.passages.length <= EXACT_SEARCH_MAX_PASSAGES ? built.vectors.toExact() : built.vectors;
+  return {
+    index: toSearchIndex({ manifest, generation, ...built, vectors }, bytes),
+    embedded: missing.length,
+  };
 }

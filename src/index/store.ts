@@ -19,7 +19,7 @@ import { errorMessage } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import type { Passage } from '../passages/split.ts';
 import { fsyncDirectory, writeFileAtomic } from './atomic-file.ts';
-import { type HnswParameters, VectorIndex } from './vector-index.ts';
+import { EXACT_SEARCH_MAX_PASSAGES, type HnswParameters, VectorIndex } from './vector-index.ts';
 
 export const FORMAT_VERSION = 1;
 const POINTER = 'CURRENT';
@@ -163,7 +163,11 @@ export async function loadIndex(
     if (sentenceVectors.length !== manifest.sentenceCount * model.dimension) {
       return { status: 'invalid', reason: 'sentence vectors do not match the manifest' };
     }
-    const vectors = await VectorIndex.load(join(dir, FILES.vectors), model.dimension, params.ef);
+    // Small indexes are searched exactly, without an HNSW graph (see EXACT_SEARCH_MAX_PASSAGES).
+    const vectors =
+      (passages.length <= EXACT_SEARCH_MAX_PASSAGES
+        ? VectorIndex.fromSavedVectors(contents.get(FILES.vectors), model.dimension)
+        : null) ?? (await VectorIndex.load(join(dir, FILES.vectors), model.dimension, params.ef));
     if (vectors.size !== passages.length)
       return { status: 'invalid', reason: 'vector count does not match the passages' };
     return { status: 'loaded', index: { manifest, generation, passages, vectors, sentenceVectors } };

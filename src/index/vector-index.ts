@@ -16,6 +16,17 @@ export interface HnswParameters {
   ef: number;
 }
 
+/**
+ * Up to this many passages an index is searched exactly, from a flat block of vectors, instead of
+ * through the HNSW graph: hnswlib allocates 65,536 label locks per graph (2.5 MB, measured) however
+ * small it is, which for 1,000 servers with a few sources each would be 2.5 GB of locks. An exact
+ * scan of 2,000 × 384 floats takes well under a millisecond and has perfect recall.
+ */
+export const EXACT_SEARCH_MAX_PASSAGES = 2000;
+
+/** hnswlib's saveIndex header: 11 size_t/int fields and a double, before the level-0 block. */
+const HNSW_HEADER_BYTES = 96;
+
 export interface Neighbour {
   label: number;
   /** Cosine similarity in [-1, 1]. */
@@ -24,9 +35,57 @@ export interface Neighbour {
 
 export class VectorIndex {
   private constructor(
-    private readonly hnsw: Hnsw,
+    private readonly hnsw: Hnsw | null,
     readonly dimension: number,
+    /** Exact mode: vector of label i at [i·dimension, (i+1)·dimension), normalised. */
+    private readonly flat: Float32Array | null = null,
   ) {}
+
+  /**
+   * Exact mode from a saved (and already checksum-verified) hnswlib file, without building the
+   * graph: the level-0 block holds each point's normalised vector and label. Null when the layout
+   * is not the one expected, so the caller can load the graph instead.
+   */
+  static fromSavedVectors(file: Buffer | undefined, dimension: number): VectorIndex | null {
+    if (!file || file.length < HNSW_HEADER_BYTES) return null;
+    const count = Number(file.readBigUInt64LE(16));
+    const perElement = Number(file.readBigUInt64LE(24));
+    const labelOffset = Number(file.readBigUInt64LE(32));
+    const dataOffset = Number(file.readBigUInt64LE(40));
+    if (
+      labelOffset !== dataOffset + dimension * 4 ||
+      perElement < labelOffset + 8 ||
+      HNSW_HEADER_BYTES + count * perElement > file.length
+    ) {
+      return null;
+    }
+    const flat = new Float32Array(count * dimension);
+    for (let i = 0; i < count; i++) {
+      const at = HNSW_HEADER_BYTES + i * perElement;
+      const label = Number(file.readBigUInt64LE(at + labelOffset));
+      if (label >= count) return null;
+      const start = at + dataOffset;
+      flat.set(
+        new Float32Array(file.buffer.slice(file.byteOffset + start, file.byteOffset + start + dimension * 4)),
+        label * dimension,
+      );
+    }
+    return new VectorIndex(null, dimension, flat);
+  }
+
+  /** The same points in exact mode (the graph is released when this index is dropped). */
+  toExact(): VectorIndex {
+    if (!this.hnsw) return this;
+    const flat = new Float32Array(this.size * this.dimension);
+    for (let label = 0; label < this.size; label++)
+      flat.set(this.hnsw.getPoint(label), label * this.dimension);
+    return new VectorIndex(null, this.dimension, flat);
+  }
+
+  private get graph(): Hnsw {
+    if (!this.hnsw) throw new Error('index: an exact-mode vector index is read-only');
+    return this.hnsw;
+  }
 
   static create(dimension: number, capacity: number, params: HnswParameters): VectorIndex {
     const hnsw = new HierarchicalNSW('cosine', dimension);
@@ -49,7 +108,7 @@ export class VectorIndex {
   }
 
   get size(): number {
-    return this.hnsw.getCurrentCount();
+    return this.flat ? this.flat.length / this.dimension : this.graph.getCurrentCount();
   }
 
   add(vector: Float32Array, label: number): void {
@@ -58,26 +117,36 @@ export class VectorIndex {
         `index: vector of ${vector.length} dimensions added to a ${this.dimension}-dimension index`,
       );
     }
-    if (this.hnsw.getCurrentCount() >= this.hnsw.getMaxElements()) {
-      this.hnsw.resizeIndex(Math.max(16, this.hnsw.getMaxElements() * 2));
+    const graph = this.graph;
+    if (graph.getCurrentCount() >= graph.getMaxElements()) {
+      graph.resizeIndex(Math.max(16, graph.getMaxElements() * 2));
     }
-    this.hnsw.addPoint(Array.from(vector), label);
+    graph.addPoint(Array.from(vector), label);
   }
 
   setEf(ef: number): void {
-    this.hnsw.setEf(ef);
+    this.hnsw?.setEf(ef);
   }
 
   search(vector: Float32Array, k: number): Neighbour[] {
     const count = Math.min(k, this.size);
     if (count <= 0) return [];
-    const { neighbors, distances } = this.hnsw.searchKnn(Array.from(vector), count);
+    if (this.flat) {
+      const all = Array.from({ length: this.size }, (_, label) => ({
+        label,
+        similarity: this.similarityTo(label, vector),
+      }));
+      return all.sort((a, b) => b.similarity - a.similarity).slice(0, count);
+    }
+    const { neighbors, distances } = this.graph.searchKnn(Array.from(vector), count);
     return neighbors.map((label, i) => ({ label, similarity: 1 - (distances[i] ?? 1) }));
   }
 
   /** Exact cosine between `vector` and the stored point `label` (stored points are normalised). */
   similarityTo(label: number, vector: Float32Array): number {
-    const point = this.hnsw.getPoint(label);
+    const point = this.flat
+      ? this.flat.subarray(label * this.dimension, (label + 1) * this.dimension)
+      : this.graph.getPoint(label);
     let dot = 0;
     let norm = 0;
     for (let i = 0; i < point.length; i++) {
@@ -90,7 +159,7 @@ export class VectorIndex {
   /** Saves atomically; callers must not add points until the returned promise settles. */
   async save(path: string): Promise<void> {
     await commitFileAtomic(path, async (temporary) => {
-      await this.hnsw.writeIndex(temporary);
+      await this.graph.writeIndex(temporary);
     });
   }
 }
