@@ -239,6 +239,30 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     assert.ok(!failure.includes(interaction.token));
   });
 
+  it('when the follow-up with the answer fails too, the member still gets a short error with an id', async () => {
+    discord.failNext(/\/messages\/@original$/, 500, 100);
+    // discord.js tries a request 4 times (3 retries): the answer's follow-up fails for good, the
+    // apology's follow-up gets through.
+    discord.failNext(/^\/api\/v10\/webhooks\/\d+\/[^/]+$/, 500, 4);
+    const interaction = discord.dispatchInteraction({
+      name: 'ask',
+      options: [{ name: 'question', type: 3, value: 'How many time zones does Russia have?' }],
+    });
+    try {
+      const apology = await discord.waitFor(
+        interaction,
+        (c) => c.method === 'POST' && /error id/.test(messageText(c)),
+        30000,
+      );
+      const id = /error id `([0-9a-f]{6})`/.exec(messageText(apology))?.[1];
+      assert.ok(id, messageText(apology));
+      assert.equal(messageBody(apology).flags, 64, 'private');
+      assert.ok(logLines.some((l) => l.includes(`bot: /ask failed (error id ${id})`)));
+    } finally {
+      discord.clearFailures();
+    }
+  });
+
   it('never writes the bot token or an interaction token to the log', () => {
     const all = logLines.join('\n');
     assert.ok(!all.includes(BOT_TOKEN));
