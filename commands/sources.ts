@@ -18,15 +18,16 @@ import {
   TimestampStyles,
   time,
 } from 'discord.js';
-import type { BotContext } from '../src/bot/command.ts';
-import { COLORS, escapeWithin, LIMITS, truncate } from '../src/bot/format.ts';
+import type { BotContext } from '../src/bot/command-contract.ts';
+import { explainFailure } from '../src/bot/failure.ts';
+import { COLORS, escapeWithin, formatSources, LIMITS, truncate } from '../src/bot/format.ts';
 import { isOwner } from '../src/bot/permissions.ts';
+import { progressReply } from '../src/bot/progress-reply.ts';
 import { defer, NO_MENTIONS, notice, respond } from '../src/bot/respond.ts';
-import { auditKey, baseFor, recordChange, SHARED } from '../src/bot/scope.ts';
+import { auditKey, baseFor, maySourcesChange, recordChange, SHARED } from '../src/bot/scope.ts';
 import { UserFacingError } from '../src/errors.ts';
 import { fromAttachment, fromUrl } from '../src/servers/incoming.ts';
-import type { KnowledgeBase, ListedSource } from '../src/servers/knowledge-base.ts';
-import { failureReason, progressReply } from './reload.ts';
+import type { KnowledgeBase } from '../src/servers/knowledge-base.ts';
 
 const sourceOption = (description: string) => (option: import('discord.js').SlashCommandStringOption) =>
   option.setName('source').setDescription(description).setRequired(true).setAutocomplete(true);
@@ -66,12 +67,6 @@ export const data = new SlashCommandBuilder()
       .addBooleanOption(sharedOption),
   );
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1048576).toFixed(1)} MB`;
-}
-
 /** Lines that fit an embed description, with "… and N more" when they do not all fit. */
 function fitLines(lines: string[], max = LIMITS.embedDescription): string {
   const kept: string[] = [];
@@ -88,48 +83,33 @@ function fitLines(lines: string[], max = LIMITS.embedDescription): string {
   return kept.join('\n');
 }
 
-function sourceLine(s: ListedSource, marker = ''): string {
-  const link = s.meta?.url ? ` · [link](<${s.meta.url.replace(/[<>]/g, '')}>)` : '';
-  return (
-    `• ${marker}**${escapeWithin(s.title, 200)}** — \`${truncate(s.id, 100).replace(/`/g, "'")}\` · ${s.passages} passages · loaded ` +
-    time(new Date(s.loadedAt), TimestampStyles.RelativeTime) +
-    link
-  );
-}
-
 async function list(interaction: ChatInputCommandInteraction, { knowledgeBases }: BotContext): Promise<void> {
   await defer(interaction, true);
-  const shared = knowledgeBases.shared;
   const server = interaction.guildId ? knowledgeBases.forServer(interaction.guildId) : null;
   const own = server ? await server.list() : [];
-  const hasShared = await shared.hasContent();
-  const status = hasShared ? await shared.quarry.status() : null;
-  const lines = [
-    ...own.map((s) => sourceLine(s, '(this server) ')),
-    ...(status ? (await shared.list()).map((s) => sourceLine(s)) : []),
+  const shared = (await knowledgeBases.shared.hasContent())
+    ? await knowledgeBases.shared.quarry.status()
+    : null;
+  const sources = [
+    ...own.map((s) => ({ ...s, title: `(this server) ${s.title}` })),
+    ...(shared?.sources ?? []),
   ];
-  const passages = own.reduce((n, s) => n + s.passages, 0) + (status?.passages ?? 0);
-  await respond(interaction, {
-    content: '',
-    embeds: [
-      {
-        title: `Sources (${lines.length})`,
-        description: fitLines(lines) || 'No sources are loaded. Moderators can add one with `/sources add`.',
-        color: COLORS.answer,
-        fields: status
-          ? [
-              { name: 'Model', value: truncate(status.model, LIMITS.embedField), inline: true },
-              { name: 'Passages', value: String(passages), inline: true },
-              {
-                name: 'Index',
-                value: `${formatBytes(status.bytes)}, built ${time(new Date(status.builtAt), TimestampStyles.RelativeTime)}`,
-                inline: true,
-              },
-            ]
-          : [{ name: 'Passages', value: String(passages), inline: true }],
-      },
-    ],
-  });
+  await respond(
+    interaction,
+    formatSources({
+      model: shared?.model ?? 'none loaded yet',
+      builtAt: shared?.builtAt ?? new Date().toISOString(),
+      bytes: shared?.bytes ?? 0,
+      passages: own.reduce((n, s) => n + s.passages, 0) + (shared?.passages ?? 0),
+      sources: sources.map((s) => ({
+        id: s.id,
+        title: s.title,
+        passages: s.passages,
+        loadedAt: s.loadedAt,
+        contentHash: '',
+      })),
+    }),
+  );
 }
 
 async function add(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
@@ -146,7 +126,13 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
   }
   await defer(interaction, true);
   const name = attachment?.name ?? url ?? '';
-  const progress = progressReply(interaction, `Adding ${escapeWithin(name, 100)}`);
+  const status = (text: string, color: number) => ({
+    content: '',
+    embeds: [{ description: truncate(text, LIMITS.embedDescription), color }],
+  });
+  const progress = progressReply(interaction, (stages) =>
+    status(`Adding ${escapeWithin(name, 100)}… ${stages.join(' → ')}`, COLORS.progress),
+  );
   const { config } = context;
   const core = context.knowledgeBases.config;
   const limits = { maxBytes: core.maxSourceBytes, timeoutMs: core.urlFetchTimeoutMs };
@@ -173,12 +159,14 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
       detail,
     });
     await progress.finish(
-      `**Added** ${escapeWithin(added.title, 200)} as \`${added.id}\`: ${detail}.\n` +
-        `Members can ask about it now. \`/sources show source:${added.id}\` shows what they will be quoted.`,
-      COLORS.success,
+      status(
+        `**Added** ${escapeWithin(added.title, 200)} as \`${added.id}\`: ${detail}.\n` +
+          `Members can ask about it now. \`/sources show source:${added.id}\` shows what they will be quoted.`,
+        COLORS.success,
+      ),
     );
   } catch (error) {
-    const reason = failureReason(error, '/sources add');
+    const reason = explainFailure('sources add', error);
     recordChange(context, {
       base,
       actorId: interaction.user.id,
@@ -188,8 +176,7 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
       detail: reason,
     });
     await progress.finish(
-      `**Not added**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`,
-      COLORS.failure,
+      status(`**Not added**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`, COLORS.failure),
     );
   }
 }
@@ -272,7 +259,7 @@ export async function button(interaction: ButtonInteraction, context: BotContext
     if (auditKey(base) !== request.key)
       throw new UserFacingError('sources', 'this confirmation is for another server');
   } catch (error) {
-    await update(failureReason(error, 'sources remove'));
+    await update(explainFailure('sources remove', error));
     return;
   }
   await update(`Removing \`${request.id}\`…`);
@@ -285,7 +272,7 @@ export async function button(interaction: ButtonInteraction, context: BotContext
       allowedMentions: NO_MENTIONS,
     });
   } catch (error) {
-    const reason = failureReason(error, 'sources remove');
+    const reason = explainFailure('sources remove', error);
     recordChange(context, { ...record, outcome: 'failed', detail: reason });
     await interaction.editReply({
       content: `**Not removed**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`,
@@ -369,6 +356,9 @@ async function auditLog(interaction: ChatInputCommandInteraction, context: BotCo
     { ephemeral: true },
   );
 }
+
+/** list and show are for everyone; add, remove and log check the member (scope.ts). */
+export const guards = [maySourcesChange];
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const sub = interaction.options.getSubcommand(false) ?? 'list';

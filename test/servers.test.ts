@@ -202,7 +202,7 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
       'Some notes about the puffins.\n',
       'text/plain',
     );
-    assert.match(refused.text, /only moderators/);
+    assert.match(refused.text, /only moderators/i);
     const binary = await addFile(
       GUILD_ID,
       MOD_A,
@@ -294,7 +294,7 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
       member: MEMBER,
       options: sub('log'),
     });
-    assert.match(member.text, /only moderators/);
+    assert.match(member.text, /only moderators/i);
   });
 
   it('every message carries allowed_mentions.parse = []', () => {

@@ -9,7 +9,7 @@ import { UserFacingError } from '../errors.ts';
 import type { AuditAction, AuditOutcome } from '../feedback/audit.ts';
 import { log } from '../log.ts';
 import type { KnowledgeBase } from '../servers/knowledge-base.ts';
-import type { BotContext } from './command.ts';
+import type { BotContext, Guard } from './command-contract.ts';
 import { isModerator, isOwner } from './permissions.ts';
 
 export const SHARED = 'shared';
@@ -29,13 +29,56 @@ export function baseFor(
     }
     return context.knowledgeBases.shared;
   }
-  if (!interaction.guildId || !isModerator(interaction, context.config.moderatorRoleIds)) {
+  if (!interaction.guildId || !canModerate(interaction, context)) {
     throw new UserFacingError(
       'sources',
       "only moderators (Manage Server permission or a moderator role) can change this server's sources",
     );
   }
   return context.knowledgeBases.forServer(interaction.guildId);
+}
+
+/** Subcommands anyone may run; every other subcommand (and /reload) changes or audits sources. */
+const READ_ONLY_SUBCOMMANDS = new Set(['list', 'show']);
+
+const wantsShared = (interaction: ChatInputCommandInteraction) =>
+  interaction.options.getBoolean('shared') ?? false;
+
+/**
+ * Guard: a moderator for this server's sources, a bot owner for the shared ones (`shared: true`).
+ * Moderators of one server moderate that server only: Manage Server is no right over what every
+ * server reads.
+ */
+export const maySourcesChange: Guard = (interaction, context) => {
+  // `/sources` alone is the listing (older clients, the tests' stand-in); `/reload` always changes.
+  const sub = interaction.options.getSubcommand(false) ?? 'list';
+  if (interaction.commandName === 'sources' && READ_ONLY_SUBCOMMANDS.has(sub)) return null;
+  const shared = wantsShared(interaction);
+  if (shared ? isOwner(interaction.user.id, context.config.ownerIds) : canModerate(interaction, context))
+    return null;
+  return shared
+    ? {
+        code: 'guard.owner-only',
+        message: 'Only the bot owners (BOT_OWNER_IDS) can change the shared sources.',
+      }
+    : {
+        code: 'guard.moderator-only',
+        message:
+          "Only moderators (Manage Server permission or a moderator role) can change this server's sources.",
+      };
+};
+
+/** Guard: one change at a time per knowledge base (Quarry refuses a second reload anyway). */
+export const notWhileChanging: Guard = (interaction, context) =>
+  baseFor(interaction, context, wantsShared(interaction)).busy
+    ? { code: 'guard.reloading', message: 'A reload is already running; wait for it to finish.' }
+    : null;
+
+function canModerate(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  context: BotContext,
+): boolean {
+  return Boolean(interaction.guildId) && isModerator(interaction, context.config.moderatorRoleIds);
 }
 
 /** The audit log's name for a base: its guild id, or "shared". */
