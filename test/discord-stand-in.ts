@@ -398,6 +398,37 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       listeners.add(listener);
     });
 
+  /** INTERACTION_CREATE of any type, in a server's #general, from `member`. */
+  function dispatchAnyInteraction(
+    type: number,
+    guildId: string,
+    member: Member,
+    body: Record<string, unknown>,
+  ): { id: string; token: string; sentAt: number } {
+    const id = snowflake();
+    const token = `interaction-token-${randomBytes(24).toString('hex')}`;
+    const channelId = channelOf(guildId);
+    dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: APPLICATION_ID,
+      type,
+      token,
+      version: 1,
+      guild_id: guildId,
+      channel_id: channelId,
+      channel: { id: channelId, type: 0, guild_id: guildId, name: 'general', permission_overwrites: [] },
+      ...body,
+      member: memberPayload(member),
+      app_permissions: String(1n << 11n),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': guildId },
+      context: 0,
+    });
+    return { id, token, sentAt: Date.now() };
+  }
+
   return {
     url: `http://127.0.0.1:${port}`,
     restApi: `http://127.0.0.1:${port}/api`,
@@ -425,18 +456,7 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       guildId = GUILD_ID,
       attachments = [],
     }) {
-      const id = snowflake();
-      const token = `interaction-token-${randomBytes(24).toString('hex')}`;
-      const channelId = channelOf(guildId);
-      dispatch('INTERACTION_CREATE', {
-        id,
-        application_id: APPLICATION_ID,
-        type,
-        token,
-        version: 1,
-        guild_id: guildId,
-        channel_id: channelId,
-        channel: { id: channelId, type: 0, guild_id: guildId, name: 'general', permission_overwrites: [] },
+      return dispatchAnyInteraction(type, guildId, member, {
         data: {
           id: snowflake(),
           name,
@@ -447,40 +467,13 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
             ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } }
             : {}),
         },
-        member: memberPayload(member),
-        app_permissions: String(1n << 11n),
-        locale: 'en-US',
-        guild_locale: 'en-US',
-        entitlements: [],
-        authorizing_integration_owners: { '0': guildId },
-        context: 0,
       });
-      return { id, token, sentAt: Date.now() };
     },
     dispatchButton({ customId, member = { id: '400000000000000004' }, guildId = GUILD_ID }) {
-      const id = snowflake();
-      const token = `interaction-token-${randomBytes(24).toString('hex')}`;
-      const channelId = channelOf(guildId);
-      dispatch('INTERACTION_CREATE', {
-        id,
-        application_id: APPLICATION_ID,
-        type: 3,
-        token,
-        version: 1,
-        guild_id: guildId,
-        channel_id: channelId,
-        channel: { id: channelId, type: 0, guild_id: guildId, name: 'general', permission_overwrites: [] },
+      return dispatchAnyInteraction(3, guildId, member, {
         data: { custom_id: customId, component_type: 2 },
-        message: { ...messagePayload({ content: '', flags: 64 }), channel_id: channelId },
-        member: memberPayload(member),
-        app_permissions: String(1n << 11n),
-        locale: 'en-US',
-        guild_locale: 'en-US',
-        entitlements: [],
-        authorizing_integration_owners: { '0': guildId },
-        context: 0,
+        message: { ...messagePayload({ content: '', flags: 64 }), channel_id: channelOf(guildId) },
       });
-      return { id, token, sentAt: Date.now() };
     },
     callsFor(interaction) {
       return [...(callsByToken.get(interaction.token) ?? [])];

@@ -20,7 +20,7 @@ import {
   startAttachmentHost,
 } from './discord-stand-in.ts';
 import { testConfig } from './helpers.ts';
-import { makePdf } from './pdf-fixtures.ts';
+import { makeBombPdf, makePdf, makeTextlessPdf } from './pdf-fixtures.ts';
 
 const BOT_TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-servers-token-aaaaaaaaaaaaaaaaaaaaaaaa';
 const MOD_A = { id: '400000000000000101', roles: [MODERATOR_ROLE_ID] };
@@ -219,6 +219,37 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
       'text/html',
     );
     assert.match(script.text, /Not added.*scripts/s);
+    const scan = await addFile(GUILD_ID, MOD_A, 'scan.pdf', await makeTextlessPdf(), 'application/pdf');
+    assert.match(scan.text, /Not added.*no text to quote/s);
+    const bomb = await addFile(GUILD_ID, MOD_A, 'bomb.pdf', makeBombPdf(80 * 1024 * 1024), 'application/pdf');
+    assert.match(bomb.text, /Not added.*decompression bomb/s);
+    // Discord says how large an attachment is: one over MAX_SOURCE_MB is not even downloaded.
+    const huge = cdn.add('huge.txt', 'small body, declared huge', 'text/plain');
+    const requestsBefore = cdn.requests.length;
+    const tooLarge = await interact(
+      {
+        name: 'sources',
+        guildId: GUILD_ID,
+        member: MOD_A,
+        options: sub('add', [{ name: 'file', type: 11, value: huge.id }]),
+        attachments: [{ ...huge, size: 300 * 1024 * 1024 }],
+      },
+      outcome,
+    );
+    assert.match(tooLarge.text, /Not added.*too large/s);
+    assert.equal(cdn.requests.length, requestsBefore, 'not downloaded');
+    const elsewhere = cdn.add('elsewhere.txt', 'Some text from elsewhere.\n', 'text/plain');
+    const offHost = await interact(
+      {
+        name: 'sources',
+        guildId: GUILD_ID,
+        member: MOD_A,
+        options: sub('add', [{ name: 'file', type: 11, value: elsewhere.id }]),
+        attachments: [{ ...elsewhere, url: elsewhere.url.replace('127.0.0.1', 'localhost') }],
+      },
+      outcome,
+    );
+    assert.match(offHost.text, /Not added.*not on an allowed attachment host/s);
     const list = await interact({ name: 'sources', guildId: GUILD_ID, options: sub('list') });
     assert.match(list.text, /Sources \(4\)/, 'the article, the text file, the PDF and the page only');
   });
