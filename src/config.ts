@@ -39,6 +39,10 @@ export interface CoreConfig {
   /** Server indexes kept in memory; the least recently used idle one is dropped beyond this. */
   maxLoadedServers: number;
   maxSourcesPerServer: number;
+  /** Postgres + pgvector for indexes, shared by every process (DATABASE_URL); unset: local files. */
+  databaseUrl: string | undefined;
+  /** Schema holding Quarry's tables in that database. */
+  databaseSchema: string;
 }
 
 export interface BotConfig {
@@ -120,6 +124,22 @@ function snowflakes(env: Env, key: string): string[] {
   return ids;
 }
 
+function databaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim();
+  if (!raw) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) {
+    throw new UserFacingError('config', 'DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  return raw;
+}
+
+function oneOfPattern(env: Env, key: string, pattern: RegExp, fallback: string): string {
+  const value = text(env, key, fallback);
+  if (!pattern.test(value))
+    throw new UserFacingError('config', `${key} must match ${pattern}, got "${value}"`);
+  return value;
+}
+
 /** A catalog short name; change the default in src/model/catalog.ts. */
 export const DEFAULT_EMBEDDING_MODEL = DEFAULT_MODEL;
 /** Chosen on the dev question set; see README "Retrieval". */
@@ -152,6 +172,8 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     serversDir: resolve(text(env, 'SERVERS_DIR', 'data/servers')),
     maxLoadedServers: integer(env, 'MAX_LOADED_SERVERS', 200, 1, 100_000),
     maxSourcesPerServer: integer(env, 'MAX_SOURCES_PER_SERVER', 20, 1, 1000),
+    databaseUrl: databaseUrl(env),
+    databaseSchema: oneOfPattern(env, 'DATABASE_SCHEMA', /^[a-z_][a-z0-9_]{0,62}$/, 'quarry'),
   };
 }
 

@@ -20,6 +20,8 @@ import type { ProgressListener } from './progress.ts';
 import { searchQuery } from './search/query.ts';
 import { type ScoredPassage, search } from './search/retrieve.ts';
 import { loadSources } from './sources/load.ts';
+import { PostgresIndexes, type RemoteSnapshot } from './storage/postgres/indexes.ts';
+import { searchRemote } from './storage/postgres/search.ts';
 import { stripInvisible } from './text/invisible.ts';
 
 export type { ReloadSummary } from './index/reload-plan.ts';
@@ -104,7 +106,27 @@ export class Quarry {
   private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
 
-  constructor(readonly config: CoreConfig) {}
+  /** `scope`: the key of this index in a shared database ("shared" or a Discord server id). */
+  constructor(
+    readonly config: CoreConfig,
+    readonly scope = 'shared',
+  ) {}
+
+  /** The Postgres backend when DATABASE_URL is set; null: indexes are files only. */
+  remoteIndexes(): Promise<PostgresIndexes> | null {
+    const { databaseUrl: url, databaseSchema: schema, hnsw } = this.config;
+    return url ? PostgresIndexes.open({ url, schema, efSearch: hnsw.ef }) : null;
+  }
+
+  /** With a database, an index built or loaded here is published there and served from there. */
+  private async served(index: SearchIndex): Promise<SearchIndex> {
+    const remote = await this.remoteIndexes();
+    if (!remote) return index;
+    await remote.publish(this.scope, index);
+    const snapshot = await remote.load(this.scope, index.manifest.model);
+    if (!snapshot) throw new Error(`quarry: the index just published for ${this.scope} cannot be read back`);
+    return snapshot;
+  }
 
   embedder(onProgress?: ProgressListener): Promise<Embedder> {
     return getEmbedder(this.config, onProgress);
@@ -129,11 +151,13 @@ export class Quarry {
   private async loadFromDisk(): Promise<SearchIndex | null> {
     const embedder = await this.embedder();
     const model = { id: embedder.modelId, fingerprint: embedder.fingerprint, dimension: embedder.dimension };
+    const remote = await (await this.remoteIndexes())?.load(this.scope, model);
+    if (remote) return remote;
     const outcome = await loadIndex(this.config.indexDir, model, this.config.hnsw);
     if (outcome.status === 'loaded') {
       const { index } = outcome;
       const bytes = await indexSizeOnDisk(this.config.indexDir, index.generation);
-      return toSearchIndex(index, bytes);
+      return this.served(toSearchIndex(index, bytes));
     }
     if (outcome.status === 'invalid') log.warn(`index: ${outcome.reason}; rebuilding from sources`);
     else log.info(`index: none in ${this.config.indexDir} yet; building it from ${this.config.sourcesDir}`);
@@ -154,18 +178,27 @@ export class Quarry {
 
   async ask(rawQuestion: string, options: AskOptions = {}): Promise<Answer> {
     const question = normaliseQuestion(rawQuestion);
-    const snapshot = await this.open();
+    let snapshot = await this.open();
     const [queryVector] = options.queryVector
       ? [options.queryVector]
       : await (await this.embedder()).embed([question], 'query');
     if (!queryVector) throw new Error('embedder: no vector for the question');
-    // Words the question excludes ("besides rare earths") are not searched for by the lexical
-    // side; the embedding keeps the whole question (measured: stripping it too lost one hit@3).
-    const outcome = search(snapshot, searchQuery(question), queryVector, {
+    const searchOptions = {
       mode: options.mode ?? this.config.searchMode,
       k: options.k ?? this.config.topK,
       minRelevance: options.minRelevance ?? this.config.minRelevance,
-    });
+    };
+    // Words the question excludes ("besides rare earths") are not searched for by the lexical
+    // side; the embedding keeps the whole question (measured: stripping it too lost one hit@3).
+    let outcome = await this.searchSnapshot(snapshot, searchQuery(question), queryVector, searchOptions);
+    if (outcome === 'stale') {
+      // Another process published a newer index of this scope: serve that one from now on.
+      if (this.snapshot === snapshot) this.snapshot = null;
+      snapshot = await this.open();
+      outcome = await this.searchSnapshot(snapshot, searchQuery(question), queryVector, searchOptions);
+      if (outcome === 'stale')
+        throw new UserFacingError('reload.busy', 'the index is being replaced', 'ask again');
+    }
     const toResult = (s: ScoredPassage) => this.toResult(snapshot, s);
     return {
       question,
@@ -173,6 +206,17 @@ export class Quarry {
       results: outcome.results.map(toResult),
       nearest: outcome.nearest ? toResult(outcome.nearest) : null,
     };
+  }
+
+  private async searchSnapshot(
+    snapshot: SearchIndex,
+    question: string,
+    queryVector: Float32Array,
+    options: Parameters<typeof search>[3],
+  ): Promise<ReturnType<typeof search> | 'stale'> {
+    const remote = (snapshot as Partial<RemoteSnapshot>).remote ? await this.remoteIndexes() : null;
+    if (!remote) return search(snapshot, question, queryVector, options);
+    return searchRemote(remote, snapshot as RemoteSnapshot, question, queryVector, options);
   }
 
   private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {
@@ -278,7 +322,7 @@ export class Quarry {
         ...(onProgress ? { onProgress } : {}),
       });
       onProgress?.({ stage: 'swapping' });
-      this.snapshot = built.index;
+      this.snapshot = await this.served(built.index);
       return summariseReload(plan, loaded, { embedded: built.embedded, seconds: seconds() });
     });
   }

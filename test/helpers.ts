@@ -38,8 +38,21 @@ export function testConfig(overrides: Record<string, string> = {}): CoreConfig {
     MODEL_CACHE_DIR: overrides.MODEL_CACHE_DIR ?? join(tempDir('quarry-models-'), 'models'),
     URL_SOURCES_FILE: overrides.URL_SOURCES_FILE ?? join(tempDir('quarry-urls-'), 'none.json'),
     SERVERS_DIR: overrides.SERVERS_DIR ?? join(tempDir('quarry-servers-'), 'servers'),
+    ...postgresBackend(),
     ...overrides,
   });
+}
+
+let schemas = 0;
+/**
+ * With QUARRY_TEST_BACKEND=postgres (see test/*.postgres.test.ts), each config gets the test
+ * database (QUARRY_TEST_DATABASE_URL) and a schema of its own, so tests do not see each other's
+ * indexes.
+ */
+function postgresBackend(): Record<string, string> {
+  const url = process.env.QUARRY_TEST_DATABASE_URL;
+  if (process.env.QUARRY_TEST_BACKEND !== 'postgres' || !url) return {};
+  return { DATABASE_URL: url, DATABASE_SCHEMA: `t${process.pid}_${Date.now() % 1e6}_${schemas++}` };
 }
 
 /** Records warnings the code logs, so tests can assert a warning was (or was not) given. */

@@ -80,6 +80,18 @@ export class VectorIndex {
     return new VectorIndex(null, dimension, flat);
   }
 
+  /** Exact mode over a block of normalised vectors (label i at [i·dimension, (i+1)·dimension)). */
+  static exact(flat: Float32Array, dimension: number): VectorIndex {
+    return new VectorIndex(null, dimension, flat);
+  }
+
+  /** The stored point of `label` (a copy). */
+  vectorOf(label: number): Float32Array {
+    return this.flat
+      ? this.flat.slice(label * this.dimension, (label + 1) * this.dimension)
+      : Float32Array.from(this.graph.getPoint(label));
+  }
+
   /** The same points in exact mode (the graph is released when this index is dropped). */
   toExact(): VectorIndex {
     if (!this.hnsw) return this;

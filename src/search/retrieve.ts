@@ -27,10 +27,13 @@ export const DENSE_WEIGHT = 0.7;
  */
 export const SUPPORTING_RESULT_RATIO = 0.7;
 /** How many candidates each retriever contributes before fusion. */
-const CANDIDATES = 50;
+export const CANDIDATES = 50;
 
 /** What search reads of the index. */
-export type SearchableIndex = Pick<SearchIndex, 'passages' | 'vectors' | 'sentenceVectors' | 'lexical'>;
+export interface SearchableIndex extends Pick<SearchIndex, 'passages' | 'sentenceVectors'> {
+  vectors: Pick<SearchIndex['vectors'], 'search' | 'similarityTo'>;
+  lexical: Pick<SearchIndex['lexical'], 'query'>;
+}
 
 export interface SearchOptions {
   mode: SearchMode;

@@ -52,6 +52,11 @@ export interface CitedAnswer extends Omit<Answer, 'results' | 'nearest'> {
 
 const GUILD_ID = /^\d{5,25}$/;
 
+/** The base's key in a shared database. */
+export function scopeKey(scope: Scope): string {
+  return scope.kind === 'shared' ? 'shared' : scope.guildId;
+}
+
 export function assertGuildId(guildId: string): void {
   if (!GUILD_ID.test(guildId)) {
     throw new UserFacingError('servers', `"${guildId}" is not a Discord server id`, 'give the numeric id');
@@ -70,7 +75,7 @@ export class KnowledgeBase {
     readonly metaFile: string,
     quarry?: Quarry,
   ) {
-    this.quarry = quarry ?? new Quarry(config);
+    this.quarry = quarry ?? new Quarry(config, scopeKey(scope));
   }
 
   get sourcesDir(): string {
@@ -104,6 +109,9 @@ export class KnowledgeBase {
   /** Something to search: an index on disk or in memory, or sources to build one from. */
   async hasContent(): Promise<boolean> {
     if (existsSync(join(this.config.indexDir, 'CURRENT'))) return true;
+    // Another machine may have added this server's sources: the database knows.
+    const remote = await this.quarry.remoteIndexes();
+    if (remote && (await remote.currentGeneration(this.quarry.scope))) return true;
     return (await this.sourceFiles()).length > 0;
   }
 
@@ -163,7 +171,8 @@ export class KnowledgeBase {
   /** A server without sources has no index: drop it (and the Quarry holding it in memory). */
   private async clearIndex(): Promise<void> {
     await rm(this.config.indexDir, { recursive: true, force: true });
-    this.quarry = new Quarry(this.config);
+    await (await this.quarry.remoteIndexes())?.drop(this.quarry.scope);
+    this.quarry = new Quarry(this.config, scopeKey(this.scope));
   }
 
   async list(): Promise<ListedSource[]> {

@@ -1,0 +1,74 @@
+/**
+ * Schema migrations for the Postgres backend, applied in order and recorded in
+ * `<schema>.migrations`; an advisory lock keeps two processes starting at once from applying the
+ * same migration twice.
+ *
+ * Vectors are stored in an untyped `vector` column so models of any dimension can share the
+ * table; each dimension in use gets its own partial HNSW index over `embedding::vector(d)`
+ * (pgvector indexes need a fixed dimension), created by `ensureVectorIndex`.
+ */
+import type { Database } from './pool.ts';
+
+const MIGRATIONS: ((t: (name: string) => string) => string)[] = [
+  (t) => `
+    CREATE TABLE ${t('kb_current')} (
+      scope text PRIMARY KEY,
+      generation text NOT NULL,
+      manifest jsonb NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE ${t('passages')} (
+      scope text NOT NULL,
+      generation text NOT NULL,
+      label integer NOT NULL,
+      passage jsonb NOT NULL,
+      embedding vector NOT NULL,
+      sentence_vectors bytea NOT NULL,
+      PRIMARY KEY (scope, generation, label)
+    );`,
+];
+
+/** Arbitrary constant: the advisory lock that serialises migrations across processes. */
+const MIGRATION_LOCK = 7_051_614;
+
+export async function migrate(db: Database): Promise<void> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${db.table('migrations')} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${db.table('migrations')}`);
+    const applied = new Set(rows.map((r) => r.version));
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      const version = i + 1;
+      if (applied.has(version)) continue;
+      await client.query('BEGIN');
+      await client.query(sql(db.table));
+      await client.query(`INSERT INTO ${db.table('migrations')} (version) VALUES ($1)`, [version]);
+      await client.query('COMMIT');
+    }
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
+
+const indexed = new Set<string>();
+
+/** The HNSW index for vectors of this dimension (cosine), created once. */
+export async function ensureVectorIndex(db: Database, dimension: number): Promise<void> {
+  const key = `${db.schema}|${dimension}`;
+  if (indexed.has(key)) return;
+  const d = Math.trunc(dimension);
+  await db.pool.query(
+    `CREATE INDEX IF NOT EXISTS passages_hnsw_${d} ON ${db.table('passages')}
+       USING hnsw ((embedding::vector(${d})) vector_cosine_ops) WHERE vector_dims(embedding) = ${d}`,
+  );
+  indexed.add(key);
+}

@@ -1,0 +1,79 @@
+/**
+ * Retrieval over a Postgres-backed snapshot with the same scoring code as the file backend
+ * (src/search/retrieve.ts): BM25 runs in process over the snapshot's passage texts, pgvector
+ * supplies the dense neighbours, and the vectors of every candidate are fetched so cosines are
+ * computed exactly as for an in-memory index — same vectors, same scores.
+ */
+
+import type { StoredPassage } from '../../index/store.ts';
+import type { Neighbour } from '../../index/vector-index.ts';
+import {
+  CANDIDATES,
+  type SearchableIndex,
+  type SearchOptions,
+  type SearchOutcome,
+  search,
+} from '../../search/retrieve.ts';
+import { cosineAt } from '../../search/vectors.ts';
+import type { PostgresIndexes, RemoteSnapshot } from './indexes.ts';
+
+function cosine(stored: Float32Array, query: Float32Array): number {
+  let norm = 0;
+  for (const x of query) norm += x * x;
+  return norm > 0 ? cosineAt(stored, query, 0) / Math.sqrt(norm) : 0;
+}
+
+/** 'stale': another process published a newer generation of this scope; reload and ask again. */
+export async function searchRemote(
+  indexes: PostgresIndexes,
+  snapshot: RemoteSnapshot,
+  question: string,
+  queryVector: Float32Array,
+  options: SearchOptions,
+): Promise<SearchOutcome | 'stale'> {
+  const lexicalHits = options.mode === 'dense' ? [] : snapshot.lexical.query(question, CANDIDATES);
+  const found = await indexes.dense(
+    snapshot,
+    queryVector,
+    options.mode === 'bm25' ? 0 : CANDIDATES,
+    lexicalHits.map((h) => h.label),
+  );
+  if (found.current !== snapshot.generation) return 'stale';
+
+  // A sparse view of the snapshot holding only the candidates, with their sentence vectors in
+  // one block.
+  const passages: StoredPassage[] = [];
+  const blocks: Float32Array[] = [];
+  let row = 0;
+  for (const [label, v] of found.vectors) {
+    const passage = snapshot.passages[label];
+    if (!passage) continue;
+    passages[label] = { ...passage, sentenceRow: row };
+    row += passage.sentences.length;
+    blocks.push(v.sentences);
+  }
+  const sentenceVectors = new Float32Array(row * queryVector.length);
+  let at = 0;
+  for (const block of blocks) {
+    sentenceVectors.set(block, at);
+    at += block.length;
+  }
+  const similarityTo = (label: number, query: Float32Array): number => {
+    const v = found.vectors.get(label);
+    return v ? cosine(v.embedding, query) : 0;
+  };
+  const view: SearchableIndex = {
+    passages,
+    sentenceVectors,
+    lexical: { query: () => lexicalHits },
+    vectors: {
+      similarityTo,
+      search: (query, k): Neighbour[] =>
+        found.neighbours
+          .map((label) => ({ label, similarity: similarityTo(label, query) }))
+          .sort((a, b) => b.similarity - a.similarity)
+          .slice(0, k),
+    },
+  };
+  return search(view, question, queryVector, options);
+}
