@@ -66,9 +66,17 @@ export async function ensureVectorIndex(db: Database, dimension: number): Promis
   const key = `${db.schema}|${dimension}`;
   if (indexed.has(key)) return;
   const d = Math.trunc(dimension);
-  await db.pool.query(
-    `CREATE INDEX IF NOT EXISTS passages_hnsw_${d} ON ${db.table('passages')}
-       USING hnsw ((embedding::vector(${d})) vector_cosine_ops) WHERE vector_dims(embedding) = ${d}`,
-  );
-  indexed.add(key);
+  const client = await db.pool.connect();
+  try {
+    // Two processes creating the same index at once would fail on the catalog's unique key.
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS passages_hnsw_${d} ON ${db.table('passages')}
+         USING hnsw ((embedding::vector(${d})) vector_cosine_ops) WHERE vector_dims(embedding) = ${d}`,
+    );
+    indexed.add(key);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
 }

@@ -1,0 +1,163 @@
+/**
+ * What only the Postgres backend does: several processes serve the same indexes, a reload in
+ * one is seen by the others without a restart, servers stay apart, a server's search returns k
+ * rows despite sharing one HNSW index, and a process killed mid-publish loses nothing.
+ * Needs QUARRY_TEST_DATABASE_URL (.ci/run starts a throwaway cluster); skipped without it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import type { CoreConfig } from '../src/config.ts';
+import { Quarry } from '../src/quarry.ts';
+import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
+import { closeDatabases } from '../src/storage/postgres/pool.ts';
+import { ROOT, tempDir, testConfig } from './helpers.ts';
+
+const url = process.env.QUARRY_TEST_DATABASE_URL;
+const skip = url ? false : 'QUARRY_TEST_DATABASE_URL is not set (see .ci/run)';
+const A = '111111111111111111';
+const B = '222222222222222222';
+let schemas = 0;
+
+/** Two "processes" (their own folders and caches) on one database schema. */
+function twoProcesses(): [CoreConfig, CoreConfig] {
+  const schema = `pgtest_${process.pid}_${schemas++}`;
+  const first = testConfig({ DATABASE_URL: url ?? '', DATABASE_SCHEMA: schema });
+  const second = testConfig({
+    DATABASE_URL: url ?? '',
+    DATABASE_SCHEMA: schema,
+    SOURCES_DIR: tempDir('quarry-empty-sources-'),
+    MODEL_CACHE_DIR: first.modelCacheDir,
+  });
+  return [first, second];
+}
+
+after(() => closeDatabases());
+
+describe('Postgres backend', { skip }, () => {
+  it('another process answers from the shared index and sees a reload without a restart', async () => {
+    const [first, second] = twoProcesses();
+    const one = new Quarry(first);
+    const two = new Quarry(second);
+    assert.equal((await one.ask('How many time zones does Russia have?')).answered, true);
+    // The second process has no source file at all: its answer can only come from Postgres.
+    const before = await two.ask('How many time zones does Russia have?');
+    assert.match(before.results[0]?.text ?? '', /11 time zones/);
+    const question = 'How many puffins does the lighthouse keeper feed?';
+    assert.equal((await two.ask(question)).answered, false);
+
+    writeFileSync(
+      join(first.sourcesDir, 'puffins.txt'),
+      'The lighthouse keeper feeds seventeen puffins every morning.\n',
+    );
+    await one.reload();
+    const afterReload = await two.ask(question);
+    assert.match(afterReload.results[0]?.text ?? '', /seventeen puffins/);
+  });
+
+  it('a source added in server A is answered in A by another process, never in B', async () => {
+    const [first, second] = twoProcesses();
+    const shardZero = new KnowledgeBases(first);
+    const shardOne = new KnowledgeBases(second);
+    const sources = join(first.serversDir, A, 'sources');
+    mkdirSync(sources, { recursive: true });
+    writeFileSync(
+      join(sources, 'puffins.txt'),
+      'The lighthouse keeper feeds seventeen puffins every morning.\n',
+    );
+    await shardZero.forServer(A).reload();
+    const question = 'How many puffins does the lighthouse keeper feed?';
+    const inA = await shardOne.ask(A, question);
+    assert.match(inA.results[0]?.text ?? '', /seventeen puffins/);
+    assert.equal(inA.results[0]?.scope, 'server');
+    const inB = await shardOne.ask(B, question, { minRelevance: 0 });
+    for (const r of inB.results) assert.doesNotMatch(r.text, /puffins/);
+  });
+
+  it('each of 10 servers sharing one HNSW index gets its k nearest passages, not fewer', async () => {
+    const [config] = twoProcesses();
+    const bases = new KnowledgeBases(config);
+    const servers = Array.from({ length: 10 }, (_, i) => `${300000000000000000 + i}`);
+    for (const [i, guild] of servers.entries()) {
+      const sources = join(config.serversDir, guild, 'sources');
+      mkdirSync(sources, { recursive: true });
+      const lines = Array.from(
+        { length: 60 },
+        (_, n) => `Server ${i} fact ${n}: the number ${n * 7 + i} is noted here.`,
+      );
+      writeFileSync(join(sources, 'facts.txt'), `${lines.join('\n\n')}\n`);
+      await bases.forServer(guild).reload();
+    }
+    const indexes = await bases.shared.quarry.remoteIndexes();
+    assert.ok(indexes);
+    const embedder = await bases.shared.quarry.embedder();
+    let short = 0;
+    for (const guild of servers) {
+      const quarry = bases.forServer(guild).quarry;
+      const snapshot = await quarry.open();
+      assert.ok('remote' in snapshot);
+      for (const q of ['which number is noted', 'fact twelve', 'server facts']) {
+        const [vector] = await embedder.embed([q], 'query');
+        assert.ok(vector);
+        const found = await indexes.dense(snapshot as never, vector, 50, []);
+        if (found.neighbours.length < Math.min(50, snapshot.passages.length)) short++;
+      }
+    }
+    assert.equal(short, 0);
+  });
+
+  it('a process killed with SIGKILL mid-publish loses nothing: the other keeps answering the old index', async () => {
+    const [first, second] = twoProcesses();
+    const one = new Quarry(first);
+    const question = 'How many time zones does Russia have?';
+    await one.ask(question);
+    const indexes = await one.remoteIndexes();
+    assert.ok(indexes);
+    const generation = await indexes.currentGeneration('shared');
+    const snapshot = await one.open();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'test/fixtures/publish-forever.ts'),
+        url ?? '',
+        second.databaseSchema,
+        'shared',
+        JSON.stringify(snapshot.manifest),
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('publishing')) setTimeout(resolve, 500);
+        if (chunk.toString().includes('published')) reject(new Error('the publish finished before the kill'));
+      });
+      child.on('exit', () => reject(new Error('the child exited early')));
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const two = new Quarry(second);
+    assert.match((await two.ask(question)).results[0]?.text ?? '', /11 time zones/);
+    assert.equal(await indexes.currentGeneration('shared'), generation);
+    // Postgres rolls the killed transaction back once it notices the connection is gone.
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      let leftover = -1;
+      for (let tries = 0; tries < 50 && leftover !== 0; tries++) {
+        const { rows } = await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM "${second.databaseSchema}".passages WHERE generation = 'gen-killed'`,
+        );
+        leftover = Number(rows[0]?.n);
+        if (leftover !== 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(leftover, 0);
+    } finally {
+      await db.end();
+    }
+  });
+});
