@@ -5,6 +5,10 @@
 # the machine's apt configuration untouched. Exits 0 if pgvector is already installed.
 set -euo pipefail
 pg_major="${PG_MAJOR:-15}"
+if [ ! -x "/usr/lib/postgresql/${pg_major}/bin/initdb" ]; then
+  apt-get update -qq
+  apt-get install -y -qq "postgresql-${pg_major}"
+fi
 if [ -f "/usr/share/postgresql/${pg_major}/extension/vector.control" ]; then
   echo "pgvector: already installed for PostgreSQL ${pg_major}"
   exit 0
