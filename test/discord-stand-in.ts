@@ -2,7 +2,10 @@
  * A local stand-in of Discord that real discord.js talks to: REST over HTTP (point discord.js's
  * `rest.api` at `${url}/api`) and the gateway over WebSocket (`GET /api/v10/gateway/bot` names
  * it). It speaks HELLO, IDENTIFY, READY, GUILD_CREATE, heartbeats and their ACKs, RESUME, and
- * dispatches INTERACTION_CREATE on demand. It records interaction callbacks and webhook calls so
+ * dispatches INTERACTION_CREATE on demand. It knows shards: IDENTIFY's `shard: [id, count]` picks
+ * the guilds of that shard (`(guild_id >> 22) % count`, as Discord does), and each interaction
+ * goes to its guild's shard (or, to simulate a guild that moved after a re-shard, to the shard
+ * a test names). It records interaction callbacks and webhook calls so
  * tests can assert on what a member would see.
  */
 import { randomBytes } from 'node:crypto';
@@ -71,6 +74,8 @@ export interface InteractionOptions {
   type?: 2 | 4;
   /** Which server the interaction comes from (default GUILD_ID). */
   guildId?: string;
+  /** Deliver through this shard instead of the guild's own (a guild that moved shards). */
+  shard?: number;
   /** Attachments referenced by attachment options (type 11), by id. */
   attachments?: AttachmentData[];
 }
@@ -89,6 +94,8 @@ export interface StandIn {
   resumes: number;
   /** The intents bitfield of the last IDENTIFY. */
   identifyIntents: number | null;
+  /** Shard ids that have identified and are connected, ascending. */
+  connectedShards: number[];
   /** Makes the next `count` REST calls whose path matches answer with `status` (429 or 500). */
   failNext(pattern: RegExp, status: number, count?: number): void;
   /** Forgets failures set up by failNext that have not happened yet. */
@@ -116,6 +123,11 @@ let snowflakeCounter = 0n;
 function snowflake(): string {
   snowflakeCounter++;
   return ((BigInt(Date.now() - 1420070400000) << 22n) + snowflakeCounter).toString();
+}
+
+/** The shard Discord delivers a guild's events on. */
+export function shardOf(guildId: string, count: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(count));
 }
 
 function guildPayload(guildId = GUILD_ID): Record<string, unknown> {
@@ -256,7 +268,16 @@ function sendNoContent(res: ServerResponse): void {
 }
 
 /** `acceptToken`: when set, REST calls with another bot token get 401 like Discord's. */
-export async function startDiscordStandIn(options: { acceptToken?: string } = {}): Promise<StandIn> {
+export async function startDiscordStandIn(
+  options: {
+    acceptToken?: string;
+    /** What GET /gateway/bot recommends (default 1). */
+    shards?: number;
+    /** The servers the bot is in (default GUILD_IDS). */
+    guildIds?: string[];
+  } = {},
+): Promise<StandIn> {
+  const guildIds = options.guildIds ?? GUILD_IDS;
   const calls: RecordedCall[] = [];
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   const sessionId = randomBytes(8).toString('hex');
@@ -270,7 +291,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
   const callsByToken = new Map<string, RecordedCall[]>();
   const tokenWaiters = new Map<string, Set<() => void>>();
   const tokenOf = (path: string) => /\/(?:interactions\/\d+|webhooks\/\d+)\/([^/]+)/.exec(path)?.[1];
-  let socket: WebSocket | null = null;
+  /** Connected gateway sockets by shard id, and the shard count they identified with. */
+  const sockets = new Map<number, WebSocket>();
+  let shardCount = 1;
   const state = { identifies: 0, resumes: 0, intents: null as number | null };
   const commands = new Map<string, unknown[]>();
 
@@ -311,7 +334,7 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     if (method === 'GET' && path === '/api/v10/gateway/bot') {
       sendJson(res, 200, {
         url: `ws://127.0.0.1:${port}`,
-        shards: 1,
+        shards: options.shards ?? 1,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       });
       return;
@@ -347,33 +370,43 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     handleRest(req, res).catch((error) => sendJson(res, 500, { message: String(error) }));
   });
   const wss = new WebSocketServer({ server });
-  const send = (payload: Record<string, unknown>) => socket?.send(JSON.stringify(payload));
-  const dispatch = (t: string, d: unknown) => send({ op: 0, t, s: ++sequence, d });
+  const sendTo = (ws: WebSocket | undefined, payload: Record<string, unknown>) =>
+    ws?.send(JSON.stringify(payload));
+  const dispatchTo = (ws: WebSocket | undefined, t: string, d: unknown) =>
+    sendTo(ws, { op: 0, t, s: ++sequence, d });
 
   wss.on('connection', (ws) => {
-    socket = ws;
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41250 } }));
+    ws.on('close', () => {
+      for (const [id, open] of sockets) if (open === ws) sockets.delete(id);
+    });
     ws.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { op: number; d: Record<string, unknown> };
       if (message.op === 1) ws.send(JSON.stringify({ op: 11 }));
       if (message.op === 2) {
         state.identifies++;
         state.intents = Number(message.d.intents);
-        dispatch('READY', {
+        const [shard, count] = (message.d.shard as [number, number] | undefined) ?? [0, 1];
+        shardCount = count;
+        sockets.set(shard, ws);
+        const mine = guildIds.filter((id) => shardOf(id, count) === shard);
+        dispatchTo(ws, 'READY', {
           v: 10,
           user: { ...BOT_USER, flags: 0 },
-          guilds: GUILD_IDS.map((id) => ({ id, unavailable: true })),
-          session_id: sessionId,
+          guilds: mine.map((id) => ({ id, unavailable: true })),
+          // The shard is in the session id, so a RESUME on a new connection says which it is.
+          session_id: `${sessionId}-${shard}`,
           resume_gateway_url: `ws://127.0.0.1:${port}`,
-          shard: [0, 1],
+          shard: [shard, count],
           application: { id: APPLICATION_ID, flags: 0 },
         });
-        for (const id of GUILD_IDS) dispatch('GUILD_CREATE', guildPayload(id));
+        for (const id of mine) dispatchTo(ws, 'GUILD_CREATE', guildPayload(id));
         notify();
       }
       if (message.op === 6) {
         state.resumes++;
-        dispatch('RESUMED', {});
+        sockets.set(Number(String(message.d.session_id).split('-').at(-1) ?? 0), ws);
+        dispatchTo(ws, 'RESUMED', {});
         notify();
       }
     });
@@ -404,11 +437,12 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     guildId: string,
     member: Member,
     body: Record<string, unknown>,
+    shard = shardOf(guildId, shardCount),
   ): { id: string; token: string; sentAt: number } {
     const id = snowflake();
     const token = `interaction-token-${randomBytes(24).toString('hex')}`;
     const channelId = channelOf(guildId);
-    dispatch('INTERACTION_CREATE', {
+    dispatchTo(sockets.get(shard), 'INTERACTION_CREATE', {
       id,
       application_id: APPLICATION_ID,
       type,
@@ -442,6 +476,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     get identifyIntents() {
       return state.intents;
     },
+    get connectedShards() {
+      return [...sockets.keys()].sort((a, b) => a - b);
+    },
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });
     },
@@ -454,20 +491,27 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       member = { id: '400000000000000004' },
       type = 2,
       guildId = GUILD_ID,
+      shard,
       attachments = [],
     }) {
-      return dispatchAnyInteraction(type, guildId, member, {
-        data: {
-          id: snowflake(),
-          name,
-          type: 1,
-          guild_id: guildId,
-          options,
-          ...(attachments.length
-            ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } }
-            : {}),
+      return dispatchAnyInteraction(
+        type,
+        guildId,
+        member,
+        {
+          data: {
+            id: snowflake(),
+            name,
+            type: 1,
+            guild_id: guildId,
+            options,
+            ...(attachments.length
+              ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } }
+              : {}),
+          },
         },
-      });
+        shard,
+      );
     },
     dispatchButton({ customId, member = { id: '400000000000000004' }, guildId = GUILD_ID }) {
       return dispatchAnyInteraction(3, guildId, member, {
@@ -500,10 +544,10 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       });
     },
     dropConnection() {
-      socket?.terminate();
+      for (const ws of sockets.values()) ws.terminate();
     },
     invalidateSession(resumable) {
-      send({ op: 9, d: resumable });
+      for (const ws of sockets.values()) sendTo(ws, { op: 9, d: resumable });
     },
     waitForIdentify(count, timeoutMs = 10000) {
       return waitUntil(() => state.identifies >= count, timeoutMs, `${count} IDENTIFY`);

@@ -10,6 +10,7 @@ import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
 import { type Bot, startBot } from './client.ts';
 import { loadCommands } from './command-loader.ts';
+import { runShards, shardPlan, stopShards } from './shards.ts';
 
 function fail(error: unknown): never {
   if (isUserFacing(error)) process.stderr.write(`${error.message}\n`);
@@ -23,8 +24,8 @@ function fail(error: unknown): never {
  * exit code). A stop requested during start-up exits at once: nothing is running yet, and index
  * writes are atomic generations (a lock left behind is taken over as stale).
  */
-function handleStopSignals(): { setBot(bot: Bot): void } {
-  let bot: Bot | undefined;
+function handleStopSignals(): { setBot(bot: Pick<Bot, 'stop'>): void } {
+  let bot: Pick<Bot, 'stop'> | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -48,6 +49,14 @@ async function main(): Promise<void> {
   setLogLevel(process.env.LOG_LEVEL);
   const config = loadBotConfig();
   registerSecret(config.token);
+  const plan = shardPlan(process.env);
+  if (plan) {
+    // SHARDS set: this process only runs and watches the shard processes (src/bot/shards.ts).
+    const script = process.argv[1] ?? '';
+    const manager = await runShards(plan, { token: config.token, restApi: config.restApi, script });
+    stopSignals.setBot({ stop: () => stopShards(manager) });
+    return;
+  }
   const quarry = new Quarry(loadCoreConfig());
   const commands = await loadCommands();
 

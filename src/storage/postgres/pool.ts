@@ -1,6 +1,6 @@
 /**
  * One node-postgres pool per database address and schema, shared by every knowledge base of the
- * process. Each new connection turns on pgvector's iterative index scan: a search filtered to one
+ * process. Each connection turns on pgvector's iterative index scan: a search filtered to one
  * server keeps walking the HNSW graph until it has k rows of that server, instead of filtering the
  * first ef_search rows after the scan and returning fewer than k (see README "Postgres").
  */
@@ -38,14 +38,11 @@ async function open(target: PostgresTarget): Promise<Database> {
     max: 4,
     // Idle connections do not keep a CLI run or a test process alive.
     allowExitOnIdle: true,
+    // Session settings sent with the connection itself, so no query can run before they apply.
+    options: `-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=${Math.trunc(target.efSearch)}`,
   });
   // A dropped idle connection must not crash the bot; the next query opens a new one.
   pool.on('error', () => undefined);
-  pool.on('connect', (client) => {
-    client
-      .query(`SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = ${Number(target.efSearch)}`)
-      .catch(() => undefined);
-  });
   const database: Database = {
     pool,
     schema: target.schema,

@@ -1,0 +1,103 @@
+/**
+ * `SHARDS=auto|N` runs the bot under discord.js's own ShardingManager: this process only spawns
+ * and watches one child process per shard (each a complete bot with its own model, cooldowns and
+ * reload queue) and respawns a shard that dies. `SHARD_IDS` (e.g. `0-3` or `4,5`) runs only some
+ * of the shards here, so the rest can run on another machine with the same `SHARDS` total.
+ *
+ * Why processes (ShardingManager) and not @discordjs/ws worker sharding: worker sharding moves
+ * only the gateway connections into threads, and every interaction is still handled on the one
+ * main thread, where embedding the question is CPU-bound work. A process per shard spreads that
+ * over cores and machines, and a crash takes down one shard, not all of them. Shards share
+ * nothing in memory: with DATABASE_URL they read the same indexes from Postgres.
+ */
+import { REST, Routes, ShardingManager } from 'discord.js';
+import { UserFacingError } from '../errors.ts';
+import { log } from '../log.ts';
+
+export interface ShardPlan {
+  /** Total shards across every machine; 'auto': what Discord recommends. */
+  total: number | 'auto';
+  /** The shards this machine runs; 'all': every one. */
+  ids: number[] | 'all';
+}
+
+/** Null when the bot runs unsharded, or when this process is itself a shard. */
+export function shardPlan(env: Record<string, string | undefined>): ShardPlan | null {
+  if (env.SHARDING_MANAGER) return null;
+  const raw = env.SHARDS?.trim();
+  if (!raw) {
+    if (env.SHARD_IDS?.trim()) throw new UserFacingError('config', 'SHARD_IDS needs SHARDS (the total)');
+    return null;
+  }
+  if (raw !== 'auto' && !/^[1-9]\d{0,4}$/.test(raw)) {
+    throw new UserFacingError('config', `SHARDS must be auto or a number of shards, got "${raw}"`);
+  }
+  const total = raw === 'auto' ? 'auto' : Number(raw);
+  return { total, ids: parseShardIds(env.SHARD_IDS, total) };
+}
+
+/** "0-3,6" → [0, 1, 2, 3, 6]; each below the total when the total is known. */
+export function parseShardIds(raw: string | undefined, total: number | 'auto'): number[] | 'all' {
+  if (!raw?.trim()) return 'all';
+  const ids = new Set<number>();
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!range)
+      throw new UserFacingError('config', `SHARD_IDS must list shard ids like 0-3,6, got "${part}"`);
+    const from = Number(range[1]);
+    const to = Number(range[2] ?? range[1]);
+    for (let id = from; id <= to; id++) ids.add(id);
+  }
+  if (total === 'auto') {
+    throw new UserFacingError('config', 'SHARD_IDS needs a fixed SHARDS total', 'set SHARDS to a number');
+  }
+  const list = [...ids].sort((a, b) => a - b);
+  if (list.some((id) => id >= total)) {
+    throw new UserFacingError('config', `SHARD_IDS must be below SHARDS (${total}), got "${raw}"`);
+  }
+  return list;
+}
+
+/** Discord's recommended shard count (GET /gateway/bot), through DISCORD_REST_API when set. */
+async function recommendedShards(token: string, restApi: string | undefined): Promise<number> {
+  const rest = new REST(restApi ? { api: restApi } : {}).setToken(token);
+  const { shards } = (await rest.get(Routes.gatewayBot())) as { shards: number };
+  return shards;
+}
+
+/** Stops every shard of this machine (each gets SIGTERM and shuts down cleanly). */
+export function stopShards(manager: ShardingManager): Promise<void> {
+  const exits = [...manager.shards.values()].map(
+    (shard) =>
+      new Promise<void>((resolve) => {
+        if (!shard.process || shard.process.exitCode !== null) return resolve();
+        shard.process.once('exit', () => resolve());
+        shard.kill();
+      }),
+  );
+  return Promise.all(exits).then(() => undefined);
+}
+
+/** Spawns this machine's shards (this same script, with the same Node flags) and watches them. */
+export async function runShards(
+  plan: ShardPlan,
+  options: { token: string; restApi: string | undefined; script: string },
+): Promise<ShardingManager> {
+  const total = plan.total === 'auto' ? await recommendedShards(options.token, options.restApi) : plan.total;
+  const manager = new ShardingManager(options.script, {
+    totalShards: total,
+    shardList: plan.ids === 'all' ? 'auto' : plan.ids,
+    token: options.token,
+    execArgv: process.execArgv,
+    respawn: true,
+  });
+  manager.on('shardCreate', (shard) => {
+    log.info(`shards: shard ${shard.id} of ${total} starting (process)`);
+    shard.on('death', () => log.warn(`shards: shard ${shard.id} exited; respawning`));
+  });
+  log.info(`shards: ${plan.ids === 'all' ? `all ${total}` : plan.ids.join(',')} of ${total} on this machine`);
+  // discord.js's default 5.5 s between shards respects Discord's identify rate limit; loading the
+  // model and index takes a while on a small machine, so no 30 s ready timeout.
+  await manager.spawn({ amount: total, timeout: -1 });
+  return manager;
+}

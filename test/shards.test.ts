@@ -1,0 +1,142 @@
+/**
+ * Two shards, one Postgres, end to end: `SHARDS=2` runs the real bot under discord.js's
+ * ShardingManager (two shard processes) against the Discord stand-in. A server's source reloaded
+ * through shard 0 is answered in that server through shard 1; another server never sees it. A
+ * shard killed with SIGKILL mid-reload: the other keeps answering, nothing is lost, and the
+ * manager respawns it. Needs QUARRY_TEST_DATABASE_URL (.ci/run); skipped without it.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isFinalReply, messageText } from './bot-harness.ts';
+import {
+  GUILD_ID,
+  type InteractionOptions,
+  MANAGE_GUILD,
+  OTHER_GUILD_ID,
+  type StandIn,
+  startDiscordStandIn,
+} from './discord-stand-in.ts';
+import { articleSources, FIXTURE_MODEL, ROOT, TSX, tempDir } from './helpers.ts';
+
+const url = process.env.QUARRY_TEST_DATABASE_URL;
+const skip = url ? false : 'QUARRY_TEST_DATABASE_URL is not set (see .ci/run)';
+const TOKEN = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-shards-test-token-ddddddddddddddddddddd';
+const MODERATOR = { id: '400000000000000201', permissions: MANAGE_GUILD };
+const PUFFINS = 'The lighthouse keeper feeds seventeen puffins every morning.\n';
+const QUESTION = 'How many puffins does the lighthouse keeper feed?';
+
+/** The shard processes of the manager: pid by shard id (their environment says which). */
+function shardProcesses(managerPid: number): Map<number, number> {
+  const found = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== managerPid) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const shard = environ.find((v) => v.startsWith('SHARDS='));
+      if (shard) found.set(Number(shard.slice('SHARDS='.length)), Number(entry));
+    } catch {
+      // A process that just exited.
+    }
+  }
+  return found;
+}
+
+describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
+  let discord: StandIn;
+  let manager: ChildProcess;
+  let serversDir: string;
+  let output = '';
+
+  before(async () => {
+    discord = await startDiscordStandIn({ acceptToken: TOKEN, shards: 2 });
+    serversDir = join(tempDir('quarry-shards-'), 'servers');
+    manager = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
+      cwd: tempDir(),
+      env: {
+        ...process.env,
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_REST_API: discord.restApi,
+        SHARDS: 'auto',
+        EMBEDDING_MODEL: FIXTURE_MODEL,
+        SOURCES_DIR: articleSources(),
+        INDEX_DIR: join(tempDir(), 'index'),
+        MODEL_CACHE_DIR: join(tempDir(), 'models'),
+        SERVERS_DIR: serversDir,
+        FEEDBACK_DB: join(tempDir(), 'feedback.db'),
+        DATABASE_URL: url ?? '',
+        DATABASE_SCHEMA: `shards_${process.pid}`,
+        ASK_COOLDOWN_SECONDS: '0',
+      },
+    });
+    manager.stdout?.on('data', (c: Buffer) => (output += c));
+    manager.stderr?.on('data', (c: Buffer) => (output += c));
+    const started = Date.now();
+    while (discord.connectedShards.length < 2) {
+      if (Date.now() - started > 90_000) throw new Error(`two shards did not connect:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  after(async () => {
+    if (manager && manager.exitCode === null) {
+      manager.kill('SIGTERM');
+      await new Promise((r) => manager.once('exit', r));
+    }
+    await discord?.close();
+  });
+
+  async function interact(options: InteractionOptions, until = isFinalReply) {
+    const interaction = discord.dispatchInteraction(options);
+    return messageText(await discord.waitFor(interaction, until, 60000));
+  }
+  const ask = (guildId: string, shard: number) =>
+    interact({ name: 'ask', guildId, shard, options: [{ name: 'question', type: 3, value: QUESTION }] });
+  const reload = (guildId: string, shard: number) =>
+    interact({ name: 'reload', guildId, shard, member: MODERATOR }, (c) =>
+      /Reloaded|failed/.test(messageText(c)),
+    );
+
+  it('recommends two shards and each identifies as [id, 2]', () => {
+    assert.deepEqual(discord.connectedShards, [0, 1]);
+  });
+
+  it('a source reloaded in server A through shard 0 is answered in A through shard 1, never in B', async () => {
+    const sources = join(serversDir, GUILD_ID, 'sources');
+    mkdirSync(sources, { recursive: true });
+    writeFileSync(join(sources, 'puffins.txt'), PUFFINS);
+    assert.match(await reload(GUILD_ID, 0), /Reloaded/);
+    assert.match(await ask(GUILD_ID, 1), /seventeen puffins/);
+    assert.doesNotMatch(await ask(OTHER_GUILD_ID, 1), /seventeen puffins/);
+  });
+
+  it('shard 0 killed with SIGKILL mid-reload: shard 1 keeps answering, nothing is lost, shard 0 comes back', async () => {
+    const sources = join(serversDir, GUILD_ID, 'sources');
+    const filler = Array.from(
+      { length: 400 },
+      (_, i) => `Paragraph ${i} about tides, boats and weather number ${i}.`,
+    );
+    writeFileSync(join(sources, 'tides.txt'), `${filler.join('\n\n')}\n`);
+    const pids = shardProcesses(manager.pid ?? -1);
+    const shardZero = pids.get(0);
+    assert.ok(shardZero, `no shard 0 process among ${[...pids]}`);
+    const reloading = discord.dispatchInteraction({
+      name: 'reload',
+      guildId: GUILD_ID,
+      shard: 0,
+      member: MODERATOR,
+    });
+    await discord.waitFor(reloading, (c) => c.path.endsWith('/callback'), 30000);
+    const identified = discord.identifies;
+    process.kill(shardZero, 'SIGKILL');
+    assert.match(await ask(GUILD_ID, 1), /seventeen puffins/);
+    // The manager respawns shard 0, which identifies again.
+    await discord.waitForIdentify(identified + 1, 90_000);
+    assert.notEqual(shardProcesses(manager.pid ?? -1).get(0), shardZero);
+    assert.match(await ask(GUILD_ID, 0), /seventeen puffins/);
+  });
+});
