@@ -112,6 +112,7 @@ describe('knowledge bases', () => {
     );
     rmSync(cacheDir, { force: true });
     assert.deepEqual(readdirSync(base.sourcesDir), ['notes.txt']);
+    assert.deepEqual(Object.keys(await base.sourceMeta()), ['notes.txt'], 'no metadata left behind');
     const answer = await bases.ask(A, 'How many puffins does the lighthouse keeper feed?');
     assert.match(answer.results[0]?.text ?? '', /seventeen puffins/);
   });

@@ -206,16 +206,17 @@ export class KnowledgeBase {
       await writeFile(temporary, prepared.content);
       await rename(temporary, path);
       try {
+        // Metadata first: once the new index serves the source, its citations need it.
+        await this.writeMeta({
+          ...meta,
+          [prepared.id]: { ...prepared.meta, addedBy: options.addedBy, addedAt: new Date().toISOString() },
+        });
         const summary = await this.quarry.reload({
           only: prepared.id,
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         });
         const skipped = summary.skipped.find((s) => s.id === prepared.id);
         if (skipped) throw new UserFacingError('sources', `${prepared.id} was not added: ${skipped.reason}`);
-        await this.writeMeta({
-          ...meta,
-          [prepared.id]: { ...prepared.meta, addedBy: options.addedBy, addedAt: new Date().toISOString() },
-        });
         const listed = (await this.quarry.status()).sources.find((s) => s.id === prepared.id);
         return {
           id: prepared.id,
@@ -226,8 +227,9 @@ export class KnowledgeBase {
           summary,
         };
       } catch (error) {
-        // The file goes; the index that was serving is still the one serving.
+        // The file and its metadata go; the index that was serving is still the one serving.
         await rm(path, { force: true });
+        await this.writeMeta(meta);
         throw error;
       }
     });
