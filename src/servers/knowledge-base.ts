@@ -103,8 +103,12 @@ export class KnowledgeBase {
 
   /** Something to search: an index on disk or in memory, or sources to build one from. */
   async hasContent(): Promise<boolean> {
-    if (existsSync(join(this.config.indexDir, 'CURRENT'))) return true;
+    if (this.hasIndexOnDisk()) return true;
     return (await this.sourceFiles()).length > 0;
+  }
+
+  private hasIndexOnDisk(): boolean {
+    return existsSync(join(this.config.indexDir, 'CURRENT'));
   }
 
   async sourceMeta(): Promise<Record<string, SourceMeta>> {
@@ -129,6 +133,9 @@ export class KnowledgeBase {
   /** Null when the base has nothing to search (a server that has added no sources). */
   async ask(question: string, options: AskOptions): Promise<CitedAnswer | null> {
     if (!(await this.hasContent())) return null;
+    // A server's first source is being indexed: nothing is served yet, and opening would only
+    // be told a reload is running. Its members get the shared sources meanwhile.
+    if (!this.hasIndexOnDisk() && this.busy) return null;
     const answer = await this.quarry.ask(question, options);
     const meta = await this.sourceMeta();
     const cite = (r: AnswerResult): CitedResult => {
