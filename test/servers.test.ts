@@ -130,6 +130,21 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     assert.match(remove.text, /no source named/);
     const again = await ask('How many puffins does the lighthouse keeper feed?', GUILD_ID);
     assert.match(again.text, /seventeen puffins/, 'still in A');
+    // Autocomplete suggests only the server's own names (and, for show, the shared ones).
+    const suggest = async (guildId: string, subcommand: string) => {
+      const interaction = harness.discord.dispatchInteraction({
+        name: 'sources',
+        type: 4,
+        guildId,
+        member: guildId === GUILD_ID ? MOD_A : MOD_B,
+        options: sub(subcommand, [{ name: 'source', type: 3, value: '', focused: true }]),
+      });
+      const call = await harness.discord.waitFor(interaction, (c) => c.body?.type === 8);
+      return ((call.body?.data as { choices: { value: string }[] }).choices ?? []).map((c) => c.value);
+    };
+    assert.deepEqual(await suggest(GUILD_ID, 'remove'), ['harbour-notes.txt']);
+    assert.deepEqual(await suggest(OTHER_GUILD_ID, 'remove'), []);
+    assert.deepEqual(await suggest(OTHER_GUILD_ID, 'show'), ['000_80816b0a4ae9937f.txt']);
   });
 
   it('/sources show in A: the cleaned text, passage count and what cleaning removed, privately', async () => {
