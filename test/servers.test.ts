@@ -140,7 +140,8 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
         options: sub(subcommand, [{ name: 'source', type: 3, value: '', focused: true }]),
       });
       const call = await harness.discord.waitFor(interaction, (c) => c.body?.type === 8);
-      return ((call.body?.data as { choices: { value: string }[] }).choices ?? []).map((c) => c.value);
+      const data = call.body?.data as { choices?: { value: string }[] } | undefined;
+      return (data?.choices ?? []).map((c) => c.value);
     };
     assert.deepEqual(await suggest(GUILD_ID, 'remove'), ['harbour-notes.txt']);
     assert.deepEqual(await suggest(OTHER_GUILD_ID, 'remove'), []);
