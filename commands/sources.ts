@@ -15,12 +15,22 @@ import {
   InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
-  TimestampStyles,
-  time,
 } from 'discord.js';
 import type { BotContext } from '../src/bot/command-contract.ts';
 import { explainFailure } from '../src/bot/failure.ts';
-import { COLORS, escapeWithin, formatSources, LIMITS, truncate } from '../src/bot/format.ts';
+import { formatSources, truncate } from '../src/bot/format.ts';
+import {
+  codeName,
+  describeAdded,
+  formatAdded,
+  formatAddFailed,
+  formatAddProgress,
+  formatAuditLog,
+  formatNotRemoved,
+  formatRemoved,
+  formatRemoveQuestion,
+  formatShownSource,
+} from '../src/bot/format-sources.ts';
 import { isOwner } from '../src/bot/permissions.ts';
 import { progressReply } from '../src/bot/progress-reply.ts';
 import { defer, NO_MENTIONS, notice, respond } from '../src/bot/respond.ts';
@@ -67,22 +77,6 @@ export const data = new SlashCommandBuilder()
       .addBooleanOption(sharedOption),
   );
 
-/** Lines that fit an embed description, with "… and N more" when they do not all fit. */
-function fitLines(lines: string[], max = LIMITS.embedDescription): string {
-  const kept: string[] = [];
-  let length = 0;
-  for (const [i, line] of lines.entries()) {
-    const more = `… and ${lines.length - i} more`;
-    if (length + line.length + 1 > max - more.length - 1) {
-      kept.push(more);
-      break;
-    }
-    kept.push(line);
-    length += line.length + 1;
-  }
-  return kept.join('\n');
-}
-
 async function list(interaction: ChatInputCommandInteraction, { knowledgeBases }: BotContext): Promise<void> {
   await defer(interaction, true);
   const server = interaction.guildId ? knowledgeBases.forServer(interaction.guildId) : null;
@@ -126,13 +120,7 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
   }
   await defer(interaction, true);
   const name = attachment?.name ?? url ?? '';
-  const status = (text: string, color: number) => ({
-    content: '',
-    embeds: [{ description: truncate(text, LIMITS.embedDescription), color }],
-  });
-  const progress = progressReply(interaction, (stages) =>
-    status(`Adding ${escapeWithin(name, 100)}… ${stages.join(' → ')}`, COLORS.progress),
-  );
+  const progress = progressReply(interaction, (stages) => formatAddProgress(name, stages));
   const { config } = context;
   const core = context.knowledgeBases.config;
   const limits = { maxBytes: core.maxSourceBytes, timeoutMs: core.urlFetchTimeoutMs };
@@ -146,10 +134,7 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
       ...(base.scope.kind === 'server' ? { maxSources: core.maxSourcesPerServer } : {}),
       onProgress: progress.onProgress,
     });
-    const detail =
-      `${added.passages} passages` +
-      (added.pages ? ` from ${added.pages} pages` : '') +
-      `, ${added.removedLines} boilerplate line${added.removedLines === 1 ? '' : 's'} removed`;
+    const detail = describeAdded(added);
     recordChange(context, {
       base,
       actorId: interaction.user.id,
@@ -158,13 +143,7 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
       outcome: 'ok',
       detail,
     });
-    await progress.finish(
-      status(
-        `**Added** ${escapeWithin(added.title, 200)} as \`${added.id}\`: ${detail}.\n` +
-          `Members can ask about it now. \`/sources show source:${added.id}\` shows what they will be quoted.`,
-        COLORS.success,
-      ),
-    );
+    await progress.finish(formatAdded(added));
   } catch (error) {
     const reason = explainFailure('sources add', error);
     recordChange(context, {
@@ -175,9 +154,7 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
       outcome: error instanceof UserFacingError ? 'refused' : 'failed',
       detail: reason,
     });
-    await progress.finish(
-      status(`**Not added**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`, COLORS.failure),
-    );
+    await progress.finish(formatAddFailed(reason));
   }
 }
 
@@ -212,7 +189,7 @@ async function remove(interaction: ChatInputCommandInteraction, context: BotCont
   });
   const listed = (await base.list()).find((s) => s.id === id);
   await interaction.reply({
-    content: `Remove \`${truncate(id, 100).replace(/`/g, "'")}\`${listed ? ` (${escapeWithin(listed.title, 200)}, ${listed.passages} passages)` : ''} from ${shared ? 'the shared sources' : "this server's sources"}? Members will no longer be quoted from it.`,
+    content: formatRemoveQuestion(id, listed, shared),
     components: [
       new ActionRowBuilder<ButtonBuilder>().addComponents(
         new ButtonBuilder()
@@ -262,26 +239,24 @@ export async function button(interaction: ButtonInteraction, context: BotContext
     await update(explainFailure('sources remove', error));
     return;
   }
-  await update(`Removing \`${request.id}\`…`);
+  await update(`Removing ${codeName(request.id)}…`);
   const record = { base, actorId: interaction.user.id, action: 'remove' as const, source: request.id };
   try {
     const summary = await base.remove(request.id);
     recordChange(context, { ...record, outcome: 'ok', detail: `${summary.passages} passages remain` });
     await interaction.editReply({
-      content: `**Removed** \`${request.id}\`. ${summary.sources} source${summary.sources === 1 ? '' : 's'} and ${summary.passages} passages remain here.`,
+      content: formatRemoved(request.id, summary),
       allowedMentions: NO_MENTIONS,
     });
   } catch (error) {
     const reason = explainFailure('sources remove', error);
     recordChange(context, { ...record, outcome: 'failed', detail: reason });
     await interaction.editReply({
-      content: `**Not removed**; nothing changed.\nReason: ${escapeWithin(reason, 1500)}`,
+      content: formatNotRemoved(reason),
       allowedMentions: NO_MENTIONS,
     });
   }
 }
-
-const PREVIEW_CHARS = 1200;
 
 async function show(interaction: ChatInputCommandInteraction, { knowledgeBases }: BotContext): Promise<void> {
   const id = interaction.options.getString('source', true);
@@ -289,39 +264,7 @@ async function show(interaction: ChatInputCommandInteraction, { knowledgeBases }
   const server = interaction.guildId ? knowledgeBases.forServer(interaction.guildId) : null;
   // This server's sources first, then the shared ones: never another server's.
   const base = server && (await server.sourceIds()).includes(id) ? server : knowledgeBases.shared;
-  const shown = await base.show(id);
-  const { preview } = shown;
-  const removed = preview.removedLines.slice(0, 8).map((l) => `• ${escapeWithin(l, 120)}`);
-  if (preview.removedLines.length > 8) removed.push(`… and ${preview.removedLines.length - 8} more`);
-  const facts = [
-    `${shown.passages} passages`,
-    ...(preview.pages ? [`${preview.pages} pages`] : []),
-    base.scope.kind === 'shared' ? 'shared source' : 'this server',
-    ...(shown.meta?.url
-      ? [`from ${shown.meta.url}`]
-      : shown.meta?.origin
-        ? [`from ${shown.meta.origin}`]
-        : []),
-  ];
-  await respond(interaction, {
-    content: '',
-    embeds: [
-      {
-        title: truncate(`${preview.title} (${id})`, LIMITS.embedTitle),
-        description: truncate(
-          `${escapeWithin(facts.join(' · '), 400)}\n\n**Cleaned text, as members will be quoted:**\n${escapeWithin(preview.text.slice(0, PREVIEW_CHARS), PREVIEW_CHARS + 400)}${preview.text.length > PREVIEW_CHARS ? '\n…' : ''}`,
-          LIMITS.embedDescription,
-        ),
-        color: COLORS.answer,
-        fields: [
-          {
-            name: `Removed by cleaning (${preview.removedLines.length} line${preview.removedLines.length === 1 ? '' : 's'})`,
-            value: truncate(removed.join('\n') || 'nothing', LIMITS.embedField),
-          },
-        ],
-      },
-    ],
-  });
+  await respond(interaction, formatShownSource(await base.show(id), base.scope.kind));
 }
 
 async function auditLog(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
@@ -335,26 +278,7 @@ async function auditLog(interaction: ChatInputCommandInteraction, context: BotCo
     return;
   }
   const entries = context.audit.recent(shared ? SHARED : auditKey(base), 15);
-  const lines = entries.map(
-    (e) =>
-      `${time(new Date(e.at), TimestampStyles.ShortDateTime)} <@${e.actorId}> **${e.action}**` +
-      (e.source ? ` \`${truncate(e.source, 80).replace(/`/g, "'")}\`` : '') +
-      ` — ${e.outcome}${e.detail ? `: ${escapeWithin(e.detail, 200)}` : ''}`,
-  );
-  await respond(
-    interaction,
-    {
-      content: '',
-      embeds: [
-        {
-          title: `Sources audit log${shared ? ' (shared)' : ''}`,
-          description: fitLines(lines) || 'Nothing has been added, removed or reloaded yet.',
-          color: COLORS.answer,
-        },
-      ],
-    },
-    { ephemeral: true },
-  );
+  await respond(interaction, formatAuditLog(entries, shared), { ephemeral: true });
 }
 
 /** list and show are for everyone; add, remove and log check the member (scope.ts). */

@@ -60,7 +60,8 @@ describe('feedback store', () => {
     assert.notEqual(stored.memberHash, MEMBER);
     assert.match(stored.memberHash, /^[0-9a-f]{64}$/);
     assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(store.db.pragma('user_version', { simple: true }), 1);
+    // 1: questions and votes; 2: the sources audit log (src/feedback/audit.ts).
+    assert.equal(store.db.pragma('user_version', { simple: true }), 2);
     store.close();
     for (const file of readdirSync(join(path, '..'))) {
       assert.ok(!readFileSync(join(path, '..', file)).includes(MEMBER), `${file} holds the raw member id`);

@@ -112,6 +112,7 @@ describe('knowledge bases', () => {
     );
     rmSync(cacheDir, { force: true });
     assert.deepEqual(readdirSync(base.sourcesDir), ['notes.txt']);
+    assert.deepEqual(Object.keys(await base.sourceMeta()), ['notes.txt'], 'no metadata left behind');
     const answer = await bases.ask(A, 'How many puffins does the lighthouse keeper feed?');
     assert.match(answer.results[0]?.text ?? '', /seventeen puffins/);
   });
@@ -253,5 +254,23 @@ describe('exact search for small indexes', () => {
       ),
     );
     assert.equal(VectorIndex.fromSavedVectors(Buffer.alloc(200, 1), dimension), null, 'not the layout: null');
+  });
+});
+
+describe('a server’s first add', () => {
+  it('questions asked while it is being indexed get the shared sources, not an error', async () => {
+    const bases = new KnowledgeBases(testConfig());
+    const prepared = await prepareSource({
+      name: 'notes.txt',
+      bytes: Buffer.from(NOTE),
+      kind: 'text',
+      maxBytes: MB,
+    });
+    const adding = bases.forServer(A).add(prepared, { addedBy: '1' });
+    const during = await bases.ask(A, 'How many time zones does Russia have?');
+    assert.match(during.results[0]?.text ?? '', /11 time zones/);
+    await adding;
+    const after = await bases.ask(A, 'How many puffins does the lighthouse keeper feed?');
+    assert.match(after.results[0]?.text ?? '', /seventeen puffins/);
   });
 });

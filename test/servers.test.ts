@@ -130,6 +130,22 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     assert.match(remove.text, /no source named/);
     const again = await ask('How many puffins does the lighthouse keeper feed?', GUILD_ID);
     assert.match(again.text, /seventeen puffins/, 'still in A');
+    // Autocomplete suggests only the server's own names (and, for show, the shared ones).
+    const suggest = async (guildId: string, subcommand: string) => {
+      const interaction = harness.discord.dispatchInteraction({
+        name: 'sources',
+        type: 4,
+        guildId,
+        member: guildId === GUILD_ID ? MOD_A : MOD_B,
+        options: sub(subcommand, [{ name: 'source', type: 3, value: '', focused: true }]),
+      });
+      const call = await harness.discord.waitFor(interaction, (c) => c.body?.type === 8);
+      const data = call.body?.data as { choices?: { value: string }[] } | undefined;
+      return (data?.choices ?? []).map((c) => c.value);
+    };
+    assert.deepEqual(await suggest(GUILD_ID, 'remove'), ['harbour-notes.txt']);
+    assert.deepEqual(await suggest(OTHER_GUILD_ID, 'remove'), []);
+    assert.deepEqual(await suggest(OTHER_GUILD_ID, 'show'), ['000_80816b0a4ae9937f.txt']);
   });
 
   it('/sources show in A: the cleaned text, passage count and what cleaning removed, privately', async () => {
@@ -326,6 +342,56 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
       options: sub('log'),
     });
     assert.match(member.text, /only moderators/i);
+  });
+
+  it('only BOT_OWNER_IDS add and remove shared sources, which every server then reads', async () => {
+    const rules = 'Ferry Rules\n\nBicycles ride free on the morning ferry to the lighthouse island.\n';
+    const attach = (member: InteractionOptions['member']) => {
+      const attachment = cdn.add('ferry-rules.txt', rules, 'text/plain');
+      return interact(
+        {
+          name: 'sources',
+          guildId: OTHER_GUILD_ID,
+          ...(member ? { member } : {}),
+          options: sub('add', [
+            { name: 'file', type: 11, value: attachment.id },
+            { name: 'shared', type: 5, value: true },
+          ]),
+          attachments: [attachment],
+        },
+        (c) => outcome(c) || (isFinalReply(c) && c.method === 'POST'),
+      );
+    };
+    assert.match((await attach(MOD_B)).text, /Only the bot owners/);
+    assert.match((await attach({ id: OWNER })).text, /Added/);
+    const inA = await ask('Do bicycles ride free on the morning ferry?', GUILD_ID);
+    assert.match(inA.text, /Bicycles ride free/);
+    const { final } = await interact({
+      name: 'sources',
+      guildId: OTHER_GUILD_ID,
+      member: { id: OWNER },
+      options: sub('remove', [
+        { name: 'source', type: 3, value: 'ferry-rules.txt' },
+        { name: 'shared', type: 5, value: true },
+      ]),
+    });
+    const data = final.body?.data as { components: { components: { custom_id: string }[] }[] };
+    const confirm = data.components[0]?.components[0]?.custom_id ?? '';
+    const click = harness.discord.dispatchButton({
+      customId: confirm,
+      member: { id: OWNER },
+      guildId: OTHER_GUILD_ID,
+    });
+    const done = await harness.discord.waitFor(
+      click,
+      (c) => isEdit(c) && /Removed|Not removed/.test(messageText(c)),
+      30000,
+    );
+    assert.match(messageText(done), /Removed/);
+    assert.doesNotMatch(
+      (await ask('Do bicycles ride free on the morning ferry?', GUILD_ID)).text,
+      /Bicycles ride free/,
+    );
   });
 
   it('every message carries allowed_mentions.parse = []', () => {

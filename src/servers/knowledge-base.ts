@@ -108,11 +108,15 @@ export class KnowledgeBase {
 
   /** Something to search: an index on disk or in memory, or sources to build one from. */
   async hasContent(): Promise<boolean> {
-    if (existsSync(join(this.config.indexDir, 'CURRENT'))) return true;
+    if (this.hasIndexOnDisk()) return true;
     // Another machine may have added this server's sources: the database knows.
     const remote = await this.quarry.remoteIndexes();
     if (remote && (await remote.currentGeneration(this.quarry.scope))) return true;
     return (await this.sourceFiles()).length > 0;
+  }
+
+  private hasIndexOnDisk(): boolean {
+    return existsSync(join(this.config.indexDir, 'CURRENT'));
   }
 
   async sourceMeta(): Promise<Record<string, SourceMeta>> {
@@ -137,6 +141,9 @@ export class KnowledgeBase {
   /** Null when the base has nothing to search (a server that has added no sources). */
   async ask(question: string, options: AskOptions): Promise<CitedAnswer | null> {
     if (!(await this.hasContent())) return null;
+    // A server's first source is being indexed: nothing is served yet, and opening would only
+    // be told a reload is running. Its members get the shared sources meanwhile.
+    if (!this.hasIndexOnDisk() && this.busy) return null;
     const answer = await this.quarry.ask(question, options);
     const meta = await this.sourceMeta();
     const cite = (r: AnswerResult): CitedResult => {
@@ -215,16 +222,17 @@ export class KnowledgeBase {
       await writeFile(temporary, prepared.content);
       await rename(temporary, path);
       try {
+        // Metadata first: once the new index serves the source, its citations need it.
+        await this.writeMeta({
+          ...meta,
+          [prepared.id]: { ...prepared.meta, addedBy: options.addedBy, addedAt: new Date().toISOString() },
+        });
         const summary = await this.quarry.reload({
           only: prepared.id,
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         });
         const skipped = summary.skipped.find((s) => s.id === prepared.id);
         if (skipped) throw new UserFacingError('sources', `${prepared.id} was not added: ${skipped.reason}`);
-        await this.writeMeta({
-          ...meta,
-          [prepared.id]: { ...prepared.meta, addedBy: options.addedBy, addedAt: new Date().toISOString() },
-        });
         const listed = (await this.quarry.status()).sources.find((s) => s.id === prepared.id);
         return {
           id: prepared.id,
@@ -235,8 +243,9 @@ export class KnowledgeBase {
           summary,
         };
       } catch (error) {
-        // The file goes; the index that was serving is still the one serving.
+        // The file and its metadata go; the index that was serving is still the one serving.
         await rm(path, { force: true });
+        await this.writeMeta(meta);
         throw error;
       }
     });
