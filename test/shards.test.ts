@@ -10,6 +10,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseShardIds, shardPlan } from '../src/bot/shards.ts';
+import { isUserFacing } from '../src/errors.ts';
 import { isFinalReply, messageText } from './bot-harness.ts';
 import {
   GUILD_ID,
@@ -46,6 +48,33 @@ function shardProcesses(managerPid: number): Map<number, number> {
   }
   return found;
 }
+
+describe('SHARDS and SHARD_IDS', () => {
+  it('unset: no sharding; inside a shard process: no second manager', () => {
+    assert.equal(shardPlan({}), null);
+    assert.equal(shardPlan({ SHARDS: '0', SHARDING_MANAGER: 'true' }), null);
+  });
+  it('auto or a number, with an optional range of shard ids for this machine', () => {
+    assert.deepEqual(shardPlan({ SHARDS: 'auto' }), { total: 'auto', ids: 'all' });
+    assert.deepEqual(shardPlan({ SHARDS: '8', SHARD_IDS: '0-2,6' }), { total: 8, ids: [0, 1, 2, 6] });
+    assert.deepEqual(parseShardIds(' 3 , 1-2 ', 4), [1, 2, 3]);
+  });
+  for (const env of [
+    { SHARDS: 'two' },
+    { SHARDS: '0' },
+    { SHARDS: '4', SHARD_IDS: '4' },
+    { SHARDS: '4', SHARD_IDS: 'a-b' },
+    { SHARDS: 'auto', SHARD_IDS: '0' },
+    { SHARD_IDS: '0-1' },
+  ]) {
+    it(`refuses ${JSON.stringify(env)} with a message naming the key`, () => {
+      assert.throws(
+        () => shardPlan(env),
+        (e) => isUserFacing(e) && /SHARD/.test(e.message),
+      );
+    });
+  }
+});
 
 describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
   let discord: StandIn;
