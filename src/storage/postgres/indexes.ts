@@ -13,6 +13,7 @@
  *   reloads its snapshot (the version check that propagates a reload to every process).
  */
 
+import pgvector from 'pgvector';
 import type { SearchIndex } from '../../index/search-index.ts';
 import type { Manifest, ModelIdentity, StoredPassage } from '../../index/store.ts';
 import { VectorIndex } from '../../index/vector-index.ts';
@@ -37,12 +38,14 @@ export interface DenseCandidates {
   vectors: Map<number, { embedding: Float32Array; sentences: Float32Array }>;
 }
 
+// pgvector's text form through its own npm helper. Float32 → decimal → float4 round-trips
+// exactly, so the vectors read back are the vectors written.
 function vectorLiteral(v: Float32Array): string {
-  return `[${Array.from(v).join(',')}]`;
+  return pgvector.toSql(Array.from(v)) as string;
 }
 
 function parseVector(text: string): Float32Array {
-  return Float32Array.from(JSON.parse(text) as number[]);
+  return Float32Array.from(pgvector.fromSql(text) as number[]);
 }
 
 export class PostgresIndexes {
