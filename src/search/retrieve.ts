@@ -27,12 +27,12 @@ export const DENSE_WEIGHT = 0.7;
  */
 export const SUPPORTING_RESULT_RATIO = 0.7;
 /** How many candidates each retriever contributes before fusion. */
-export const CANDIDATES = 50;
+const CANDIDATES = 50;
 
 /** What search reads of the index. */
-export interface SearchableIndex extends Pick<SearchIndex, 'passages' | 'sentenceVectors'> {
+export interface SearchableIndex extends Pick<SearchIndex, 'passages' | 'sentenceVectors' | 'lexical'> {
+  /** hnswlib, or the Postgres backend's neighbours (src/storage/postgres/search.ts). */
   vectors: Pick<SearchIndex['vectors'], 'search' | 'similarityTo'>;
-  lexical: Pick<SearchIndex['lexical'], 'query'>;
 }
 
 export interface SearchOptions {

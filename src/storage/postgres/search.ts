@@ -3,12 +3,15 @@
  * (src/search/retrieve.ts): BM25 runs in process over the snapshot's passage texts, pgvector
  * supplies the dense neighbours, and the vectors of every candidate are fetched so cosines are
  * computed exactly as for an in-memory index — same vectors, same scores.
+ *
+ * Which lexical candidates `search` will score is whatever it asks BM25 for: a first, vector-less
+ * pass records that (no database involved), then one query fetches the dense neighbours and the
+ * vectors of every candidate, and the second pass scores them. So this module does not need to
+ * know how `search` builds its lexical query.
  */
-
 import type { StoredPassage } from '../../index/store.ts';
 import type { Neighbour } from '../../index/vector-index.ts';
 import {
-  CANDIDATES,
   type SearchableIndex,
   type SearchOptions,
   type SearchOutcome,
@@ -17,10 +20,50 @@ import {
 import { cosineAt } from '../../search/vectors.ts';
 import type { PostgresIndexes, RemoteSnapshot } from './indexes.ts';
 
+/** Dense candidates asked of pgvector: as many as `search` takes from hnswlib. */
+const DENSE_CANDIDATES = 50;
+
 function cosine(stored: Float32Array, query: Float32Array): number {
   let norm = 0;
   for (const x of query) norm += x * x;
   return norm > 0 ? cosineAt(stored, query, 0) / Math.sqrt(norm) : 0;
+}
+
+/** The labels `search` takes from BM25 for this question (scores of this pass are discarded). */
+function lexicalCandidates(
+  snapshot: RemoteSnapshot,
+  question: string,
+  queryVector: Float32Array,
+  options: SearchOptions,
+): number[] {
+  const labels = new Set<number>();
+  const lexical = new Proxy(snapshot.lexical, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== 'query' || typeof value !== 'function') {
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (...args: Parameters<typeof target.query>) => {
+        const hits = target.query(...args);
+        for (const hit of hits) labels.add(hit.label);
+        return hits;
+      };
+    },
+  });
+  // Remote snapshots number every passage's sentences from row 0: one zero block serves all.
+  const longest = snapshot.passages.reduce((n, p) => Math.max(n, p.sentences.length), 0);
+  search(
+    {
+      passages: snapshot.passages,
+      sentenceVectors: new Float32Array(longest * queryVector.length),
+      lexical,
+      vectors: { search: () => [], similarityTo: () => 0 },
+    },
+    question,
+    queryVector,
+    options,
+  );
+  return [...labels];
 }
 
 /** 'stale': another process published a newer generation of this scope; reload and ask again. */
@@ -31,12 +74,13 @@ export async function searchRemote(
   queryVector: Float32Array,
   options: SearchOptions,
 ): Promise<SearchOutcome | 'stale'> {
-  const lexicalHits = options.mode === 'dense' ? [] : snapshot.lexical.query(question, CANDIDATES);
+  const lexicalLabels =
+    options.mode === 'dense' ? [] : lexicalCandidates(snapshot, question, queryVector, options);
   const found = await indexes.dense(
     snapshot,
     queryVector,
-    options.mode === 'bm25' ? 0 : CANDIDATES,
-    lexicalHits.map((h) => h.label),
+    options.mode === 'bm25' ? 0 : DENSE_CANDIDATES,
+    lexicalLabels,
   );
   if (found.current !== snapshot.generation) return 'stale';
 
@@ -65,7 +109,7 @@ export async function searchRemote(
   const view: SearchableIndex = {
     passages,
     sentenceVectors,
-    lexical: { query: () => lexicalHits },
+    lexical: snapshot.lexical,
     vectors: {
       similarityTo,
       search: (query, k): Neighbour[] =>
