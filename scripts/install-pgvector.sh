@@ -18,9 +18,13 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial"
 echo "deb-src http://deb.debian.org/debian trixie main" > "$work/sources.list"
 apt_tmp=(-o "Dir::Etc::sourcelist=$work/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$work/lists")
-if ! dpkg -s "postgresql-server-dev-${pg_major}" >/dev/null 2>&1; then
+missing=()
+for package in "postgresql-server-dev-${pg_major}" build-essential dpkg-dev; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq "postgresql-server-dev-${pg_major}" build-essential
+  apt-get install -y -qq "${missing[@]}"
 fi
 apt-get "${apt_tmp[@]}" update -qq
 cd "$work"

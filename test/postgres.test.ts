@@ -46,6 +46,9 @@ describe('Postgres backend', { skip }, () => {
     // The second process has no source file at all: its answer can only come from Postgres.
     const before = await two.ask('How many time zones does Russia have?');
     assert.match(before.results[0]?.text ?? '', /11 time zones/);
+    const status = await two.status();
+    assert.equal(status.sources.length, 1);
+    assert.ok(status.bytes > 0, '/sources shows the index size in the database');
     const question = 'How many puffins does the lighthouse keeper feed?';
     assert.equal((await two.ask(question)).answered, false);
 

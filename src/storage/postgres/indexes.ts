@@ -135,8 +135,13 @@ export class PostgresIndexes {
     if (!head) return null;
     const { manifest, generation } = head;
     if (manifest.model.id !== model.id || manifest.model.fingerprint !== model.fingerprint) return null;
-    const { rows } = await this.db.pool.query<{ label: number; passage: Omit<StoredPassage, 'sentenceRow'> }>(
-      `SELECT label, passage FROM ${this.db.table('passages')} WHERE scope = $1 AND generation = $2 ORDER BY label`,
+    const { rows } = await this.db.pool.query<{
+      label: number;
+      passage: Omit<StoredPassage, 'sentenceRow'>;
+      bytes: number;
+    }>(
+      `SELECT label, passage, pg_column_size(p.*) AS bytes FROM ${this.db.table('passages')} p
+        WHERE scope = $1 AND generation = $2 ORDER BY label`,
       [scope, generation],
     );
     if (rows.length !== manifest.passageCount) return null;
@@ -148,7 +153,8 @@ export class PostgresIndexes {
       // Dense search runs in Postgres; nothing here holds vectors.
       vectors: VectorIndex.exact(new Float32Array(0), model.dimension),
       sentenceVectors: new Float32Array(0),
-      bytes: 0,
+      // What /sources reports as the index size: the rows' size in the database.
+      bytes: rows.reduce((sum, r) => sum + Number(r.bytes), 0),
       lexical: new LexicalIndex(passages.map((p) => p.text)),
       sources: new Map(manifest.sources.map((s) => [s.id, s])),
       remote: { scope },
