@@ -15,13 +15,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { errorMessage } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import type { Passage } from '../passages/split.ts';
 import { fsyncDirectory, writeFileAtomic } from './atomic-file.ts';
 import { type HnswParameters, VectorIndex } from './vector-index.ts';
 
-export const FORMAT_VERSION = 1;
+/** 2: passageMaxTokens is required, and manifest and passages are checked against a schema. */
+export const FORMAT_VERSION = 2;
 const POINTER = 'CURRENT';
 const FILES = { passages: 'passages.json', vectors: 'vectors.hnsw', sentences: 'sentences.f32' } as const;
 
@@ -44,8 +46,8 @@ export interface ModelIdentity {
 export interface Manifest {
   formatVersion: number;
   model: ModelIdentity;
-  /** The passage size limit the sources were split with (absent in older indexes). */
-  passageMaxTokens?: number;
+  /** The passage size limit the sources were split with. */
+  passageMaxTokens: number;
   passageCount: number;
   sentenceCount: number;
   builtAt: string;
@@ -93,12 +95,79 @@ async function readPointer(indexDir: string): Promise<string | null> {
   return generation;
 }
 
+// What is read back from disk is checked against these schemas before anything uses it: a file
+// that parses as JSON but has the wrong shape ("sources": null) once crashed every later ask.
+const count = z.number().int().nonnegative();
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const spanSchema = z
+  .object({ start: count, end: count })
+  .refine((s) => s.start <= s.end, 'span ends before it starts');
+const manifestSchema = z.object({
+  formatVersion: z.literal(FORMAT_VERSION),
+  model: z.object({ id: z.string().min(1), fingerprint: z.string(), dimension: count.positive() }),
+  passageMaxTokens: count.positive(),
+  passageCount: count,
+  sentenceCount: count,
+  builtAt: z.string(),
+  hnsw: z.object({ space: z.literal('cosine'), m: count.positive(), efConstruction: count.positive() }),
+  sources: z.array(
+    z.object({
+      id: z.string().min(1),
+      title: z.string(),
+      url: z.string().optional(),
+      contentHash: hex64,
+      passages: count,
+      loadedAt: z.string(),
+    }),
+  ),
+  files: z.record(z.string(), z.object({ bytes: count, sha256: hex64 })),
+});
+const passagesSchema = z.array(
+  z.object({
+    id: z.string().min(1),
+    sourceId: z.string().min(1),
+    paragraph: count.positive(),
+    start: count,
+    end: count,
+    text: z.string(),
+    sentences: z.array(spanSchema).min(1),
+    sentenceRow: count,
+  }),
+);
+
+/** The first problem zod found, as "where: what" on one line. */
+function schemaProblem(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'does not match the schema';
+  const where = issue.path.length ? issue.path.join('.') : 'top level';
+  return `${where}: ${issue.message}`;
+}
+
 function parseManifest(raw: string): Manifest {
-  const manifest = JSON.parse(raw) as Manifest;
-  if (typeof manifest !== 'object' || manifest === null || typeof manifest.files !== 'object') {
-    throw new Error('manifest is malformed');
+  const json: unknown = JSON.parse(raw);
+  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === 'number' && version !== FORMAT_VERSION)
+    throw new Error(`format version ${version}, this Quarry writes ${FORMAT_VERSION}`);
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`manifest is malformed (${schemaProblem(parsed.error)})`);
+  return parsed.data as Manifest;
+}
+
+/** Passages must match the schema and agree with the manifest: counts, sentence rows, sources. */
+function parsePassages(raw: string, manifest: Manifest): StoredPassage[] {
+  const parsed = passagesSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`passages.json is malformed (${schemaProblem(parsed.error)})`);
+  const passages = parsed.data as StoredPassage[];
+  if (passages.length !== manifest.passageCount) throw new Error('passage count does not match the manifest');
+  const sources = new Set(manifest.sources.map((s) => s.id));
+  for (const p of passages) {
+    if (p.end - p.start !== p.text.length) throw new Error(`passage ${p.id}: offsets do not match its text`);
+    if (p.sentenceRow + p.sentences.length > manifest.sentenceCount)
+      throw new Error(`passage ${p.id}: sentence rows beyond the sentence vectors`);
+    if (!sources.has(p.sourceId))
+      throw new Error(`passage ${p.id}: source ${p.sourceId} is not in the manifest`);
   }
-  return manifest;
+  return passages;
 }
 
 async function verifyFiles(dir: string, manifest: Manifest): Promise<Map<string, Buffer>> {
@@ -129,12 +198,6 @@ export async function loadIndex(
     if (!generation) return { status: 'missing' };
     const dir = join(indexDir, generation);
     const manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    if (manifest.formatVersion !== FORMAT_VERSION) {
-      return {
-        status: 'invalid',
-        reason: `format version ${manifest.formatVersion}, this Quarry writes ${FORMAT_VERSION}`,
-      };
-    }
     if (manifest.model?.id !== model.id || manifest.model.fingerprint !== model.fingerprint) {
       const what =
         manifest.model?.id === model.id
@@ -149,10 +212,7 @@ export async function loadIndex(
       };
     }
     const contents = await verifyFiles(dir, manifest);
-    const passages = JSON.parse(contents.get(FILES.passages)?.toString('utf8') ?? '[]') as StoredPassage[];
-    if (!Array.isArray(passages) || passages.length !== manifest.passageCount) {
-      return { status: 'invalid', reason: 'passage count does not match the manifest' };
-    }
+    const passages = parsePassages(contents.get(FILES.passages)?.toString('utf8') ?? '[]', manifest);
     const sentenceBytes = contents.get(FILES.sentences) ?? Buffer.alloc(0);
     const sentenceVectors = new Float32Array(
       sentenceBytes.buffer.slice(
