@@ -162,3 +162,21 @@ describe('splitting stays linear in the input (issue 11, item 1)', () => {
     assert.ok(large / small < 9, `4× the sentences took ${(large / small).toFixed(1)}× the time`);
   });
 });
+
+describe('repeated paragraphs (issue 11, item 11)', () => {
+  it('a paragraph repeated word for word in one source is one passage, not two sharing an id', () => {
+    const src = source(
+      'repeat.txt',
+      'The ferry leaves at nine.\n\nTickets are sold on board.\n\nThe ferry leaves at nine.',
+    );
+    const passages = splitIntoPassages(src, 256, countWords);
+    assert.deepEqual(
+      passages.map((p) => [p.text, p.paragraph]),
+      [
+        ['The ferry leaves at nine.', 1],
+        ['Tickets are sold on board.', 2],
+      ],
+    );
+    assert.equal(new Set(passages.map((p) => p.id)).size, passages.length);
+  });
+});
