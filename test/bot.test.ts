@@ -169,6 +169,59 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     assert.match(messageText(final), /20% of the world/);
   });
 
+  it('when Discord fails every edit of the answer (5xx), the answer arrives as a follow-up and the log says so', async () => {
+    const logged = logLines.length;
+    discord.failNext(/\/messages\/@original$/, 500, 100);
+    const interaction = discord.dispatchInteraction({
+      name: 'ask',
+      options: [{ name: 'question', type: 3, value: 'How many time zones does Russia have?' }],
+    });
+    try {
+      const followUp = await discord.waitFor(
+        interaction,
+        (c) => c.method === 'POST' && /^\/api\/v10\/webhooks\/\d+\/[^/]+$/.test(c.path),
+        30000,
+      );
+      assert.match(messageText(followUp), /11 time zones/);
+      assert.deepEqual(messageBody(followUp).allowed_mentions, { parse: [] });
+    } finally {
+      discord.clearFailures();
+    }
+    const lines = logLines.slice(logged);
+    assert.ok(
+      lines.some((l) => /could not edit the reply to \/ask .*sending it as a follow-up/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(!lines.join('\n').includes(interaction.token), 'interaction token in the log');
+  });
+
+  it('logs a lost connection, an invalidated session and a 429 in one line each, tokens redacted', async () => {
+    const logged = logLines.length;
+    const linesMatching = (pattern: RegExp) => logLines.slice(logged).filter((l) => pattern.test(l));
+
+    const resumes = discord.resumes;
+    discord.dropConnection();
+    await discord.waitForResume(resumes + 1);
+    // The client must have handled RESUMED before the session is invalidated: discord.js
+    // itself fails on a RESUMED that arrives after its session was dropped.
+    const deadline = Date.now() + 10000;
+    while (linesMatching(/gateway connection resumed/).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(linesMatching(/gateway connection lost; reconnecting/).length, 1);
+
+    const identifies = discord.identifies;
+    discord.invalidateSession(false);
+    await discord.waitForIdentify(identifies + 1);
+    assert.equal(linesMatching(/gateway session invalidated; identifying anew/).length, 1);
+
+    discord.failNext(/\/callback$/, 429, 1);
+    const { interaction } = await ask('What share of the world rare earth reserves does Russia have?');
+    const rateLimited = linesMatching(/rate limited \(429\) on POST/);
+    assert.equal(rateLimited.length, 1, rateLimited.join('\n'));
+    assert.match(rateLimited[0] ?? '', /\/interactions\/\d+\/\[redacted\]\/callback/);
+    assert.ok(!logLines.join('\n').includes(interaction.token), 'interaction token in the log');
+  });
+
   it('a reply Discord refuses is logged with an error id and the interaction token redacted', async () => {
     // 404 is not retried: the answer and the apology both fail, and both failures are logged.
     discord.failNext(/\/messages\/@original$/, 404, 2);
