@@ -119,3 +119,30 @@ describe('htmlToText', () => {
     assert.equal(text, '# All about widgets\n\nWidgets are small tools.\n\nThey cost $5 — cheap.');
   });
 });
+
+describe('htmlToText with a real parser (issue 11, item 10)', () => {
+  it('an attribute containing ">" does not leak markup into the text', () => {
+    const { text } = htmlToText('<p title="a > b" data-x=\'c > d\'>Widgets are small.</p>');
+    assert.equal(text, 'Widgets are small.');
+  });
+
+  it('an unterminated <script> or <!-- is not text', () => {
+    assert.equal(
+      htmlToText('<p>Widgets are small.</p><script>var secret = "token";').text,
+      'Widgets are small.',
+    );
+    assert.equal(
+      htmlToText('<p>Widgets are small.</p><!-- draft: never publish this').text,
+      'Widgets are small.',
+    );
+    assert.equal(htmlToText('<p>Widgets are small.</p><style>p { color: red }').text, 'Widgets are small.');
+  });
+
+  it('decodes the full entity table, in text and in the title', () => {
+    const { title, text } = htmlToText(
+      '<title>Caf&eacute; &amp; Cr&egrave;me</title><p>Caf&eacute; &hearts; &frac12; price &euro;5 &#x2013; &#8220;fresh&#8221;</p>',
+    );
+    assert.equal(title, 'Café & Crème');
+    assert.equal(text, 'Café ♥ ½ price €5 – “fresh”');
+  });
+});
