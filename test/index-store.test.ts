@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FORMAT_VERSION, loadIndex } from '../src/index/store.ts';
@@ -219,6 +219,32 @@ describe('embedding cache', () => {
     assert.ok(result.embedded > 2, 'everything is embedded again, not only the changed passage');
     assert.equal(result.added, 1);
     assert.ok(lines.some((l) => /embedding cache .* unreadable/.test(l)));
+  });
+});
+
+describe('embedding cache checksums (issue 11, item 4)', () => {
+  it('a NaN and a flipped bit in cached vectors are caught: those texts are embedded again, the rest reused', async () => {
+    const { config, quarry } = await freshIndex();
+    const before = await quarry.ask('How many time zones does Russia have?');
+    const [cacheFile] = filesUnder(join(config.indexDir, 'embedding-cache'));
+    assert.ok(cacheFile);
+    const bytes = readFileSync(cacheFile);
+    const count = bytes.readUInt32LE(8);
+    const record = (bytes.length - 12) / count;
+    bytes.writeFloatLE(Number.NaN, 12 + 32); // record 0: first value NaN
+    bytes[12 + record + 40] = (bytes[12 + record + 40] ?? 0) ^ 0x10; // record 1: one bit flipped
+    writeFileSync(cacheFile, bytes);
+    rmSync(join(config.indexDir, 'CURRENT')); // force a full rebuild from the cache
+
+    const rebuilt = new Quarry(config);
+    const { result, lines } = await captureLogs(() => rebuilt.reload());
+    assert.equal(result.embedded, 2, 'exactly the two damaged records are embedded again');
+    assert.ok(
+      lines.some((l) => /2 damaged records dropped/.test(l)),
+      lines.join('\n'),
+    );
+    const after = await rebuilt.ask('How many time zones does Russia have?');
+    assert.deepEqual(after.results, before.results);
   });
 });
 
