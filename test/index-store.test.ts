@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FORMAT_VERSION, loadIndex } from '../src/index/store.ts';
+import { FORMAT_VERSION, loadIndex, writeIndex } from '../src/index/store.ts';
 import { Quarry } from '../src/quarry.ts';
 import { ARTICLE_ID, captureLogs, testConfig } from './helpers.ts';
 
@@ -219,6 +219,48 @@ describe('embedding cache', () => {
     assert.ok(result.embedded > 2, 'everything is embedded again, not only the changed passage');
     assert.equal(result.added, 1);
     assert.ok(lines.some((l) => /embedding cache .* unreadable/.test(l)));
+  });
+});
+
+describe('readers while generations are swapped (issue 11, item 7)', () => {
+  it('every load succeeds while a writer swaps generations; the live and the previous one are kept', async () => {
+    const { config } = await freshIndex();
+    const generation = readFileSync(join(config.indexDir, 'CURRENT'), 'utf8').trim();
+    const model = JSON.parse(readFileSync(join(config.indexDir, generation, 'manifest.json'), 'utf8')).model;
+    const first = await loadIndex(config.indexDir, model, config.hnsw);
+    assert.equal(first.status, 'loaded');
+    if (first.status !== 'loaded') return;
+    const { index } = first;
+    let writing = true;
+    let loads = 0;
+    const failures: string[] = [];
+    const writer = (async () => {
+      for (let i = 0; i < 30; i++) {
+        await writeIndex(config.indexDir, {
+          model,
+          passageMaxTokens: index.manifest.passageMaxTokens,
+          hnsw: config.hnsw,
+          sources: index.manifest.sources,
+          passages: index.passages,
+          vectors: index.vectors,
+          sentenceVectors: index.sentenceVectors,
+        });
+      }
+      writing = false;
+    })();
+    const reader = async () => {
+      while (writing) {
+        const outcome = await loadIndex(config.indexDir, model, config.hnsw);
+        loads++;
+        if (outcome.status !== 'loaded')
+          failures.push(outcome.status === 'invalid' ? outcome.reason : 'missing');
+      }
+    };
+    await Promise.all([writer, reader(), reader(), reader()]);
+    assert.deepEqual(failures, [], `${failures.length} of ${loads} loads failed`);
+    assert.ok(loads >= 10, `only ${loads} loads ran during the swaps`);
+    const generations = readdirSync(config.indexDir).filter((n) => n.startsWith('gen-'));
+    assert.equal(generations.length, 2, 'the live generation and the one before it');
   });
 });
 

@@ -193,10 +193,35 @@ export async function loadIndex(
   model: ModelIdentity,
   params: HnswParameters,
 ): Promise<LoadOutcome> {
+  let generation: string | null;
   try {
-    const generation = await readPointer(indexDir);
-    if (!generation) return { status: 'missing' };
-    const dir = join(indexDir, generation);
+    generation = await readPointer(indexDir);
+  } catch (error) {
+    return { status: 'invalid', reason: errorMessage(error) };
+  }
+  if (!generation) return { status: 'missing' };
+  const outcome = await loadGeneration(indexDir, generation, model, params);
+  if (outcome !== VANISHED) return outcome;
+  // A writer swapped generations twice since we read CURRENT (the previous one is kept, so one
+  // swap is harmless): read the pointer again, once.
+  const again = await currentGeneration(indexDir);
+  if (again && again !== generation) {
+    const retried = await loadGeneration(indexDir, again, model, params);
+    if (retried !== VANISHED) return retried;
+  }
+  return { status: 'invalid', reason: `generation ${generation} vanished while it was being read` };
+}
+
+const VANISHED = Symbol('vanished');
+
+async function loadGeneration(
+  indexDir: string,
+  generation: string,
+  model: ModelIdentity,
+  params: HnswParameters,
+): Promise<LoadOutcome | typeof VANISHED> {
+  const dir = join(indexDir, generation);
+  try {
     const manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'));
     if (manifest.model?.id !== model.id || manifest.model.fingerprint !== model.fingerprint) {
       const what =
@@ -228,8 +253,17 @@ export async function loadIndex(
       return { status: 'invalid', reason: 'vector count does not match the passages' };
     return { status: 'loaded', index: { manifest, generation, passages, vectors, sentenceVectors } };
   } catch (error) {
+    // Whatever failed (ENOENT, or hnswlib's "failed to open file"): a folder that is gone vanished.
+    if (!(await exists(dir))) return VANISHED;
     return { status: 'invalid', reason: errorMessage(error) };
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface IndexToWrite {
@@ -248,7 +282,8 @@ async function fileEntry(path: string): Promise<{ bytes: number; sha256: string 
 }
 
 /**
- * Writes a complete new generation, then points CURRENT at it, then removes older generations.
+ * Writes a complete new generation, then points CURRENT at it, then removes generations older
+ * than the one it replaced.
  * If anything fails before the pointer moves, the live index is untouched.
  */
 export async function writeIndex(
@@ -259,6 +294,7 @@ export async function writeIndex(
   const generation = `gen-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const dir = join(indexDir, generation);
   await mkdir(dir);
+  let written: { manifest: Manifest; bytes: number; previous: string | null };
   try {
     await writeFileAtomic(join(dir, FILES.passages), JSON.stringify(data.passages));
     await data.vectors.save(join(dir, FILES.vectors));
@@ -282,19 +318,28 @@ export async function writeIndex(
     };
     await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await fsyncDirectory(dir);
+    const previous = await currentGeneration(indexDir);
     await writeFileAtomic(join(indexDir, POINTER), `${generation}\n`);
-    await removeOtherGenerations(indexDir, generation);
     const bytes = Object.values(files).reduce((sum, f) => sum + f.bytes, 0);
-    return { manifest, generation, bytes };
+    written = { manifest, bytes, previous };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  // After the swap: the new index is live whatever happens here, so a failed clean-up is not a
+  // failed write (it once deleted the generation CURRENT had just been pointed at).
+  await removeOldGenerations(indexDir, [generation, written.previous]).catch(() => undefined);
+  return { manifest: written.manifest, generation, bytes: written.bytes };
 }
 
-async function removeOtherGenerations(indexDir: string, keep: string): Promise<void> {
+/**
+ * Removes generations other than `keep` (the live one and the one before it). A reader that read
+ * CURRENT just before a swap is still opening the previous generation; only a reader two swaps
+ * behind can find its generation gone, and loadIndex then reads CURRENT again.
+ */
+async function removeOldGenerations(indexDir: string, keep: (string | null)[]): Promise<void> {
   for (const entry of await readdir(indexDir)) {
-    if (entry.startsWith('gen-') && entry !== keep)
+    if (entry.startsWith('gen-') && !keep.includes(entry))
       await rm(join(indexDir, entry), { recursive: true, force: true });
   }
 }
