@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { normaliseQuestion } from '../src/quarry.ts';
 import { boilerplateRule, cleanText } from '../src/text/clean.ts';
 import { htmlToText } from '../src/text/html.ts';
 import { ARTICLE_PATH } from './helpers.ts';
@@ -144,5 +145,25 @@ describe('htmlToText with a real parser (issue 11, item 10)', () => {
     );
     assert.equal(title, 'Café & Crème');
     assert.equal(text, 'Café ♥ ½ price €5 – “fresh”');
+  });
+});
+
+describe('item 12 of issue 11: bidirectional controls and code fences', () => {
+  it('strips bidirectional controls (U+202E and friends) from questions and sources', () => {
+    assert.equal(
+      normaliseQuestion('How many \u202Esenoz emit\u202C time zones?'),
+      'How many senoz emit time zones?',
+    );
+    assert.equal(normaliseQuestion('\u2067Russia\u2069 \u200Fzones\u200E?'), 'Russia zones ?');
+    const cleaned = cleanText('Title line\n\nThe \u202Efile.exe\u202C is safe \u2066here\u2069.');
+    assert.doesNotMatch(cleaned.text, /[\u202a-\u202e\u2066-\u2069\u200e\u200f]/u);
+    assert.match(cleaned.text, /The file\.exe is safe here\./);
+  });
+
+  it('keeps a lone ``` line, so a code block in a passage stays balanced', () => {
+    const cleaned = cleanText('Setup notes\n\nRun this:\n```\nnpm install\n```\n\nThen start it.');
+    assert.match(cleaned.text, /Run this:\n```\nnpm install\n```/);
+    assert.equal((cleaned.text.match(/```/g) ?? []).length, 2);
+    assert.ok(!cleaned.removedLines.includes('```'));
   });
 });
