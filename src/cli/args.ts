@@ -58,7 +58,7 @@ export function parseCommandArgs<T extends Options>(
       errorMessage(error)
         .split('\n')[0]
         ?.replace(/\.\s.*$/, '') ?? 'bad arguments';
-    throw new UserFacingError(component, problem, `usage: ${usage}`);
+    throw new UserFacingError(`${component}.bad-argument`, problem, `usage: ${usage}`);
   }
 }
 
@@ -74,7 +74,7 @@ export function integerOption(
   const value = Number(raw.trim());
   if (!raw.trim() || !Number.isInteger(value) || value < min || value > max)
     throw new UserFacingError(
-      component,
+      `${component}.bad-argument`,
       `--${flag} must be a whole number from ${min} to ${max} (got "${raw}")`,
     );
   return value;
@@ -91,6 +91,9 @@ export function numberOption(
   if (raw === undefined) return undefined;
   const value = Number(raw.trim());
   if (!raw.trim() || !Number.isFinite(value) || value < min || value > max)
-    throw new UserFacingError(component, `--${flag} must be a number from ${min} to ${max} (got "${raw}")`);
+    throw new UserFacingError(
+      `${component}.bad-argument`,
+      `--${flag} must be a number from ${min} to ${max} (got "${raw}")`,
+    );
   return value;
 }

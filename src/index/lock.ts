@@ -93,7 +93,7 @@ async function acquire(indexDir: string): Promise<void> {
     const owner = await ownerOf(lock);
     if (owner !== null && owner !== process.pid && isAlive(owner)) {
       throw new UserFacingError(
-        'index',
+        'index.locked',
         `another Quarry process (pid ${owner}) is rebuilding the index`,
         'try again when it has finished',
       );
@@ -106,7 +106,7 @@ async function acquire(indexDir: string): Promise<void> {
     if (await takeOver(lock, owner)) return;
     await pause(10 + Math.random() * 40);
   }
-  throw new UserFacingError('index', `could not take the index lock ${lock}`, 'try again');
+  throw new UserFacingError('index.locked', `could not take the index lock ${lock}`, 'try again');
 }
 
 export async function withIndexLock<T>(indexDir: string, work: (lock: IndexLock) => Promise<T>): Promise<T> {
@@ -131,7 +131,7 @@ export async function withIndexLock<T>(indexDir: string, work: (lock: IndexLock)
 /** The error for work that must write to a read-only INDEX_DIR. */
 export function notWritable(lock: IndexLock): UserFacingError {
   return new UserFacingError(
-    'index',
+    'index.read-only',
     `cannot write the index: ${lock.reason ?? 'INDEX_DIR is not writable'}`,
     'make INDEX_DIR a writable folder (check its permissions, or point INDEX_DIR elsewhere); the previous index, if any, is still serving',
   );
