@@ -14,7 +14,7 @@ import type { MessageData } from './format.ts';
 export const NO_MENTIONS = { parse: [] as [] };
 
 export interface RespondOptions {
-  /** For a first reply: only the member sees it. */
+  /** Only the member sees it (a first reply, or a follow-up sent instead of an edit). */
   ephemeral?: boolean;
   /** Send a follow-up when editing fails with a server error (default); off for progress edits. */
   followUpOnServerError?: boolean;
@@ -43,10 +43,9 @@ export async function respond(
     log.warn(
       `bot: could not edit the reply to /${interaction.commandName} (${errorMessage(error)}); sending it as a follow-up`,
     );
-    await interaction.followUp({
-      ...payload,
-      ...(interaction.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
-    });
+    // A notice stays private; an answer is as private as the reply it replaces.
+    const ephemeral = options.ephemeral ?? interaction.ephemeral ?? false;
+    await interaction.followUp({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
   }
 }
 
