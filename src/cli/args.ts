@@ -62,38 +62,24 @@ export function parseCommandArgs<T extends Options>(
   }
 }
 
-/** A whole number in [min, max] from a flag's text, or undefined when the flag was not given. */
-export function integerOption(
-  component: string,
-  flag: string,
-  raw: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw.trim());
-  if (!raw.trim() || !Number.isInteger(value) || value < min || value > max)
-    throw new UserFacingError(
-      `${component}.bad-argument`,
-      `--${flag} must be a whole number from ${min} to ${max} (got "${raw}")`,
-    );
-  return value;
-}
-
-/** A finite number in [min, max] from a flag's text, or undefined when the flag was not given. */
+/**
+ * A number in [min, max] from a flag's text (a whole one with `whole`), or undefined when the
+ * flag was not given. Number("abc") is NaN, which compares false with every bound: it must be
+ * refused here, not passed on (`eval --k abc` once removed the result cap).
+ */
 export function numberOption(
   component: string,
   flag: string,
   raw: string | undefined,
-  min: number,
-  max: number,
+  { min, max, whole = false }: { min: number; max: number; whole?: boolean },
 ): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw.trim());
-  if (!raw.trim() || !Number.isFinite(value) || value < min || value > max)
+  const valid = raw.trim() !== '' && (whole ? Number.isInteger(value) : Number.isFinite(value));
+  if (!valid || value < min || value > max)
     throw new UserFacingError(
       `${component}.bad-argument`,
-      `--${flag} must be a number from ${min} to ${max} (got "${raw}")`,
+      `--${flag} must be a ${whole ? 'whole number' : 'number'} from ${min} to ${max} (got "${raw}")`,
     );
   return value;
 }

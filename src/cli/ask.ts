@@ -6,7 +6,7 @@ import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { terminalProgress } from '../progress.ts';
 import { type Answer, Quarry } from '../quarry.ts';
-import { integerOption, parseCommandArgs } from './args.ts';
+import { numberOption, parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 export function answerToJson(answer: Answer): object {
@@ -57,7 +57,7 @@ runCli(async () => {
   const mode = values.mode as SearchMode | undefined;
   if (mode !== undefined && !SEARCH_MODES.includes(mode))
     throw new UserFacingError('ask', `--mode must be one of ${SEARCH_MODES.join(', ')}`);
-  const k = integerOption('ask', 'k', values.k, 1, 10);
+  const k = numberOption('ask', 'k', values.k, { min: 1, max: 10, whole: true });
   const quarry = new Quarry(loadCoreConfig());
   const progress = terminalProgress();
   await quarry.open(progress);

@@ -3,7 +3,7 @@ import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { evaluate, readQuestions } from '../eval/evaluate.ts';
 import { Quarry } from '../quarry.ts';
-import { integerOption, numberOption, parseCommandArgs } from './args.ts';
+import { numberOption, parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 runCli(async () => {
@@ -22,8 +22,8 @@ runCli(async () => {
   const mode = (values.mode ?? undefined) as SearchMode | undefined;
   if (mode && !SEARCH_MODES.includes(mode))
     throw new UserFacingError('eval', `--mode must be one of ${SEARCH_MODES.join(', ')}`);
-  const k = integerOption('eval', 'k', values.k, 1, 10) ?? 3;
-  const minRelevance = numberOption('eval', 'min-relevance', values['min-relevance'], 0, 1);
+  const k = numberOption('eval', 'k', values.k, { min: 1, max: 10, whole: true }) ?? 3;
+  const minRelevance = numberOption('eval', 'min-relevance', values['min-relevance'], { min: 0, max: 1 });
   const config = loadCoreConfig();
   const quarry = new Quarry(config);
   await quarry.open();
