@@ -244,7 +244,7 @@ describe('exact search for small indexes', () => {
       assert.ok(Math.abs(exact.similarityTo(3, query) - graph.similarityTo(3, query)) < 1e-5);
     }
     assert.deepEqual(
-      graph.toExact().search(
+      (await graph.toExact(path)).search(
         Float32Array.from({ length: dimension }, () => 0.1),
         5,
       ),
@@ -254,6 +254,10 @@ describe('exact search for small indexes', () => {
       ),
     );
     assert.equal(VectorIndex.fromSavedVectors(Buffer.alloc(200, 1), dimension), null, 'not the layout: null');
+    // Saved again (a reload that reuses the index), exact mode writes the same graph file.
+    const again = join(tempDir('quarry-vectors-'), 'vectors.hnsw');
+    await exact.save(again);
+    assert.deepEqual(readFileSync(again), readFileSync(path));
   });
 });
 

@@ -2,21 +2,23 @@
  * `npm run ingest`: builds or refreshes the index from SOURCES_DIR, with progress and a summary.
  * `--server <guild id>`: that server's sources (SERVERS_DIR/<id>/sources) instead.
  */
-import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../config.ts';
 import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
 import { KnowledgeBases } from '../servers/knowledge-bases.ts';
+import { parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 runCli(async () => {
-  const { values } = parseArgs({
-    options: {
+  const { values } = parseCommandArgs(
+    'ingest',
+    'npm run ingest -- [--only <source>] [--server <id>] [--json]',
+    {
       only: { type: 'string' },
       json: { type: 'boolean', default: false },
       server: { type: 'string' },
     },
-  });
+  );
   const shared = loadCoreConfig();
   const base = values.server ? new KnowledgeBases(shared).forServer(values.server) : null;
   const config = base?.config ?? shared;

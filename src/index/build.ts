@@ -9,7 +9,7 @@ import type { Passage } from '../passages/split.ts';
 import type { ProgressListener } from '../progress.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
 import { buildVectorIndexes, type SearchIndex, sentenceTexts, toSearchIndex } from './search-index.ts';
-import { type SourceSummary, writeIndex } from './store.ts';
+import { type SourceSummary, vectorsFile, writeIndex } from './store.ts';
 import type { HnswParameters } from './vector-index.ts';
 import { EXACT_SEARCH_MAX_PASSAGES } from './vector-index.ts';
 
@@ -104,7 +104,9 @@ async function buildAndWrite(input: BuildInput): Promise<BuildOutcome> {
   });
   // Written as a graph; served exactly when small, like an index loaded from disk.
   const vectors =
-    built.passages.length <= EXACT_SEARCH_MAX_PASSAGES ? built.vectors.toExact() : built.vectors;
+    built.passages.length <= EXACT_SEARCH_MAX_PASSAGES
+      ? await built.vectors.toExact(vectorsFile(input.indexDir, generation))
+      : built.vectors;
   return {
     index: toSearchIndex({ manifest, generation, ...built, vectors }, bytes),
     embedded: missing.length,

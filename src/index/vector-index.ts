@@ -4,6 +4,7 @@
  * is fixed (grow with resizeIndex), k must not exceed the element count, and writes go through
  * a temporary file because writeIndex writes in place.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
 import { commitFileAtomic } from './atomic-file.ts';
 
@@ -46,6 +47,8 @@ export class VectorIndex {
     readonly dimension: number,
     /** Exact mode: vector of label i at [i·dimension, (i+1)·dimension), normalised. */
     private readonly flat: Float32Array | null = null,
+    /** Exact mode: the saved graph file it came from, so saving it again writes the same graph. */
+    private readonly saved: Buffer | null = null,
   ) {}
 
   /**
@@ -77,7 +80,7 @@ export class VectorIndex {
         label * dimension,
       );
     }
-    return new VectorIndex(null, dimension, flat);
+    return new VectorIndex(null, dimension, flat, file);
   }
 
   /** Exact mode over a block of normalised vectors (label i at [i·dimension, (i+1)·dimension)). */
@@ -92,13 +95,13 @@ export class VectorIndex {
       : Float32Array.from(this.graph.getPoint(label));
   }
 
-  /** The same points in exact mode (the graph is released when this index is dropped). */
-  toExact(): VectorIndex {
+  /**
+   * The same points in exact mode, read back from the graph file just written at `path` (the
+   * graph itself is released when this index is dropped).
+   */
+  async toExact(path: string): Promise<VectorIndex> {
     if (!this.hnsw) return this;
-    const flat = new Float32Array(this.size * this.dimension);
-    for (let label = 0; label < this.size; label++)
-      flat.set(this.hnsw.getPoint(label), label * this.dimension);
-    return new VectorIndex(null, this.dimension, flat);
+    return VectorIndex.fromSavedVectors(await readFile(path), this.dimension) ?? this;
   }
 
   private get graph(): Hnsw {
@@ -178,7 +181,8 @@ export class VectorIndex {
   /** Saves atomically; callers must not add points until the returned promise settles. */
   async save(path: string): Promise<void> {
     await commitFileAtomic(path, async (temporary) => {
-      await this.graph.writeIndex(temporary);
+      if (this.saved) await writeFile(temporary, this.saved);
+      else await this.graph.writeIndex(temporary);
     });
   }
 }
