@@ -67,6 +67,8 @@ async function recommendedShards(token: string, restApi: string | undefined): Pr
 
 /** Stops every shard of this machine (each gets SIGTERM and shuts down cleanly). */
 export function stopShards(manager: ShardingManager): Promise<void> {
+  // A stop signal reaches the shards too (same process group): they must not be respawned.
+  manager.respawn = false;
   const exits = [...manager.shards.values()].map(
     (shard) =>
       new Promise<void>((resolve) => {
@@ -93,7 +95,9 @@ export async function runShards(
   });
   manager.on('shardCreate', (shard) => {
     log.info(`shards: shard ${shard.id} of ${total} starting (process)`);
-    shard.on('death', () => log.warn(`shards: shard ${shard.id} exited; respawning`));
+    shard.on('death', () => {
+      if (manager.respawn) log.warn(`shards: shard ${shard.id} exited; respawning`);
+    });
   });
   log.info(`shards: ${plan.ids === 'all' ? `all ${total}` : plan.ids.join(',')} of ${total} on this machine`);
   // discord.js's default 5.5 s between shards respects Discord's identify rate limit; loading the
