@@ -277,7 +277,7 @@ async function auditLog(interaction: ChatInputCommandInteraction, context: BotCo
     );
     return;
   }
-  const entries = context.audit.recent(shared ? SHARED : auditKey(base), 15);
+  const entries = await context.audit.recent(shared ? SHARED : auditKey(base), 15);
   await respond(interaction, formatAuditLog(entries, shared), { ephemeral: true });
 }
 

@@ -13,6 +13,7 @@ import pg from 'pg';
 import type { CoreConfig } from '../src/config.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
+import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
 import { closeDatabases } from '../src/storage/postgres/pool.ts';
 import { ROOT, tempDir, testConfig } from './helpers.ts';
 
@@ -78,6 +79,34 @@ describe('Postgres backend', { skip }, () => {
     assert.equal(inA.results[0]?.scope, 'server');
     const inB = await shardOne.ask(B, question, { minRelevance: 0 });
     for (const r of inB.results) assert.doesNotMatch(r.text, /puffins/);
+  });
+
+  it('the sources audit log is shared: an entry recorded by one process is listed by another, per server', async () => {
+    const [first, second] = twoProcesses();
+    const one = new PostgresAuditLog(first);
+    const two = new PostgresAuditLog(second);
+    await one.record({
+      guildId: A,
+      actorId: '400000000000000301',
+      action: 'add',
+      source: 'puffins.txt',
+      outcome: 'ok',
+      detail: '1 passage',
+    });
+    await one.record({
+      guildId: B,
+      actorId: '400000000000000302',
+      action: 'reload',
+      source: null,
+      outcome: 'failed',
+      detail: 'x'.repeat(600),
+    });
+    const inA = await two.recent(A);
+    assert.equal(inA.length, 1);
+    assert.equal(inA[0]?.source, 'puffins.txt');
+    assert.equal(inA[0]?.actorId, '400000000000000301');
+    const inB = await two.recent(B);
+    assert.equal(inB[0]?.detail?.length, 500);
   });
 
   it('each of 10 servers sharing one HNSW index gets its k nearest passages, not fewer', async () => {

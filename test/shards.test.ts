@@ -141,6 +141,15 @@ describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
     assert.match(await reload(GUILD_ID, 0), /Reloaded/);
     assert.match(await ask(GUILD_ID, 1), /seventeen puffins/);
     assert.doesNotMatch(await ask(OTHER_GUILD_ID, 1), /seventeen puffins/);
+    // The audit log is in Postgres too: shard 1 lists the reload made through shard 0.
+    const logged = await interact({
+      name: 'sources',
+      guildId: GUILD_ID,
+      shard: 1,
+      member: MODERATOR,
+      options: [{ name: 'log', type: 1, options: [] }],
+    });
+    assert.match(logged, new RegExp(MODERATOR.id));
   });
 
   it('shard 0 killed with SIGKILL mid-reload: shard 1 keeps answering, nothing is lost, shard 0 comes back', async () => {

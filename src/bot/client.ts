@@ -5,10 +5,11 @@
 import { Client, DiscordAPIError, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
-import { type AuditLog, openAuditLog } from '../feedback/audit.ts';
+import { openAuditLog, type SourcesAudit } from '../feedback/audit.ts';
 import { log, registerSecret } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
 import { KnowledgeBases } from '../servers/knowledge-bases.ts';
+import { PostgresAuditLog } from '../storage/postgres/audit.ts';
 import type { Command } from './command-contract.ts';
 import { Cooldowns } from './cooldowns.ts';
 import { createDispatcher } from './dispatcher.ts';
@@ -78,7 +79,7 @@ export async function startBot(options: {
   quarry: Quarry;
   commands: Map<string, Command>;
   knowledgeBases?: KnowledgeBases;
-  audit?: AuditLog | null;
+  audit?: SourcesAudit | null;
 }): Promise<Bot> {
   const { config, quarry, commands } = options;
   registerSecret(config.token);
@@ -98,7 +99,12 @@ export async function startBot(options: {
     quarry,
     config,
     knowledgeBases: options.knowledgeBases ?? new KnowledgeBases(quarry.config, quarry),
-    audit: options.audit === undefined ? openAuditLog(config.feedbackDb) : options.audit,
+    audit:
+      options.audit !== undefined
+        ? options.audit
+        : quarry.config.databaseUrl
+          ? new PostgresAuditLog(quarry.config)
+          : openAuditLog(config.feedbackDb),
     cooldowns: new Cooldowns(config.askCooldownSeconds),
   });
   const running = new Set<Promise<void>>();

@@ -9,7 +9,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { BotConfig } from '../config.ts';
-import type { AuditLog } from '../feedback/audit.ts';
+import type { SourcesAudit } from '../feedback/audit.ts';
 import type { Quarry } from '../quarry.ts';
 import type { KnowledgeBases } from '../servers/knowledge-bases.ts';
 import type { Cooldowns } from './cooldowns.ts';
@@ -21,7 +21,7 @@ export interface BotContext {
   /** The shared and per-server sources; `quarry` is the shared one's. */
   knowledgeBases: KnowledgeBases;
   /** Null when the database cannot be opened: changes still work, unrecorded (logged). */
-  audit: AuditLog | null;
+  audit: SourcesAudit | null;
 }
 
 /** Why a guard stopped a command: a stable code (for logs and tests) and what the member reads. */

@@ -33,7 +33,13 @@ interface AuditRow {
   at: number;
 }
 
-export class AuditLog {
+/** What commands use of an audit log: the SQLite one below, or Postgres (src/storage/postgres/audit.ts). */
+export interface SourcesAudit {
+  record(entry: Omit<AuditEntry, 'at'> & { at?: number }): void;
+  recent(guildId: string, limit?: number): AuditEntry[] | Promise<AuditEntry[]>;
+}
+
+export class AuditLog implements SourcesAudit {
   private readonly insert;
   private readonly latest;
 

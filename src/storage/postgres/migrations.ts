@@ -26,6 +26,20 @@ const MIGRATIONS: ((t: (name: string) => string) => string)[] = [
       sentence_vectors bytea NOT NULL,
       PRIMARY KEY (scope, generation, label)
     );`,
+  // The sources audit log (as in the SQLite feedback database, migration 2 there), shared by
+  // every process so /sources log shows changes made through any shard or machine.
+  (t) => `
+    CREATE TABLE ${t('source_audit')} (
+      id bigserial PRIMARY KEY,
+      guild_id text NOT NULL,
+      actor_id text NOT NULL,
+      action text NOT NULL,
+      source text,
+      outcome text NOT NULL,
+      detail text,
+      at bigint NOT NULL
+    );
+    CREATE INDEX ON ${t('source_audit')} (guild_id, at DESC, id DESC);`,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across processes. */
