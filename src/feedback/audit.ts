@@ -23,14 +23,27 @@ export interface AuditEntry {
   at: number;
 }
 
-interface AuditRow {
+export interface AuditRow {
   guild_id: string;
   actor_id: string;
   action: AuditAction;
   source: string | null;
   outcome: AuditOutcome;
   detail: string | null;
-  at: number;
+  /** Postgres returns a bigint column as a string. */
+  at: number | string;
+}
+
+export function auditEntryOf(r: AuditRow): AuditEntry {
+  return {
+    guildId: r.guild_id,
+    actorId: r.actor_id,
+    action: r.action,
+    source: r.source,
+    outcome: r.outcome,
+    detail: r.detail,
+    at: Number(r.at),
+  };
 }
 
 /** What commands use of an audit log: the SQLite one below, or Postgres (src/storage/postgres/audit.ts). */
@@ -60,15 +73,7 @@ export class AuditLog implements SourcesAudit {
 
   /** The newest entries of one server (or 'shared'), newest first. */
   recent(guildId: string, limit = 10): AuditEntry[] {
-    return (this.latest.all(guildId, limit) as AuditRow[]).map((r) => ({
-      guildId: r.guild_id,
-      actorId: r.actor_id,
-      action: r.action,
-      source: r.source,
-      outcome: r.outcome,
-      detail: r.detail,
-      at: r.at,
-    }));
+    return (this.latest.all(guildId, limit) as AuditRow[]).map(auditEntryOf);
   }
 }
 

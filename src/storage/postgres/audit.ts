@@ -5,19 +5,9 @@
  */
 import type { CoreConfig } from '../../config.ts';
 import { errorMessage } from '../../errors.ts';
-import type { AuditEntry, SourcesAudit } from '../../feedback/audit.ts';
+import { type AuditEntry, type AuditRow, auditEntryOf, type SourcesAudit } from '../../feedback/audit.ts';
 import { log } from '../../log.ts';
 import { type Database, database } from './pool.ts';
-
-interface AuditRow {
-  guild_id: string;
-  actor_id: string;
-  action: AuditEntry['action'];
-  source: string | null;
-  outcome: AuditEntry['outcome'];
-  detail: string | null;
-  at: string;
-}
 
 export class PostgresAuditLog implements SourcesAudit {
   private readonly db: Promise<Database>;
@@ -63,14 +53,6 @@ export class PostgresAuditLog implements SourcesAudit {
         WHERE guild_id = $1 ORDER BY at DESC, id DESC LIMIT $2`,
       [guildId, limit],
     );
-    return rows.map((r) => ({
-      guildId: r.guild_id,
-      actorId: r.actor_id,
-      action: r.action,
-      source: r.source,
-      outcome: r.outcome,
-      detail: r.detail,
-      at: Number(r.at),
-    }));
+    return rows.map(auditEntryOf);
   }
 }
