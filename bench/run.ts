@@ -6,16 +6,19 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { setLogLevel } from '../src/log.ts';
+import { DEFAULT_MODEL, findCatalogModel } from '../src/model/catalog.ts';
 import { Quarry } from '../src/quarry.ts';
 import { benchBurst } from './burst.ts';
 import { benchColdStart } from './cold-start.ts';
-import { benchHnsw, type HnswRow } from './hnsw.ts';
-import { benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
+import { benchEmbedLimit } from './embed-limit.ts';
+import { benchHnsw, type HnswRow, measureHnsw } from './hnsw.ts';
+import { benchAskDuringReload, benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
+import { loadRealTextSet, QUERY_COUNT } from './real-text.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
 const { values } = parseArgs({
@@ -32,14 +35,21 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 loadEnvFile();
 setLogLevel('warn');
 
-/** The real model when EMBEDDING_MODEL points to one (or it was fetched offline); else the fixture. */
-function chooseModel(): { model: string; label: string } {
-  if (process.env.EMBEDDING_MODEL)
-    return { model: process.env.EMBEDDING_MODEL, label: process.env.EMBEDDING_MODEL };
-  const imported = resolve('data/models/all-MiniLM-L6-v2');
-  if (existsSync(join(imported, 'onnx', 'model.onnx')))
-    return { model: imported, label: 'all-MiniLM-L6-v2 (imported from PyPI)' };
-  return { model: resolve('test/fixtures/tiny-embedder'), label: 'fixture tiny-embedder (NOT a real model)' };
+/**
+ * The real model when EMBEDDING_MODEL names one, else the default model when it was fetched
+ * (npm run model:fetch), else the fixture. `name` keys the real-text vector cache.
+ */
+function chooseModel(): { model: string; name: string; label: string } {
+  const chosen = process.env.EMBEDDING_MODEL;
+  if (chosen) return { model: chosen, name: basename(chosen), label: chosen };
+  const fetched = resolve('data/models', DEFAULT_MODEL);
+  if (existsSync(join(fetched, 'onnx', 'model.onnx')))
+    return { model: fetched, name: DEFAULT_MODEL, label: `${DEFAULT_MODEL} (fetched into data/models)` };
+  return {
+    model: resolve('test/fixtures/tiny-embedder'),
+    name: 'tiny-embedder',
+    label: 'fixture tiny-embedder (NOT a real model)',
+  };
 }
 
 async function askLatency(quarry: Quarry, questions: string[], warmup: number) {
@@ -117,6 +127,29 @@ async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
   return hnsw;
 }
 
+/**
+ * HNSW on real sentence embeddings (bench/real-text.ts), when they are cached for this model:
+ * 10,000 of them in a quick run, 100,000 otherwise, at the shipped M / efConstruction and a
+ * few ef around the shipped one.
+ */
+async function hnswRealSection(config: CoreConfig, modelName: string): Promise<HnswRow[] | undefined> {
+  const n = quick ? 10000 : 100000;
+  const set = loadRealTextSet(modelName, config.embeddingDtype, n);
+  if (!set) {
+    log(`hnsw (real text): no cached vectors for ${modelName}; run bench/real-text.ts to add them`);
+    return undefined;
+  }
+  const efs = [...new Set([16, 32, config.hnsw.ef, 128, 256])].sort((a, b) => a - b);
+  const rows = await measureHnsw(set.data, n, set.dimension, set.queries, quick ? 100 : QUERY_COUNT, {
+    m: config.hnsw.m,
+    efConstruction: config.hnsw.efConstruction,
+    efs,
+    log,
+  });
+  log(`hnsw (real text): ${JSON.stringify(rows)}`);
+  return rows;
+}
+
 function hnswTable(hnsw: HnswRow[]): string[] {
   return [
     'hnsw:      n    ef  recall@10      qps  exact qps  speed-up  build s   MB on disk',
@@ -130,14 +163,19 @@ function hnswTable(hnsw: HnswRow[]): string[] {
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'quarry-bench-'));
   try {
-    const { model, label } = chooseModel();
+    const { model, name, label } = chooseModel();
     const config: CoreConfig = {
       ...loadCoreConfig({ ...process.env, EMBEDDING_MODEL: model }),
       indexDir: join(workDir, 'index'),
     };
     if (values['hnsw-only']) {
       const hnsw = await hnswSection(config);
-      process.stdout.write(values.json ? `${JSON.stringify({ hnsw })}\n` : `${hnswTable(hnsw).join('\n')}\n`);
+      const hnswReal = await hnswRealSection(config, name);
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ hnsw, ...(hnswReal ? { hnswReal } : {}) })}\n`
+          : `${[...hnswTable(hnsw), ...(hnswReal ? hnswTable(hnswReal) : [])].join('\n')}\n`,
+      );
       return;
     }
     const questions = await benchmarkQuestions();
@@ -151,16 +189,41 @@ async function main() {
     log(`ask: ${JSON.stringify(ask)}`);
 
     const article = await benchIngestArticle(config, workDir);
-    log(`ingest (article): ${JSON.stringify(article)}`);
+    log(`ingest (article): ${JSON.stringify({ ...article, texts: article.texts.length })}`);
     const synthetic = await benchIngestSynthetic(
       config,
       workDir,
       quick ? 150 : 10000,
       join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
     );
-    log(`ingest (synthetic): ${JSON.stringify(synthetic)}`);
+    const { texts: syntheticTexts, ...syntheticFigures } = synthetic;
+    log(`ingest (synthetic): ${JSON.stringify(syntheticFigures)}`);
+    const catalog = findCatalogModel(name);
+    const embedder = await quarry.embedder();
+    const embedLimit = await benchEmbedLimit({
+      modelDir: config.embeddingModel,
+      dtype: config.embeddingDtype,
+      maxTokens: embedder.maxTokens,
+      queryPrefix: config.queryPrefix ?? catalog?.queryPrefix ?? '',
+      passagePrefix: config.passagePrefix ?? catalog?.passagePrefix ?? '',
+      questions,
+      texts: syntheticTexts,
+      passages: synthetic.passages,
+      repeats: quick ? 1 : 3,
+    });
+    log(`embedding limit (raw onnxruntime): ${JSON.stringify(embedLimit)}`);
+
+    const askDuringReload = await benchAskDuringReload(
+      config,
+      workDir,
+      quick ? 300 : 2000,
+      join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
+      questions,
+    );
+    log(`ask during reload: ${JSON.stringify(askDuringReload)}`);
 
     const hnsw = await hnswSection(config);
+    const hnswReal = await hnswRealSection(config, name);
 
     const cold = await benchColdStart(config, workDir, quick ? 1 : 3);
     log(`cold start: ${JSON.stringify(cold)}`);
@@ -181,10 +244,15 @@ async function main() {
       ingest: {
         passagesPerSec: article.passagesPerSec,
         unchangedReloadMs: article.unchangedReloadMs,
-        article,
-        synthetic,
+        article: { ...article, texts: article.texts.length },
+        synthetic: { ...syntheticFigures, texts: syntheticTexts.length },
+        /** Synthetic ingest against the raw-runtime limit for the same texts. */
+        ofEmbedLimit: round(synthetic.passagesPerSec / embedLimit.passagesPerSec, 2),
       },
+      embedLimit,
+      askDuringReload,
       hnsw,
+      ...(hnswReal ? { hnswReal } : {}),
       coldStartMs: cold.coldStartMs,
       coldStartRebuildMs: cold.coldStartRebuildMs,
       rssMb: cold.rssMb,
@@ -205,7 +273,10 @@ async function main() {
       `model: ${label} (${result.machine.cpus} × ${result.machine.cpu}, ${result.machine.memoryGb} GiB, Node ${result.machine.node})`,
       `/ask in-process: p50 ${ask.p50Ms} ms, p95 ${ask.p95Ms} ms, p99 ${ask.p99Ms} ms over ${ask.questions} questions`,
       `ingest: article ${article.passagesPerSec} passages/s (${article.passages} passages); synthetic ${synthetic.passagesPerSec} passages/s (${synthetic.passages}); unchanged reload ${article.unchangedReloadMs} ms`,
+      `embedding limit (raw onnxruntime, ${embedLimit.threads} threads): one question p50 ${embedLimit.p50Ms} ms; ${embedLimit.passagesPerSec} passages/s (ingest reaches ${result.ingest.ofEmbedLimit} of it)`,
+      `/ask during a reload of ${askDuringReload.passages} passages: p50 ${askDuringReload.p50Ms} ms, p99 ${askDuringReload.p99Ms} ms over ${askDuringReload.asked} questions`,
       ...hnswTable(hnsw),
+      ...(hnswReal ? ['real text:', ...hnswTable(hnswReal)] : []),
       `cold start: ${cold.coldStartMs} ms with index and model on disk; ${cold.coldStartRebuildMs} ms with a forced rebuild; RSS serving the article ${cold.rssMb} MB`,
       `burst: ${burst.ackedWithin3s}/${burst.asked} acknowledged within 3 s; final reply p50 ${burst.p50Ms} ms, p99 ${burst.p99Ms} ms; ${burst.errors} errors`,
       ...knobRows.map(
