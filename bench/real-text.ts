@@ -179,29 +179,39 @@ export interface RealTextSet {
   queries: Float32Array;
 }
 
-/** The cached vectors, or null when the set is not (completely) embedded for this model. */
-export function loadRealTextSet(model: string, dtype: string, n: number): RealTextSet | null {
+/**
+ * The cached vectors: up to `maxN` indexed sentences (as many complete chunks as are embedded so
+ * far, so a set still being embedded can be measured at its current size), or null when the
+ * questions or the first chunk are missing.
+ */
+export function loadRealTextSet(model: string, dtype: string, maxN: number): RealTextSet | null {
   const dir = modelCacheDir(model, dtype);
   const meta = join(dir, 'meta.json');
   if (!existsSync(meta)) return null;
   const { dimension } = JSON.parse(readFileSync(meta, 'utf8')) as { dimension: number };
-  const read = (kind: 'passage' | 'query', count: number) => {
-    const out = new Float32Array(count * dimension);
-    for (let c = 0; c * CHUNK < count; c++) {
-      const file = chunkFile(dir, kind, c);
-      if (!existsSync(file)) return null;
-      const bytes = readFileSync(file);
-      const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-      out.set(
-        floats.subarray(0, Math.min(floats.length, out.length - c * CHUNK * dimension)),
-        c * CHUNK * dimension,
-      );
+  const chunks = (kind: 'passage' | 'query', count: number) => {
+    const parts: Float32Array[] = [];
+    for (let c = 0; c * CHUNK < count && existsSync(chunkFile(dir, kind, c)); c++) {
+      const bytes = readFileSync(chunkFile(dir, kind, c));
+      parts.push(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
     }
-    return out;
+    const rows = Math.min(
+      count,
+      parts.reduce((n, p) => n + p.length / dimension, 0),
+    );
+    const out = new Float32Array(rows * dimension);
+    let offset = 0;
+    for (const part of parts) {
+      const take = part.subarray(0, Math.min(part.length, out.length - offset));
+      out.set(take, offset);
+      offset += take.length;
+    }
+    return { rows, out };
   };
-  const queries = read('query', QUERY_COUNT);
-  const data = read('passage', n);
-  return queries && data ? { model, dimension, data, n, queries } : null;
+  const queries = chunks('query', QUERY_COUNT);
+  const data = chunks('passage', maxN);
+  if (queries.rows < QUERY_COUNT || data.rows === 0) return null;
+  return { model, dimension, data: data.out, n: data.rows, queries: queries.out };
 }
 
 async function embedAll(model: string, dtype: EmbeddingDtype, count: number): Promise<void> {

@@ -27,6 +27,8 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     // Only the HNSW section (the slow one: 1M vectors take about half an hour to build).
     'hnsw-only': { type: 'boolean', default: false },
+    // Comma-separated synthetic HNSW sizes, e.g. 100000 (default: 10000 quick, else 100000,1000000).
+    sizes: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -109,7 +111,7 @@ async function knobs(base: CoreConfig, workDir: string, questions: string[]) {
 
 async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
   const hnsw: HnswRow[] = [];
-  const sizes = quick ? [10000] : [100000, 1000000];
+  const sizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [10000] : [100000, 1000000];
   for (const n of sizes) {
     // 1M at efConstruction 100 keeps its single-threaded build near half an hour on this machine.
     const efs = n >= 1000000 ? [32, 64, 128] : [16, 32, 64, 128, 256];
@@ -133,14 +135,13 @@ async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
  * few ef around the shipped one.
  */
 async function hnswRealSection(config: CoreConfig, modelName: string): Promise<HnswRow[] | undefined> {
-  const n = quick ? 10000 : 100000;
-  const set = loadRealTextSet(modelName, config.embeddingDtype, n);
+  const set = loadRealTextSet(modelName, config.embeddingDtype, quick ? 10000 : 100000);
   if (!set) {
     log(`hnsw (real text): no cached vectors for ${modelName}; run bench/real-text.ts to add them`);
     return undefined;
   }
   const efs = [...new Set([16, 32, config.hnsw.ef, 128, 256])].sort((a, b) => a - b);
-  const rows = await measureHnsw(set.data, n, set.dimension, set.queries, quick ? 100 : QUERY_COUNT, {
+  const rows = await measureHnsw(set.data, set.n, set.dimension, set.queries, quick ? 100 : QUERY_COUNT, {
     m: config.hnsw.m,
     efConstruction: config.hnsw.efConstruction,
     efs,

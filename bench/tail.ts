@@ -1,0 +1,99 @@
+/**
+ * Where `/ask`'s tail comes from: each question is timed whole and by stage (tokenizer alone,
+ * query embedding = queue turn + tokenizer + onnxruntime + pooling, search = HNSW + BM25 + key
+ * sentences), and garbage-collection pauses are recorded with a PerformanceObserver, so the
+ * slowest 1% can be attributed.
+ *
+ *   npx tsx bench/tail.ts [--rounds 3]
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
+import { setLogLevel } from '../src/log.ts';
+import { Quarry } from '../src/quarry.ts';
+import { searchQuery } from '../src/search/query.ts';
+import { search } from '../src/search/retrieve.ts';
+import { benchmarkQuestions } from './questions.ts';
+import { percentile, round } from './stats.ts';
+
+interface Sample {
+  askMs: number;
+  tokenizeMs: number;
+  embedMs: number;
+  searchMs: number;
+  gcMs: number;
+}
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+loadEnvFile();
+setLogLevel('warn');
+
+const gcPauses: { start: number; end: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, end: e.startTime + e.duration });
+}).observe({ entryTypes: ['gc'] });
+const gcWithin = (start: number, end: number) =>
+  gcPauses.reduce((ms, p) => ms + Math.max(0, Math.min(end, p.end) - Math.max(start, p.start)), 0);
+
+const config = loadCoreConfig();
+const quarry = new Quarry(config);
+const snapshot = await quarry.open();
+const embedder = await quarry.embedder();
+const questions = await benchmarkQuestions();
+for (const q of questions.slice(0, 20)) await quarry.ask(q);
+
+const samples: Sample[] = [];
+for (let round_ = 0; round_ < Number(values.rounds); round_++) {
+  for (const q of questions) {
+    let t = performance.now();
+    const askStart = t;
+    embedder.countTokens(q);
+    const tokenizeMs = performance.now() - t;
+    t = performance.now();
+    const [vector] = await embedder.embed([q], 'query');
+    const embedMs = performance.now() - t;
+    t = performance.now();
+    search(snapshot, searchQuery(q), vector as Float32Array, {
+      mode: config.searchMode,
+      k: config.topK,
+      minRelevance: config.minRelevance,
+    });
+    const searchMs = performance.now() - t;
+    const askMs = performance.now() - askStart;
+    samples.push({ askMs, tokenizeMs, embedMs, searchMs, gcMs: gcWithin(askStart, askStart + askMs) });
+  }
+}
+await new Promise((r) => setTimeout(r, 50)); // let the observer deliver the last GC entries
+
+const stage = (key: keyof Sample) => {
+  const all = samples.map((s) => s[key]);
+  return { p50: round(percentile(all, 50)), p99: round(percentile(all, 99)), max: round(Math.max(...all)) };
+};
+const slowest = [...samples].sort((a, b) => b.askMs - a.askMs).slice(0, Math.ceil(samples.length / 100));
+const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / xs.length);
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      questions: samples.length,
+      stages: {
+        ask: stage('askMs'),
+        tokenize: stage('tokenizeMs'),
+        embed: stage('embedMs'),
+        search: stage('searchMs'),
+        gcDuringAsk: stage('gcMs'),
+      },
+      slowest1Percent: {
+        count: slowest.length,
+        meanAskMs: mean(slowest.map((s) => s.askMs)),
+        meanEmbedMs: mean(slowest.map((s) => s.embedMs)),
+        meanSearchMs: mean(slowest.map((s) => s.searchMs)),
+        meanTokenizeMs: mean(slowest.map((s) => s.tokenizeMs)),
+        meanGcMs: mean(slowest.map((s) => s.gcMs)),
+        withGc: slowest.filter((s) => s.gcMs > 0).length,
+      },
+      gcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, p) => a + p.end - p.start, 0)) },
+    },
+    null,
+    2,
+  )}\n`,
+);
