@@ -19,6 +19,7 @@ import { benchHnsw, type HnswRow, measureHnsw } from './hnsw.ts';
 import { benchAskDuringReload, benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
 import { loadRealTextSet, QUERY_COUNT } from './real-text.ts';
+import { benchSplit } from './split.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
 const { values } = parseArgs({
@@ -199,6 +200,8 @@ async function main() {
     );
     const { texts: syntheticTexts, ...syntheticFigures } = synthetic;
     log(`ingest (synthetic): ${JSON.stringify(syntheticFigures)}`);
+    const split = benchSplit(await quarry.embedder(), quick ? 0.5 : 5);
+    log(`split: ${JSON.stringify(split)}`);
     const catalog = findCatalogModel(name);
     const embedder = await quarry.embedder();
     const embedLimit = await benchEmbedLimit({
@@ -247,6 +250,7 @@ async function main() {
         unchangedReloadMs: article.unchangedReloadMs,
         article: { ...article, texts: article.texts.length },
         synthetic: { ...syntheticFigures, texts: syntheticTexts.length },
+        split,
         /** Synthetic ingest against the raw-runtime limit for the same texts. */
         ofEmbedLimit: round(synthetic.passagesPerSec / embedLimit.passagesPerSec, 2),
       },
