@@ -63,6 +63,9 @@ export function clusteredVectors(count: number, seed: number, generator: Generat
   return out;
 }
 
+/** Timed passes per measurement; the fastest counts (exact.ts does the same). */
+export const PASSES = 3;
+
 export interface HnswRow {
   n: number;
   ef: number;
@@ -114,7 +117,7 @@ export async function measureHnsw(
 
   options.log(`hnsw: exact search for ${queryCount} queries…`);
   const queries = Array.from({ length: queryCount }, (_, i) => query(i));
-  const exact = exactBaseline(data, n, dimension, queries, 10);
+  const exact = exactBaseline(data, n, dimension, queries, 10, PASSES);
   options.log(`hnsw: exact queries/s ${JSON.stringify(exact.qpsByMethod)}`);
 
   // One untimed pass first: otherwise the first ef measured pays for a cold graph (at 1M it
@@ -124,9 +127,15 @@ export async function measureHnsw(
   return options.efs.map((ef) => {
     index.setEf(ef);
     let found = 0;
-    const searchStarted = performance.now();
-    const results = queries.map((q) => index.search(q, 10).map((r) => r.label));
-    const seconds = (performance.now() - searchStarted) / 1000;
+    // Fastest of PASSES passes: on a shared machine a single pass measures the neighbours' load
+    // (measured at load 12: ef 128 "slower" than ef 256); the exact baseline gets the same treatment.
+    let seconds = Number.POSITIVE_INFINITY;
+    let results: number[][] = [];
+    for (let pass = 0; pass < PASSES; pass++) {
+      const searchStarted = performance.now();
+      results = queries.map((q) => index.search(q, 10).map((r) => r.label));
+      seconds = Math.min(seconds, (performance.now() - searchStarted) / 1000);
+    }
     results.forEach((labels, i) => {
       const expected = new Set(exact.truth[i]);
       found += labels.filter((l) => expected.has(l)).length;
