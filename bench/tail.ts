@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/tail.ts [--rounds 3]
  */
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { setLogLevel } from '../src/log.ts';
@@ -28,9 +28,19 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3'
 loadEnvFile();
 setLogLevel('warn');
 
-const gcPauses: { start: number; end: number }[] = [];
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
+const gcPauses: { start: number; end: number; kind: string }[] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, end: e.startTime + e.duration });
+  for (const e of list.getEntries()) {
+    const detail = (e as unknown as { detail?: { kind?: number } }).detail;
+    const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other';
+    gcPauses.push({ start: e.startTime, end: e.startTime + e.duration, kind });
+  }
 }).observe({ entryTypes: ['gc'] });
 const gcWithin = (start: number, end: number) =>
   gcPauses.reduce((ms, p) => ms + Math.max(0, Math.min(end, p.end) - Math.max(start, p.start)), 0);
@@ -91,7 +101,19 @@ process.stdout.write(
         meanGcMs: mean(slowest.map((s) => s.gcMs)),
         withGc: slowest.filter((s) => s.gcMs > 0).length,
       },
-      gcPauses: { count: gcPauses.length, totalMs: round(gcPauses.reduce((a, p) => a + p.end - p.start, 0)) },
+      gcPauses: Object.fromEntries(
+        [...new Set(gcPauses.map((p) => p.kind))].map((kind) => {
+          const of = gcPauses.filter((p) => p.kind === kind).map((p) => p.end - p.start);
+          return [
+            kind,
+            {
+              count: of.length,
+              totalMs: round(of.reduce((a, b) => a + b, 0)),
+              p50Ms: round(percentile(of, 50)),
+            },
+          ];
+        }),
+      ),
     },
     null,
     2,
