@@ -28,7 +28,8 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     // Only the HNSW section (the slow one: 1M vectors take about half an hour to build).
     'hnsw-only': { type: 'boolean', default: false },
-    // Comma-separated synthetic HNSW sizes, e.g. 100000 (default: 10000 quick, else 100000,1000000).
+    // Comma-separated synthetic HNSW sizes, e.g. 100000 (default: 10000 quick, else 100000,1000000;
+    // "none" for none).
     sizes: { type: 'string' },
   },
 });
@@ -112,7 +113,16 @@ async function knobs(base: CoreConfig, workDir: string, questions: string[]) {
 
 async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
   const hnsw: HnswRow[] = [];
-  const sizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [10000] : [100000, 1000000];
+  // --sizes none: real text only.
+  const sizes =
+    values.sizes !== undefined
+      ? values.sizes
+          .split(',')
+          .map(Number)
+          .filter((n) => n > 0)
+      : quick
+        ? [10000]
+        : [100000, 1000000];
   for (const n of sizes) {
     // 1M at efConstruction 100 keeps its single-threaded build near half an hour on this machine.
     const efs = n >= 1000000 ? [32, 64, 128] : [16, 32, 64, 128, 256];
