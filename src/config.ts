@@ -43,6 +43,10 @@ export interface BotConfig {
   askPrivateByDefault: boolean;
   /** Only for tests and self-hosted gateways: where discord.js sends REST calls. */
   restApi: string | undefined;
+  /** SQLite file of questions and votes (feedback, /gaps, /stats). */
+  feedbackDb: string;
+  /** Questions and votes older than this many days are deleted, daily. */
+  retentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -164,5 +168,7 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     askCooldownSeconds: integer(env, 'ASK_COOLDOWN_SECONDS', 10, 0, 3600),
     askPrivateByDefault: flag(env, 'ASK_PRIVATE_DEFAULT', false),
     restApi: env.DISCORD_REST_API?.trim() || undefined,
+    feedbackDb: resolve(text(env, 'FEEDBACK_DB', 'data/feedback.db')),
+    retentionDays: integer(env, 'RETENTION_DAYS', 90, 1, 3650),
   };
 }

@@ -57,6 +57,8 @@ export interface Answer {
   results: AnswerResult[];
   /** When not answered: the closest passage, for a "low confidence" hint. */
   nearest: AnswerResult | null;
+  /** The question's embedding (stored with feedback so /gaps groups near duplicates). */
+  queryVector?: Float32Array;
 }
 
 export interface ReloadSummary {
@@ -193,6 +195,7 @@ export class Quarry {
       answered: outcome.answered,
       results: outcome.results.map(toResult),
       nearest: outcome.nearest ? toResult(outcome.nearest) : null,
+      queryVector,
     };
   }
 

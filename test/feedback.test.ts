@@ -10,7 +10,7 @@ import { Feedback } from '../src/feedback/feedback.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
 import { computeStats } from '../src/feedback/stats.ts';
 import { DAY_MS, FeedbackStore, type QuestionWithVector } from '../src/feedback/store.ts';
-import { captureLogs, ROOT, tempDir } from './helpers.ts';
+import { captureLogs, pngSize, ROOT, tempDir } from './helpers.ts';
 
 const GUILD = '200000000000000002';
 const OTHER_GUILD = '200000000000000099';
@@ -36,17 +36,6 @@ function record(
     passageIds: ['p1', 'p2'],
     ...extra,
   });
-}
-
-/** PNG signature and IHDR width/height. */
-export function pngSize(png: Buffer): { width: number; height: number } {
-  assert.deepEqual(
-    [...png.subarray(0, 8)],
-    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
-    'PNG signature',
-  );
-  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
 describe('feedback store', () => {
@@ -166,8 +155,33 @@ describe('feedback store', () => {
       feedback.close();
     });
     holder.exec('ROLLBACK');
-    holder.close();
     const errors = lines.filter((l) => l.includes('feedback: could not'));
+    // Locked after a successful open: the write fails, is logged once, and later writes recover.
+    const feedback = Feedback.open(path);
+    assert.equal(feedback.enabled, true);
+    holder.exec('BEGIN IMMEDIATE');
+    const later = await captureLogs(async () => {
+      const args = {
+        guildId: GUILD,
+        channelId: 'c',
+        memberId: MEMBER,
+        question: 'q',
+        answered: true,
+        topScore: 1,
+        passageIds: [],
+      };
+      assert.equal(feedback.recordQuestion(args), undefined);
+      assert.equal(feedback.recordQuestion(args), undefined);
+      holder.exec('ROLLBACK');
+      assert.ok((feedback.recordQuestion(args) ?? 0) > 0, 'writes again once the lock is gone');
+    });
+    holder.close();
+    feedback.close();
+    assert.equal(
+      later.lines.filter((l) => /could not write to .*SQLITE_BUSY/.test(l)).length,
+      1,
+      later.lines.join('\n'),
+    );
     assert.equal(errors.length, 1, lines.join('\n'));
     assert.match(errors[0] ?? '', /SQLITE_BUSY.*another process holds the database/);
   });

@@ -1,10 +1,12 @@
-/** What a slash command module in commands/ exports, and what it is given to do its work. */
+/** What a command module in commands/ exports, and what it is given to do its work. */
 import type {
   AutocompleteInteraction,
   ChatInputCommandInteraction,
-  RESTPostAPIChatInputApplicationCommandsJSONBody,
+  MessageContextMenuCommandInteraction,
+  RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { BotConfig } from '../config.ts';
+import type { Feedback } from '../feedback/feedback.ts';
 import type { Quarry } from '../quarry.ts';
 import type { Cooldowns } from './cooldowns.ts';
 
@@ -12,11 +14,16 @@ export interface BotContext {
   quarry: Quarry;
   config: BotConfig;
   cooldowns: Cooldowns;
+  feedback: Feedback;
 }
 
+/** A slash command, or a message command (right-click → Apps) when its data says so. */
 export interface Command {
-  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
-  execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
+  data: { name: string; toJSON(): RESTPostAPIApplicationCommandsJSONBody };
+  execute(
+    interaction: ChatInputCommandInteraction | MessageContextMenuCommandInteraction,
+    context: BotContext,
+  ): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, context: BotContext): Promise<void>;
 }
 
