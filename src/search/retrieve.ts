@@ -14,12 +14,11 @@
  * - hybrid  = DENSE_WEIGHT · dense + (1 − DENSE_WEIGHT) · lexical.
  */
 import type { SearchMode } from '../config.ts';
+import type { SearchIndex } from '../index/search-index.ts';
 import type { StoredPassage } from '../index/store.ts';
-import type { VectorIndex } from '../index/vector-index.ts';
 import type { Span } from '../text/sentences.ts';
 import { contentTerms } from '../text/terms.ts';
 import { chooseQuote, scoreSentences } from './key-sentences.ts';
-import type { LexicalIndex } from './lexical-index.ts';
 
 export const DENSE_WEIGHT = 0.7;
 /**
@@ -30,12 +29,8 @@ export const SUPPORTING_RESULT_RATIO = 0.7;
 /** How many candidates each retriever contributes before fusion. */
 const CANDIDATES = 50;
 
-export interface SearchableIndex {
-  passages: StoredPassage[];
-  vectors: VectorIndex;
-  sentenceVectors: Float32Array;
-  lexical: LexicalIndex;
-}
+/** What search reads of the index. */
+export type SearchableIndex = Pick<SearchIndex, 'passages' | 'vectors' | 'sentenceVectors' | 'lexical'>;
 
 export interface SearchOptions {
   mode: SearchMode;
