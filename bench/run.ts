@@ -13,6 +13,7 @@ import { setLogLevel } from '../src/log.ts';
 import { Quarry } from '../src/quarry.ts';
 import { benchBurst } from './burst.ts';
 import { benchColdStart } from './cold-start.ts';
+import { benchFeedback } from './feedback.ts';
 import { benchHnsw, type HnswRow } from './hnsw.ts';
 import { benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     // Only the HNSW section (the slow one: 1M vectors take about half an hour to build).
     'hnsw-only': { type: 'boolean', default: false },
+    // Only the feedback section (storage, /gaps, /stats chart): a few seconds.
+    'feedback-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -127,6 +130,10 @@ function hnswTable(hnsw: HnswRow[]): string[] {
   ];
 }
 
+function feedbackLine(f: Awaited<ReturnType<typeof benchFeedback>>): string {
+  return `feedback: record question + vote p50 ${f.recordP50Ms} ms, p99 ${f.recordP99Ms} ms; /gaps over 10,000 questions ${f.gapsMsAt10k} ms (max ${f.gapsMaxMsAt10k}; ${f.gapCandidates} gaps in ${f.gapGroups} groups); /stats aggregation ${f.statsAggregateMsAt10k} ms, chart ${f.chartMs} ms (max ${f.chartMaxMs})`;
+}
+
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'quarry-bench-'));
   try {
@@ -135,6 +142,11 @@ async function main() {
       ...loadCoreConfig({ ...process.env, EMBEDDING_MODEL: model }),
       indexDir: join(workDir, 'index'),
     };
+    if (values['feedback-only']) {
+      const feedback = await benchFeedback(workDir, log);
+      process.stdout.write(values.json ? `${JSON.stringify({ feedback })}\n` : `${feedbackLine(feedback)}\n`);
+      return;
+    }
     if (values['hnsw-only']) {
       const hnsw = await hnswSection(config);
       process.stdout.write(values.json ? `${JSON.stringify({ hnsw })}\n` : `${hnswTable(hnsw).join('\n')}\n`);
@@ -167,6 +179,8 @@ async function main() {
     const burst = await benchBurst(config, questions, 200);
     log(`burst: ${JSON.stringify(burst)}`);
     const knobRows = quick ? [] : await knobs(config, workDir, questions.slice(0, 80));
+    const feedback = await benchFeedback(workDir, log);
+    log(`feedback: ${JSON.stringify(feedback)}`);
 
     const result = {
       model: label,
@@ -191,6 +205,7 @@ async function main() {
       benchProcessRssMb: rssMb(),
       burst,
       knobs: knobRows,
+      feedback,
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
@@ -208,6 +223,7 @@ async function main() {
       ...hnswTable(hnsw),
       `cold start: ${cold.coldStartMs} ms with index and model on disk; ${cold.coldStartRebuildMs} ms with a forced rebuild; RSS serving the article ${cold.rssMb} MB`,
       `burst: ${burst.ackedWithin3s}/${burst.asked} acknowledged within 3 s; final reply p50 ${burst.p50Ms} ms, p99 ${burst.p99Ms} ms; ${burst.errors} errors`,
+      feedbackLine(feedback),
       ...knobRows.map(
         (k) =>
           `knob: ${k.dtype} threads ${k.threads}: p50 ${k.p50Ms} ms, p99 ${k.p99Ms} ms, ${k.qpsConcurrency1} q/s alone, ${k.qpsConcurrency4} q/s at concurrency 4`,

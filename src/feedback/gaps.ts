@@ -5,6 +5,7 @@
  * the same model that answers), so no model runs while a report is built.
  */
 import { stringify } from 'csv-stringify/sync';
+import { VectorIndex } from '../index/vector-index.ts';
 import type { QuestionWithVector } from './store.ts';
 
 /** Cosine at or above which two questions count as the same question (MiniLM paraphrases: ~0.8–0.95). */
@@ -30,12 +31,6 @@ export function questionKey(question: string): string {
     .trim();
 }
 
-function dot(a: Float32Array, b: Float32Array, offset: number): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i] as number) * (b[offset + i] as number);
-  return sum;
-}
-
 function mostFrequentWording(members: QuestionWithVector[]): string {
   const counts = new Map<string, number>();
   for (const m of members) counts.set(m.question, (counts.get(m.question) ?? 0) + 1);
@@ -45,10 +40,12 @@ function mostFrequentWording(members: QuestionWithVector[]): string {
 }
 
 /**
- * Groups questions: identical after folding first, then each exact group joins the first larger
- * group whose leading vector is within `threshold` cosine (vectors are L2-normalised), else leads
- * its own. Largest exact groups go first, so leaders are the common wordings. Questions whose
- * vector is missing or of another dimension are grouped by exact wording only.
+ * Groups questions: identical after folding first, then each exact group joins the group whose
+ * leading vector is nearest, if within `threshold` cosine, else leads its own. Largest exact
+ * groups go first, so leaders are the common wordings. Leaders live in an HNSW index (the
+ * project's VectorIndex), so each lookup is logarithmic rather than a scan of every leader
+ * (measured: 2,000 wordings × 400 leaders took 0.5 s as a scan). Questions whose vector is
+ * missing or of another dimension are grouped by exact wording only.
  */
 export function groupGaps(questions: QuestionWithVector[], threshold = NEAR_DUPLICATE_COSINE): GapGroup[] {
   const exact = new Map<string, QuestionWithVector[]>();
@@ -60,28 +57,26 @@ export function groupGaps(questions: QuestionWithVector[], threshold = NEAR_DUPL
   }
   const ordered = [...exact.values()].sort((a, b) => b.length - a.length);
   const dimension = questions.find((q) => q.vector)?.vector?.length ?? 0;
-  const leaders = new Float32Array(dimension * ordered.length);
+  const leaders =
+    dimension > 0
+      ? VectorIndex.create(dimension, ordered.length, { m: 16, efConstruction: 100, ef: 32 })
+      : null;
   const leaderGroups: QuestionWithVector[][] = [];
   const groups: QuestionWithVector[][] = [];
   for (const members of ordered) {
     const vector = members.find((m) => m.vector?.length === dimension)?.vector ?? null;
-    let joined = false;
-    if (vector && dimension > 0) {
-      for (let g = 0; g < leaderGroups.length; g++) {
-        if (dot(vector, leaders, g * dimension) >= threshold) {
-          (leaderGroups[g] as QuestionWithVector[]).push(...members);
-          joined = true;
-          break;
-        }
-      }
-      if (!joined) {
-        leaders.set(vector, leaderGroups.length * dimension);
-        leaderGroups.push(members);
-        groups.push(members);
-        joined = true;
-      }
+    if (!leaders || !vector) {
+      groups.push(members);
+      continue;
     }
-    if (!joined) groups.push(members);
+    const [nearest] = leaders.size > 0 ? leaders.search(vector, 1) : [];
+    if (nearest && nearest.similarity >= threshold) {
+      (leaderGroups[nearest.label] as QuestionWithVector[]).push(...members);
+      continue;
+    }
+    leaders.add(vector, leaderGroups.length);
+    leaderGroups.push(members);
+    groups.push(members);
   }
   return groups
     .map((members) => ({
