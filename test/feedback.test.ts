@@ -137,19 +137,19 @@ describe('feedback store', () => {
     const store = FeedbackStore.open(path);
     store.close();
     // A second connection holding the write lock: "database is locked" for ours.
+    const args = {
+      guildId: GUILD,
+      channelId: 'c',
+      memberId: MEMBER,
+      question: 'q',
+      answered: true,
+      topScore: 1,
+      passageIds: [],
+    };
     const holder = new Database(path);
     holder.exec('BEGIN IMMEDIATE');
     const { lines } = await captureLogs(async () => {
       const feedback = Feedback.open(path);
-      const args = {
-        guildId: GUILD,
-        channelId: 'c',
-        memberId: MEMBER,
-        question: 'q',
-        answered: true,
-        topScore: 1,
-        passageIds: [],
-      };
       assert.equal(feedback.recordQuestion(args), undefined);
       assert.equal(feedback.recordQuestion(args), undefined);
       feedback.close();
@@ -161,15 +161,6 @@ describe('feedback store', () => {
     assert.equal(feedback.enabled, true);
     holder.exec('BEGIN IMMEDIATE');
     const later = await captureLogs(async () => {
-      const args = {
-        guildId: GUILD,
-        channelId: 'c',
-        memberId: MEMBER,
-        question: 'q',
-        answered: true,
-        topScore: 1,
-        passageIds: [],
-      };
       assert.equal(feedback.recordQuestion(args), undefined);
       assert.equal(feedback.recordQuestion(args), undefined);
       holder.exec('ROLLBACK');
