@@ -1,7 +1,7 @@
 /** The feedback store, gaps grouping, stats and chart, without Discord. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -113,6 +113,19 @@ describe('feedback store', () => {
     assert.equal(again.question(GUILD, id)?.question, 'persisted?');
     assert.equal(again.memberHash(MEMBER), hash, 'same salt after a restart');
     again.close();
+  });
+
+  it('checkpoints the WAL into the database on a background thread', async () => {
+    const { store, path } = newStore();
+    const vector = new Float32Array(384).fill(0.05);
+    for (let i = 0; i < 300; i++) record(store, `q${i}`, { vector });
+    const before = statSync(path).size;
+    assert.ok(before < 100_000, `${before} bytes: the rows are still in the WAL only`);
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size === before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.ok(statSync(path).size > 300 * 1536, `${statSync(path).size} bytes after the checkpoint`);
+    store.close();
   });
 
   it('moves a damaged file aside with a warning and starts a new database', async () => {
