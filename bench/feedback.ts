@@ -56,13 +56,15 @@ export function fillForBench(store: FeedbackStore, count: number, now: number): 
  * p99 is what this machine's scheduling alone adds to a sub-millisecond operation, so a record
  * p99 near it is noise, not storage.
  */
+let sink = 0;
 function schedulingNoiseP99(samples: number, medianMs: number): number {
   let work = 1000;
   const time = (n: number) => {
     const started = performance.now();
     let x = 0;
-    for (let j = 0; j < n; j++) x += Math.sqrt(j);
-    return performance.now() - started + (x < 0 ? 1 : 0);
+    for (let j = 0; j < n; j++) x += Math.sqrt(j + sink);
+    sink = x % 7; // kept, so the loop cannot be optimised away
+    return performance.now() - started;
   };
   while (median(Array.from({ length: 50 }, () => time(work))) < medianMs && work < 1e7) work *= 2;
   return percentile(

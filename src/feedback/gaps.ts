@@ -59,7 +59,7 @@ export function groupGaps(questions: QuestionWithVector[], threshold = NEAR_DUPL
   const dimension = questions.find((q) => q.vector)?.vector?.length ?? 0;
   const leaders =
     dimension > 0
-      ? VectorIndex.create(dimension, ordered.length, { m: 16, efConstruction: 100, ef: 32 })
+      ? VectorIndex.create(dimension, ordered.length, { m: 16, efConstruction: 100, ef: 12 })
       : null;
   const leaderGroups: QuestionWithVector[][] = [];
   const groups: QuestionWithVector[][] = [];
