@@ -10,7 +10,8 @@ import {
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
 import { askAndAnswer } from '../src/bot/answer.ts';
-import type { BotContext } from '../src/bot/command.ts';
+import type { BotContext } from '../src/bot/command-contract.ts';
+import { cooldown } from '../src/bot/guards.ts';
 import { notice } from '../src/bot/respond.ts';
 
 export const QUESTION_LIMITS = { min: 3, max: 300 } as const;
@@ -19,6 +20,8 @@ export const data = new ContextMenuCommandBuilder()
   .setName('Ask Quarry')
   .setType(ApplicationCommandType.Message)
   .setContexts(InteractionContextType.Guild);
+
+export const guards = [cooldown];
 
 export async function execute(
   interaction: MessageContextMenuCommandInteraction,

@@ -5,9 +5,9 @@
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { embeddingSpace } from '../src/bot/answer.ts';
-import type { BotContext } from '../src/bot/command.ts';
+import type { BotContext } from '../src/bot/command-contract.ts';
 import { formatGaps } from '../src/bot/feedback-format.ts';
-import { reportCommand, startReport } from '../src/bot/report-command.ts';
+import { reportCommand, reportGuards, startReport } from '../src/bot/report-command.ts';
 import { respond } from '../src/bot/respond.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
 import { windowStart } from '../src/feedback/stats.ts';
@@ -20,6 +20,8 @@ export const data = reportCommand(
   'Moderators: questions Quarry could not answer or that got 👎, grouped.',
   DEFAULT_DAYS,
 );
+
+export const guards = reportGuards;
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const report = await startReport(interaction, context, DEFAULT_DAYS);

@@ -3,9 +3,9 @@
  * questions, and a PNG chart (questions per day answered vs not, 👍 vs 👎).
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
-import type { BotContext } from '../src/bot/command.ts';
+import type { BotContext } from '../src/bot/command-contract.ts';
 import { formatStats } from '../src/bot/feedback-format.ts';
-import { reportCommand, startReport } from '../src/bot/report-command.ts';
+import { reportCommand, reportGuards, startReport } from '../src/bot/report-command.ts';
 import { respond } from '../src/bot/respond.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
 import { computeStats, windowStart } from '../src/feedback/stats.ts';
@@ -18,6 +18,8 @@ export const data = reportCommand(
   'Moderators: questions, answered and helpful rates, top questions, with a chart.',
   DEFAULT_DAYS,
 );
+
+export const guards = reportGuards;
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const report = await startReport(interaction, context, DEFAULT_DAYS);

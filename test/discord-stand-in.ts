@@ -71,6 +71,8 @@ export interface StandIn {
   identifyIntents: number | null;
   /** Makes the next `count` REST calls whose path matches answer with `status` (429 or 500). */
   failNext(pattern: RegExp, status: number, count?: number): void;
+  /** Forgets failures set up by failNext that have not happened yet. */
+  clearFailures(): void;
   dispatchInteraction(options: InteractionOptions): { id: string; token: string; sentAt: number };
   dispatchComponent(options: ComponentOptions): { id: string; token: string; sentAt: number };
   /** Callbacks and webhook calls made for one interaction, in order. */
@@ -82,6 +84,8 @@ export interface StandIn {
     timeoutMs?: number,
   ): Promise<RecordedCall>;
   dropConnection(): void;
+  /** Sends INVALID_SESSION (opcode 9); `resumable` is its d field. */
+  invalidateSession(resumable: boolean): void;
   waitForIdentify(count: number, timeoutMs?: number): Promise<void>;
   waitForResume(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -423,6 +427,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });
     },
+    clearFailures() {
+      failures.length = 0;
+    },
     dispatchInteraction({
       name,
       options = [],
@@ -490,6 +497,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     },
     dropConnection() {
       socket?.terminate();
+    },
+    invalidateSession(resumable) {
+      send({ op: 9, d: resumable });
     },
     waitForIdentify(count, timeoutMs = 10000) {
       return waitUntil(() => state.identifies >= count, timeoutMs, `${count} IDENTIFY`);

@@ -1,15 +1,15 @@
 /**
- * Answering a question in Discord, shared by /ask and the "Ask Quarry" message command: the
- * cooldown, acknowledging within Discord's 3 s, the answer, and recording it for feedback. A
- * question that cannot be stored is still answered, only without the feedback buttons.
+ * Answering a question in Discord, shared by /ask and the "Ask Quarry" message command (both
+ * declare the cooldown guard): acknowledging within Discord's 3 s, the answer, and recording it
+ * for feedback. A question that cannot be stored is still answered, only without the buttons.
  */
 import type { ChatInputCommandInteraction, MessageContextMenuCommandInteraction } from 'discord.js';
 import type { CoreConfig } from '../config.ts';
 import { type Answer, normaliseQuestion } from '../quarry.ts';
-import type { BotContext } from './command.ts';
+import type { BotContext } from './command-contract.ts';
 import { feedbackButtons } from './feedback-format.ts';
 import { formatAnswer } from './format.ts';
-import { defer, notice, respond } from './respond.ts';
+import { defer, respond } from './respond.ts';
 
 /** Which embedding space a stored question vector lives in; /gaps compares only like with like. */
 export function embeddingSpace(config: Pick<CoreConfig, 'embeddingModel' | 'embeddingDtype'>): string {
@@ -43,15 +43,11 @@ export async function askAndAnswer(
   context: BotContext,
 ): Promise<void> {
   const { quarry, cooldowns } = context;
-  const wait = cooldowns.remaining(interaction.user.id);
-  if (wait > 0) {
-    await notice(interaction, `Please wait ${wait} s before asking again.`);
-    return;
-  }
   // Refuse an empty or symbol-only question before acknowledging (throws a user-facing error).
   const question = normaliseQuestion(rawQuestion);
   // Acknowledge at once: the first answer may wait for the model to load, and Discord allows 3 s.
   await defer(interaction, ephemeral);
+  // Started only now: a question refused as empty costs the member no wait.
   cooldowns.start(interaction.user.id);
   const answer = await quarry.ask(question);
   const questionId = recordAnswer(interaction, answer, context);

@@ -1,42 +1,14 @@
 /**
- * Routes interactions to command modules. A UserFacingError becomes its message, shown privately;
- * anything else is a bug: the member gets a short apology with an error id, the log gets the
- * details (tokens redacted by the logger).
+ * Routes interactions to command modules: runs the guards a command declares, then the command;
+ * a failure is reported once, by reportFailure (failure.ts). Buttons under answers go to the
+ * feedback handler (feedback-buttons.ts).
  */
-import { randomBytes } from 'node:crypto';
-import type { Interaction, RepliableInteraction } from 'discord.js';
-import { isUserFacing } from '../errors.ts';
+import type { Interaction } from 'discord.js';
 import { log } from '../log.ts';
-import type { BotContext, Command } from './command.ts';
+import type { BotContext, Command } from './command-contract.ts';
+import { reportFailure } from './failure.ts';
 import { handleFeedbackButton } from './feedback-buttons.ts';
-import { notice } from './respond.ts';
-
-export function newErrorId(): string {
-  return randomBytes(3).toString('hex');
-}
-
-/** What the log calls an interaction: `/ask`, `Ask Quarry`, `button fb:up:12`. */
-function describe(interaction: RepliableInteraction): string {
-  if (interaction.isButton()) return `button ${interaction.customId}`;
-  if (interaction.isChatInputCommand()) return `/${interaction.commandName}`;
-  return interaction.isCommand() ? interaction.commandName : 'interaction';
-}
-
-async function reportFailure(interaction: RepliableInteraction, error: unknown): Promise<void> {
-  let text: string;
-  if (isUserFacing(error)) {
-    text = error.message;
-  } else {
-    const id = newErrorId();
-    log.error(`bot: ${describe(interaction)} failed (error id ${id}):`, error);
-    text = `Sorry, something went wrong (error id \`${id}\`). The details are in the bot's log.`;
-  }
-  try {
-    await notice(interaction, text);
-  } catch (deliveryError) {
-    log.warn(`bot: could not tell the member that ${describe(interaction)} failed:`, deliveryError);
-  }
-}
+import { describeInteraction, notice } from './respond.ts';
 
 export function createDispatcher(commands: ReadonlyMap<string, Command>, context: BotContext) {
   return async (interaction: Interaction): Promise<void> => {
@@ -60,14 +32,17 @@ export function createDispatcher(commands: ReadonlyMap<string, Command>, context
     }
     if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
     const command = commands.get(interaction.commandName);
-    if (!command) {
-      await reportFailure(
-        interaction,
-        new Error(`no handler for ${describe(interaction)}; run npm run deploy`),
-      );
-      return;
-    }
+    const name = describeInteraction(interaction);
     try {
+      if (!command) throw new Error(`no handler for ${name}; run npm run deploy`);
+      for (const guard of command.guards ?? []) {
+        const refusal = guard(interaction, context);
+        if (refusal) {
+          log.debug(`bot: ${name} refused (${refusal.code})`);
+          await notice(interaction, refusal.message);
+          return;
+        }
+      }
       await command.execute(interaction, context);
     } catch (error) {
       await reportFailure(interaction, error);

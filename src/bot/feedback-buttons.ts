@@ -6,7 +6,7 @@
  */
 import type { ButtonInteraction } from 'discord.js';
 import type { StoredQuestion } from '../feedback/store.ts';
-import type { BotContext } from './command.ts';
+import type { BotContext } from './command-contract.ts';
 import { feedbackButtons, parseFeedbackCustomId, voteReceipt } from './feedback-format.ts';
 import { formatAnswer, LIMITS, truncate } from './format.ts';
 import { defer, notice, respond } from './respond.ts';

@@ -9,7 +9,7 @@ import { log, registerSecret, setLogLevel } from '../log.ts';
 import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
 import { type Bot, startBot } from './client.ts';
-import { loadCommands } from './commands.ts';
+import { loadCommands } from './command-loader.ts';
 
 function fail(error: unknown): never {
   if (isUserFacing(error)) process.stderr.write(`${error.message}\n`);
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const bot: Bot = await startBot({ config, quarry, commands });
   stopSignals.setBot(bot);
   log.info(
-    `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => `/${c}`).join(' ')}`,
+    `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => (c.includes(' ') ? `"${c}"` : `/${c}`)).join(' ')}`,
   );
 }
 

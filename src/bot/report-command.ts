@@ -1,6 +1,7 @@
 /**
- * What /gaps and /stats share: a moderator-only slash command with an optional `days` option,
- * answered privately. The moderator check is repeated on every call (see permissions.ts).
+ * What /gaps and /stats share: a moderator-only slash command (registered with Manage Server as
+ * its default permission; the moderatorOnly guard checks again on every call) with an optional
+ * `days` option, answered privately.
  */
 import {
   type ChatInputCommandInteraction,
@@ -8,9 +9,11 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
 } from 'discord.js';
-import type { BotContext } from './command.ts';
-import { isModerator } from './permissions.ts';
-import { defer, notice } from './respond.ts';
+import type { BotContext } from './command-contract.ts';
+import { moderatorOnly } from './guards.ts';
+import { defer } from './respond.ts';
+
+export const reportGuards = [moderatorOnly];
 
 export function reportCommand(name: string, description: string, defaultDays: number) {
   return new SlashCommandBuilder()
@@ -28,21 +31,15 @@ export function reportCommand(name: string, description: string, defaultDays: nu
 }
 
 /**
- * Refuses a non-moderator; otherwise acknowledges privately and returns the server and the
- * number of days asked for (never more than are kept).
+ * Acknowledges privately and returns the server and the number of days asked for (never more
+ * than are kept); null outside a server (moderatorOnly refuses that already).
  */
 export async function startReport(
   interaction: ChatInputCommandInteraction,
   context: BotContext,
   defaultDays: number,
 ): Promise<{ guildId: string; days: number } | null> {
-  if (!interaction.guildId || !isModerator(interaction, context.config.moderatorRoleIds)) {
-    await notice(
-      interaction,
-      `Only moderators (Manage Server permission or a moderator role) can use /${interaction.commandName}.`,
-    );
-    return null;
-  }
+  if (!interaction.guildId) return null;
   await defer(interaction, true);
   const days = Math.min(interaction.options.getInteger('days') ?? defaultDays, context.config.retentionDays);
   return { guildId: interaction.guildId, days };
