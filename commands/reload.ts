@@ -49,7 +49,7 @@ export async function execute(
     const summary = await quarry.reload({ onProgress: progress.onProgress, ...(only ? { only } : {}) });
     outcome = formatReloadSummary(summary);
   } catch (error) {
-    outcome = formatReloadFailure(explainFailure('/reload', error));
+    outcome = formatReloadFailure(explainFailure('reload', error));
   }
   await progress.finish(outcome);
 }

@@ -10,7 +10,12 @@ import { log } from '../log.ts';
 import { describeInteraction, notice } from './respond.ts';
 
 /** The member-facing text for `error`; logs a bug with a fresh error id. */
-export function explainFailure(what: string, error: unknown): string {
+export function explainFailure(commandName: string, error: unknown): string {
+  return explain(`/${commandName}`, error);
+}
+
+/** `what`: how the log names the interaction (`/ask`, `Ask Quarry`, `button fb:up:12`). */
+function explain(what: string, error: unknown): string {
   if (isUserFacing(error)) return error.message;
   const id = randomBytes(3).toString('hex');
   log.error(`bot: ${what} failed (error id ${id}):`, error);
@@ -19,7 +24,7 @@ export function explainFailure(what: string, error: unknown): string {
 
 /** Tells the member privately; if even that fails, the log says so (nothing is thrown). */
 export async function reportFailure(interaction: RepliableInteraction, error: unknown): Promise<void> {
-  const text = explainFailure(describeInteraction(interaction), error);
+  const text = explain(describeInteraction(interaction), error);
   try {
     await notice(interaction, text);
   } catch (deliveryError) {
