@@ -104,6 +104,23 @@ describe('feedback store', () => {
     store.close();
   });
 
+  it('the bot prunes at start-up (then daily) what is older than RETENTION_DAYS', () => {
+    const { store, path } = newStore();
+    record(store, 'too old', { askedAt: Date.now() - 31 * DAY_MS });
+    record(store, 'recent', { askedAt: Date.now() - 29 * DAY_MS });
+    store.close();
+    const feedback = Feedback.open(path);
+    feedback.startRetention(30);
+    assert.deepEqual(
+      feedback
+        .reports()
+        .questionsSince(GUILD, 0)
+        .map((q) => q.question),
+      ['recent'],
+    );
+    feedback.close();
+  });
+
   it('keeps stored data across a reopen (migrations run once)', () => {
     const { store, path } = newStore();
     const id = record(store, 'persisted?');
