@@ -5,6 +5,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { formatGaps } from '../src/bot/feedback-format.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
 import { Feedback } from '../src/feedback/feedback.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
@@ -311,6 +312,17 @@ describe('gaps', () => {
   it('keeps dissimilar questions apart', () => {
     const groups = groupGaps([gap('a', [1, 0]), gap('b', [0, 1]), gap('c', [0.6, 0.8])]);
     assert.equal(groups.length, 3);
+  });
+
+  it('the /gaps reply keeps Discord limits for any number of groups and says how many it left out', () => {
+    const many = Array.from({ length: 500 }, (_, i) =>
+      gap(`${'Why @everyone **bold** '.repeat(20)} ${i}?`, null),
+    );
+    const embed = formatGaps(groupGaps(many), 30, 'quarry-gaps.csv');
+    assert.ok((embed.description ?? '').length <= 4096);
+    assert.match(embed.description ?? '', /… and \d+ more groups in the CSV$/);
+    assert.ok(!(embed.description ?? '').includes('@everyone'), 'mentions broken');
+    assert.match(embed.footer?.text ?? '', /^500 questions in 500 groups/);
   });
 
   it('writes every question to CSV, quoted, with formula-looking cells defused', () => {

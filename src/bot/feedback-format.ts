@@ -5,7 +5,7 @@
  */
 import type { GapGroup } from '../feedback/gaps.ts';
 import type { Stats } from '../feedback/stats.ts';
-import { COLORS, type EmbedData, escapeWithin, LIMITS, percent, truncate } from './format.ts';
+import { COLORS, type EmbedData, escapeWithin, LIMITS, linesWithin, percent, truncate } from './format.ts';
 
 export const FEEDBACK_ACTIONS = ['up', 'down', 'more', 'share'] as const;
 export type FeedbackAction = (typeof FEEDBACK_ACTIONS)[number];
@@ -81,24 +81,19 @@ export function formatGaps(groups: GapGroup[], days: number, csvName: string): E
       color: COLORS.success,
     };
   }
-  const lines: string[] = [];
-  let length = 0;
-  for (const [i, g] of groups.entries()) {
+  const lines = groups.map((g, i) => {
     const why = [g.notAnswered ? `${g.notAnswered} not answered` : '', g.downVotes ? `${g.downVotes} 👎` : '']
       .filter(Boolean)
       .join(', ');
-    const line = `${i + 1}. **${g.count} ×** ${escapeWithin(g.question, 200)} — ${why}`;
-    const more = `… and ${groups.length - i} more groups in the CSV`;
-    if (length + line.length + 1 > LIMITS.embedDescription - more.length - 1) {
-      lines.push(more);
-      break;
-    }
-    lines.push(line);
-    length += line.length + 1;
-  }
+    return `${i + 1}. **${g.count} ×** ${escapeWithin(g.question, 200)} — ${why}`;
+  });
   return {
     title: `Gaps: questions not answered or marked 👎 (last ${days} days)`,
-    description: lines.join('\n'),
+    description: linesWithin(
+      lines,
+      LIMITS.embedDescription,
+      (left) => `… and ${left} more groups in the CSV`,
+    ),
     color: COLORS.progress,
     footer: { text: truncate(footer, LIMITS.embedFooter) },
   };
