@@ -106,7 +106,7 @@ export async function benchFeedback(workDir: string, log: (line: string) => void
     for (let run = 0; run < 5; run++) {
       const started = performance.now();
       const questions = store.gapCandidates(GUILD, windowStart(90, now));
-      const grouped = groupGaps(questions);
+      const grouped = await groupGaps(questions);
       gapsCsv(grouped);
       formatGaps(grouped, 90, 'gaps.csv');
       gapsRuns.push(performance.now() - started);

@@ -32,7 +32,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     .gapCandidates(report.guildId, windowStart(report.days))
     // Vectors from another model (or dtype) are not comparable: those group by wording only.
     .map((q) => (q.model === space ? q : { ...q, vector: null }));
-  const groups = groupGaps(questions);
+  const groups = await groupGaps(questions);
   await respond(interaction, {
     content: '',
     embeds: [formatGaps(groups, report.days, CSV_NAME)],

@@ -287,8 +287,8 @@ function gap(
 }
 
 describe('gaps', () => {
-  it('groups exact and near duplicates, ranked by count, the common wording first', () => {
-    const groups = groupGaps([
+  it('groups exact and near duplicates, ranked by count, the common wording first', async () => {
+    const groups = await groupGaps([
       gap('What is the population of Russia?', [1, 0, 0]),
       gap('what is the population of russia', [1, 0, 0]),
       gap('What is the population of Russia?', [1, 0, 0]),
@@ -309,24 +309,26 @@ describe('gaps', () => {
     assert.equal(groups[2]?.notAnswered, 0);
   });
 
-  it('keeps dissimilar questions apart', () => {
-    const groups = groupGaps([gap('a', [1, 0]), gap('b', [0, 1]), gap('c', [0.6, 0.8])]);
+  it('keeps dissimilar questions apart', async () => {
+    const groups = await groupGaps([gap('a', [1, 0]), gap('b', [0, 1]), gap('c', [0.6, 0.8])]);
     assert.equal(groups.length, 3);
   });
 
-  it('the /gaps reply keeps Discord limits for any number of groups and says how many it left out', () => {
+  it('the /gaps reply keeps Discord limits for any number of groups and says how many it left out', async () => {
     const many = Array.from({ length: 500 }, (_, i) =>
       gap(`${'Why @everyone **bold** '.repeat(20)} ${i}?`, null),
     );
-    const embed = formatGaps(groupGaps(many), 30, 'quarry-gaps.csv');
+    const embed = formatGaps(await groupGaps(many), 30, 'quarry-gaps.csv');
     assert.ok((embed.description ?? '').length <= 4096);
     assert.match(embed.description ?? '', /… and \d+ more groups in the CSV$/);
     assert.ok(!(embed.description ?? '').includes('@everyone'), 'mentions broken');
     assert.match(embed.footer?.text ?? '', /^500 questions in 500 groups/);
   });
 
-  it('writes every question to CSV, quoted, with formula-looking cells defused', () => {
-    const csv = gapsCsv(groupGaps([gap('Is "this", a question?', [1, 0]), gap('=HYPERLINK("x")', [0, 1])]));
+  it('writes every question to CSV, quoted, with formula-looking cells defused', async () => {
+    const csv = gapsCsv(
+      await groupGaps([gap('Is "this", a question?', [1, 0]), gap('=HYPERLINK("x")', [0, 1])]),
+    );
     const lines = csv.trim().split('\n');
     assert.equal(
       lines[0],
