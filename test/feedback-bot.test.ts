@@ -97,15 +97,26 @@ describe('feedback loop end to end', () => {
     assert.deepEqual(votes(answerId), { up: 1, down: 1 });
   });
 
-  it('More: privately, more results than the answer', async () => {
-    const { calls, final } = await click({ customId: `fb:more:${answerId}` });
+  it('More: privately, the passages in full, then the next results', async () => {
+    const interaction = harness.discord.dispatchComponent({ customId: `fb:more:${answerId}` });
+    const final = await harness.discord.waitFor(interaction, isFinalReply);
+    const next = await harness.discord.waitFor(
+      interaction,
+      (c) => c.method === 'POST' && /\/webhooks\/\d+\/[^/]+$/.test(c.path),
+    );
+    const calls = harness.discord.callsFor(interaction);
     const first = calls[0];
     assert.ok(first && isCallback(first));
     assert.equal(first.body?.type, 5, 'deferred');
     assert.equal((first.body?.data as { flags?: number } | undefined)?.flags, EPHEMERAL);
-    const embeds = messageBody(final).embeds ?? [];
-    assert.ok(embeds.length > harness.config.topK, `${embeds.length} results`);
-    assert.match(messageBody(final).content ?? '', /in full/);
+    const passages = messageBody(final);
+    assert.match(passages.content ?? '', /\(in full\)/);
+    assert.equal((passages.embeds ?? []).length, harness.config.topK);
+    const more = messageBody(next);
+    assert.equal(more.flags, EPHEMERAL, 'the next results are private too');
+    assert.match(more.content ?? '', /^The next \d+ results/);
+    assert.ok((more.embeds ?? []).length >= 1);
+    assert.deepEqual(more.allowed_mentions, { parse: [] });
   });
 
   it('Share: a private answer posted publicly, "asked by" without a ping; only the asker may', async () => {

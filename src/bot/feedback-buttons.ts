@@ -9,7 +9,7 @@ import type { StoredQuestion } from '../feedback/store.ts';
 import type { BotContext } from './command-contract.ts';
 import { feedbackButtons, parseFeedbackCustomId, voteReceipt } from './feedback-format.ts';
 import { formatAnswer, LIMITS, truncate } from './format.ts';
-import { defer, notice, respond } from './respond.ts';
+import { defer, followUp, notice, respond } from './respond.ts';
 
 /** Results shown by More beyond the answer's own. */
 export const MORE_EXTRA_RESULTS = 3;
@@ -51,22 +51,39 @@ export async function handleFeedbackButton(
   return true;
 }
 
+/**
+ * Two private messages: the answer's passages with the whole of each passage's room (Discord's
+ * 6,000 characters shared by fewer embeds), then the next results.
+ */
 async function showMore(interaction: ButtonInteraction, stored: StoredQuestion, context: BotContext) {
   await defer(interaction, true);
-  const k = context.quarry.config.topK + MORE_EXTRA_RESULTS;
+  const { topK } = context.quarry.config;
   // After an answer, the next results are shown whatever their relevance (each shows its own);
   // after "not in the sources", the usual threshold stands and the closest passage is shown.
   const answer = await context.quarry.ask(stored.question, {
-    k,
+    k: topK + MORE_EXTRA_RESULTS,
     ...(stored.answered ? { minRelevance: 0 } : {}),
   });
-  const message = formatAnswer(answer, { showNearest: true });
+  if (!answer.answered) {
+    await respond(interaction, formatAnswer(answer, { showNearest: true }));
+    return;
+  }
+  const passages = formatAnswer({ ...answer, results: answer.results.slice(0, topK) });
   await respond(interaction, {
-    ...message,
-    content: answer.answered
-      ? truncate(`${message.content} (the passages in full, up to ${k} results)`, LIMITS.content)
-      : message.content,
+    ...passages,
+    content: truncate(`${passages.content} (in full)`, LIMITS.content),
   });
+  const next = answer.results.slice(topK);
+  if (next.length === 0) return;
+  const more = formatAnswer({ ...answer, results: next });
+  await followUp(
+    interaction,
+    {
+      ...more,
+      content: truncate(`The next ${next.length} results, each with its relevance:`, LIMITS.content),
+    },
+    { ephemeral: true },
+  );
 }
 
 async function share(interaction: ButtonInteraction, stored: StoredQuestion, context: BotContext) {

@@ -40,18 +40,34 @@ function isServerError(error: unknown): boolean {
   return typeof status === 'number' && status >= 500;
 }
 
-export async function respond(
-  interaction: RepliableInteraction,
-  message: ReplyData,
-  options: RespondOptions = {},
-): Promise<void> {
-  const payload = {
+function toPayload(message: ReplyData) {
+  return {
     content: message.content,
     embeds: message.embeds,
     allowedMentions: NO_MENTIONS,
     ...(message.components ? { components: message.components } : {}),
     ...(message.files ? { files: message.files.map((f) => ({ attachment: f.data, name: f.name })) } : {}),
   };
+}
+
+/** A further message after the reply (the reply must have been sent or deferred). */
+export async function followUp(
+  interaction: RepliableInteraction,
+  message: ReplyData,
+  options: { ephemeral?: boolean } = {},
+): Promise<void> {
+  await interaction.followUp({
+    ...toPayload(message),
+    ...(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+  });
+}
+
+export async function respond(
+  interaction: RepliableInteraction,
+  message: ReplyData,
+  options: RespondOptions = {},
+): Promise<void> {
+  const payload = toPayload(message);
   if (!(interaction.deferred || interaction.replied)) {
     await interaction.reply({ ...payload, ...(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
     return;
