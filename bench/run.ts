@@ -17,6 +17,7 @@ import { benchFeedback } from './feedback.ts';
 import { benchHnsw, type HnswRow } from './hnsw.ts';
 import { benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
+import { benchSplit } from './split.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
 const { values } = parseArgs({
@@ -171,6 +172,8 @@ async function main() {
       join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
     );
     log(`ingest (synthetic): ${JSON.stringify(synthetic)}`);
+    const split = benchSplit(await quarry.embedder(), quick ? 0.5 : 5);
+    log(`split: ${JSON.stringify(split)}`);
 
     const hnsw = await hnswSection(config);
 
@@ -197,6 +200,7 @@ async function main() {
         unchangedReloadMs: article.unchangedReloadMs,
         article,
         synthetic,
+        split,
       },
       hnsw,
       coldStartMs: cold.coldStartMs,

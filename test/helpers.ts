@@ -106,3 +106,32 @@ export function pngSize(png: Buffer): { width: number; height: number } {
   assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
+
+/**
+ * Options that run a child process without root's power to read and write anything, so a test
+ * of an unreadable folder or an unwritable INDEX_DIR can really fail. Root drops to `nobody`
+ * (65534); any other user already lacks that power. The folders the child must reach are made
+ * world-readable by the caller.
+ */
+export function unprivileged(): { uid?: number; gid?: number } {
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+}
+
+/** Runs an ES module snippet under tsx as an unprivileged user; resolves with its outcome. */
+export async function runUnprivileged(
+  code: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProcessOutcome> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX, '--input-type=module', '-e', code],
+      { env: { ...env, HOME: tmpdir() }, cwd: ROOT, timeout: 120000, ...unprivileged() },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}

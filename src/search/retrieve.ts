@@ -67,6 +67,10 @@ function relevanceOf(mode: SearchMode, dense: number, lexical: number): number {
   return DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical;
 }
 
+function finiteOrZero(score: number): number {
+  return Number.isFinite(score) ? score : 0;
+}
+
 function overlaps(a: StoredPassage, b: StoredPassage): boolean {
   return a.sourceId === b.sourceId && a.start < b.end && b.start < a.end;
 }
@@ -107,8 +111,10 @@ export function search(
     const bestSentence = Math.max(...sentences.map((s) => s.similarity));
     // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
     const passageCosine = Number.isNaN(c.dense) ? index.vectors.similarityTo(c.label, queryVector) : c.dense;
-    const dense = Math.max(0, (passageCosine + bestSentence) / 2);
-    const lexical = maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0;
+    // A non-finite score is no match (a zero query vector gives NaN cosines, which compare false
+    // with every threshold and were once "answered").
+    const dense = finiteOrZero(Math.max(0, (passageCosine + bestSentence) / 2));
+    const lexical = finiteOrZero(maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0);
     const quote = chooseQuote(sentences) ?? { start: passage.start, end: passage.end };
     scored.push({ passage, relevance: relevanceOf(options.mode, dense, lexical), dense, lexical, quote });
   }
