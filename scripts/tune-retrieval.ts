@@ -1,208 +1,180 @@
 /**
- * How the retrieval defaults were chosen: scores every passage for every question once, then
- * replays fusion variants, weights and abstain thresholds over the dev set and our own set.
- *   EMBEDDING_MODEL=data/models/all-MiniLM-L6-v2 npx tsx scripts/tune-retrieval.ts
- * Prints one line per variant: hit@1, hit@3, MRR, abstain rate, false-abstain rate per set.
+ * How the retrieval defaults were chosen, re-runnable against the code that ships: every question
+ * is embedded once and its candidates gathered once with src/search/retrieve.ts's own
+ * gatherCandidates; each setting is then replayed through the shipped scoreCandidates and
+ * selectResults and judged by the eval's own judge/summarise.
+ *
+ *   npx tsx scripts/tune-retrieval.ts [question files…]          grid of fusion weights × thresholds
+ *   npx tsx scripts/tune-retrieval.ts --calibrate [files…]        writes this model's thresholds
+ *   npx tsx scripts/tune-retrieval.ts --explain [files…]          the decision for every question
+ *
+ * Default files: the tuning half and the dev and own sets. Never pass the held-out half: it is
+ * for the final, once-only measurement.
  */
+import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { foldForMatch, readQuestions } from '../src/eval/evaluate.ts';
+import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
-import { searchQuery } from '../src/search/query.ts';
-import { cosineAt } from '../src/search/vectors.ts';
-import { contentTerms } from '../src/text/terms.ts';
+import { ANSWER_CHECK, type AnswerCheckOptions } from '../src/search/answerability.ts';
+import { calibrationKey, writeCalibration } from '../src/search/calibration.ts';
+import {
+  type Candidate,
+  DENSE_WEIGHT,
+  gatherCandidates,
+  type PreparedQuestion,
+  prepareQuestion,
+  quoteOf,
+  type SearchOptions,
+  scoreCandidates,
+  selectResults,
+} from '../src/search/retrieve.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { calibrate: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false } },
+});
+const files = positionals.length
+  ? positionals
+  : ['test/eval/questions.tune.jsonl', 'test/eval/questions.dev.jsonl', 'test/eval/questions.own.jsonl'];
+if (files.some((f) => f.includes('heldout')))
+  throw new Error('tune: the held-out half is for the final measurement only');
 
 loadEnvFile();
-const quarry = new Quarry(loadCoreConfig());
+const config = loadCoreConfig();
+const quarry = new Quarry(config);
 const snapshot = await quarry.open();
 const embedder = await quarry.embedder();
-const passageVectors = await embedder.embed(
-  snapshot.passages.map((p) => p.text),
-  'passage',
-);
-const sets = {
-  dev: await readQuestions('test/eval/questions.dev.jsonl'),
-  own: await readQuestions('test/eval/questions.own.jsonl'),
+
+interface Gathered {
+  question: EvalQuestion;
+  prepared: PreparedQuestion;
+  candidates: Candidate[];
+}
+const sets: Record<string, Gathered[]> = {};
+for (const file of files) {
+  const gathered: Gathered[] = [];
+  for (const question of await readQuestions(file)) {
+    const [vector] = await embedder.embed([question.question], 'query');
+    if (!vector) throw new Error('tune: no vector');
+    const prepared = prepareQuestion(question.question);
+    const candidates = gatherCandidates(snapshot, prepared, vector, 'hybrid', snapshot.passages.length);
+    gathered.push({ question, prepared, candidates });
+  }
+  sets[file.replace(/^.*questions\.|\.jsonl$/g, '')] = gathered;
+}
+
+function replay(gathered: Gathered[], options: SearchOptions) {
+  return summarise(
+    gathered.map(({ question, prepared, candidates }) => {
+      const outcome = selectResults(
+        scoreCandidates(candidates, options.mode, options.denseWeight),
+        prepared,
+        options,
+      );
+      return judge(question, {
+        answered: outcome.answered,
+        results: outcome.results.map((s) => ({
+          text: s.passage.text,
+          quote: quoteOf(s),
+          score: s.relevance,
+        })),
+      });
+    }),
+  );
+}
+
+const f2 = (n: number) => n.toFixed(2);
+function line(report: ReturnType<typeof replay>): string {
+  return `${f2(report.hitAt1)} ${f2(report.hitAt3)} q${f2(report.quoteHitAt1)} off${f2(report.abstainRate)} near${f2(report.nearMissAbstainRate)} fa${f2(report.falseAbstainRate)} n${f2(report.resultsPerAnswer)}`;
+}
+
+const base: SearchOptions = {
+  mode: 'hybrid',
+  denseWeight: DENSE_WEIGHT,
+  k: config.topK,
+  minRelevance: 0,
+  supportShare: 0,
+  answerCheck: ANSWER_CHECK,
 };
 
-interface Row {
-  passage: number;
-  cos: number;
-  sentence: number;
-  bm25: number;
-  coverage: number;
-  overlap: number;
-}
-const scored: Record<string, { expect: string[]; rows: Row[] }[]> = {};
-for (const [name, questions] of Object.entries(sets)) {
-  scored[name] = [];
-  for (const q of questions) {
-    const [v] = await embedder.embed([q.question], 'query');
-    if (!v) throw new Error('no vector');
-    const query = searchQuery(q.question);
-    const lexical = new Map(snapshot.lexical.query(query, 1000).map((h) => [h.label, h]));
-    const terms = new Set(contentTerms(query));
-    const rows = snapshot.passages.map((p, i) => {
-      const sentences = p.sentences.map((_, j) => cosineAt(v, snapshot.sentenceVectors, p.sentenceRow + j));
-      const passageTerms = new Set(contentTerms(p.text));
-      return {
-        passage: i,
-        cos: cosineAt(v, passageVectors[i] ?? new Float32Array(), 0),
-        sentence: Math.max(...sentences),
-        bm25: lexical.get(i)?.score ?? 0,
-        coverage: lexical.get(i)?.coverage ?? 0,
-        overlap: terms.size ? [...terms].filter((t) => passageTerms.has(t)).length / terms.size : 0,
-      };
-    });
-    scored[name]?.push({ expect: q.expect, rows });
-  }
-}
-
-type Variant = { name: string; dense: (r: Row) => number; lexical: (r: Row, maxBm25: number) => number };
-const variants: Variant[] = [
-  {
-    name: 'max(p,s) + bm25·cov',
-    dense: (r) => Math.max(r.cos, r.sentence),
-    lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0),
-  },
-  { name: 'passage + bm25·cov', dense: (r) => r.cos, lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0) },
-  {
-    name: 'sentence + bm25·cov',
-    dense: (r) => r.sentence,
-    lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0),
-  },
-  {
-    name: 'mean(p,s) + bm25·cov',
-    dense: (r) => (r.cos + r.sentence) / 2,
-    lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0),
-  },
-  {
-    name: 'mean(p,s) + bm25',
-    dense: (r) => (r.cos + r.sentence) / 2,
-    lexical: (r, m) => (m ? r.bm25 / m : 0),
-  },
-  { name: 'mean(p,s) + coverage', dense: (r) => (r.cos + r.sentence) / 2, lexical: (r) => r.coverage },
-];
-
-function evaluate(set: string, variant: Variant, weight: number, threshold: number) {
-  let answerable = 0,
-    hit1 = 0,
-    hit3 = 0,
-    rr = 0,
-    off = 0,
-    abstained = 0,
-    falseAbstain = 0;
-  for (const q of scored[set] ?? []) {
-    const maxBm25 = Math.max(...q.rows.map((r) => r.bm25));
-    const ranked = q.rows
-      .map((r) => ({
-        r,
-        score: weight * Math.max(0, variant.dense(r)) + (1 - weight) * variant.lexical(r, maxBm25),
-      }))
-      .sort((a, b) => b.score - a.score);
-    const answered = (ranked[0]?.score ?? 0) >= threshold;
-    if (!q.expect.length) {
-      off++;
-      if (!answered) abstained++;
-      continue;
-    }
-    answerable++;
-    if (!answered) {
-      falseAbstain++;
-      continue;
-    }
-    const wanted = q.expect.map(foldForMatch);
-    const rank = ranked
-      .slice(0, 3)
-      .findIndex(({ r }) =>
-        wanted.some((w) => foldForMatch(snapshot.passages[r.passage]?.text ?? '').includes(w)),
-      );
-    if (rank === 0) hit1++;
-    if (rank >= 0) {
-      hit3++;
-      rr += 1 / (rank + 1);
-    }
-  }
-  const f = (n: number, d: number) => (d ? (n / d).toFixed(2) : '-');
-  return `${f(hit1, answerable)} ${f(hit3, answerable)} ${f(rr, answerable)} abst ${f(abstained, off)} false ${f(falseAbstain, answerable)}`;
-}
-
-// Reciprocal-rank fusion of passage cosine, best-sentence cosine and BM25 (ranking only).
-function rrf(set: string, lists: (keyof Row)[], k = 60) {
-  let answerable = 0,
-    hit1 = 0,
-    hit3 = 0;
-  for (const q of scored[set] ?? []) {
-    if (!q.expect.length) continue;
-    answerable++;
-    const fused = new Map<number, number>();
-    for (const key of lists) {
-      const order = [...q.rows].sort((a, b) => (b[key] as number) - (a[key] as number));
-      order.forEach((r, rank) => {
-        fused.set(r.passage, (fused.get(r.passage) ?? 0) + 1 / (k + rank + 1));
+if (values.explain) {
+  const options = { ...base, ...quarry.selectionPolicy() };
+  for (const [name, gathered] of Object.entries(sets)) {
+    for (const g of gathered) {
+      const scored = scoreCandidates(g.candidates, options.mode, options.denseWeight);
+      const outcome = selectResults(scored, g.prepared, options);
+      const row = judge(g.question, {
+        answered: outcome.answered,
+        results: outcome.results.map((s) => ({
+          text: s.passage.text,
+          quote: quoteOf(s),
+          score: s.relevance,
+        })),
       });
+      const top = outcome.results[0] ?? outcome.nearest;
+      const verdict =
+        row.kind === 'answerable'
+          ? row.hitRank === 1
+            ? row.quoteHit
+              ? 'ok  '
+              : 'okP '
+            : row.answered
+              ? 'MISS'
+              : 'FABS'
+          : row.answered
+            ? 'LEAK'
+            : 'abst';
+      console.log(
+        `${name} ${verdict} ${row.kind.slice(0, 4)} ${f2(scored[0]?.relevance ?? 0)}/${f2(scored[1]?.relevance ?? 0)} ${top?.check?.reason ?? ''} | ${g.question.question} | ${top ? quoteOf(top).slice(0, 90) : ''}`,
+      );
     }
-    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
-    const wanted = q.expect.map(foldForMatch);
-    const rank = ranked.findIndex(([p]) =>
-      wanted.some((w) => foldForMatch(snapshot.passages[p]?.text ?? '').includes(w)),
-    );
-    if (rank === 0) hit1++;
-    if (rank >= 0) hit3++;
   }
-  return `${(hit1 / answerable).toFixed(2)} ${(hit3 / answerable).toFixed(2)}`;
-}
-for (const lists of [
-  ['cos', 'bm25'],
-  ['sentence', 'bm25'],
-  ['cos', 'sentence', 'bm25'],
-  ['cos', 'sentence', 'coverage'],
-  ['cos', 'sentence'],
-] as (keyof Row)[][]) {
-  for (const k of [10, 60])
-    console.log(`rrf ${lists.join('+')} k=${k}  dev ${rrf('dev', lists, k)} | own ${rrf('own', lists, k)}`);
-}
-
-const threshold = Number(process.env.TUNE_THRESHOLD ?? 0.3);
-for (const variant of variants) {
-  for (const weight of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1]) {
-    console.log(
-      `${variant.name.padEnd(24)} w=${weight}  dev ${evaluate('dev', variant, weight, threshold)} | own ${evaluate('own', variant, weight, threshold)}`,
-    );
+} else if (values.calibrate) {
+  // The abstain threshold and the support share for this model, on the tuning files only.
+  const all = Object.values(sets).flat();
+  let best: { score: number; minRelevance: number; supportShare: number; line: string } | null = null;
+  for (let minRelevance = 0; minRelevance <= 0.9; minRelevance += 0.01) {
+    for (const supportShare of [0.7, 0.75, 0.8, 0.85, 0.9, 0.95]) {
+      const report = replay(all, { ...base, minRelevance, supportShare });
+      // Never refuse an answerable question we could answer; then refuse as much as possible;
+      // then keep the right passage in the top 3 with as few passages as possible.
+      const score =
+        report.abstainRate +
+        report.nearMissAbstainRate -
+        4 * report.falseAbstainRate +
+        report.hitAt3 -
+        0.02 * report.resultsPerAnswer;
+      if (!best || score > best.score + 1e-9)
+        best = { score, minRelevance: Number(minRelevance.toFixed(2)), supportShare, line: line(report) };
+    }
   }
-}
-// The abstain threshold: best relevance of off-topic questions against answerable ones.
-const best = (set: string, variant: Variant, weight: number) =>
-  (scored[set] ?? []).map((q) => {
-    const maxBm25 = Math.max(...q.rows.map((r) => r.bm25));
-    const top = Math.max(
-      ...q.rows.map(
-        (r) => weight * Math.max(0, variant.dense(r)) + (1 - weight) * variant.lexical(r, maxBm25),
-      ),
-    );
-    return { offTopic: q.expect.length === 0, top };
+  if (!best) throw new Error('tune: nothing to calibrate on');
+  const key = calibrationKey(config.embeddingModel, config.embeddingDtype);
+  await writeCalibration(key, {
+    minRelevance: best.minRelevance,
+    supportShare: best.supportShare,
+    questions: all.length,
   });
-for (const variant of variants.slice(0, 4)) {
-  for (const weight of [0.5, 0.6, 0.7]) {
-    const all = [...best('dev', variant, weight), ...best('own', variant, weight)];
-    const off = all.filter((a) => a.offTopic).map((a) => a.top);
-    const on = all.filter((a) => !a.offTopic).map((a) => a.top);
-    console.log(
-      `${variant.name.padEnd(24)} w=${weight}  off-topic max ${Math.max(...off).toFixed(3)}  answerable min ${Math.min(...on).toFixed(3)}`,
-    );
+  console.log(`${key}: minRelevance ${best.minRelevance}, supportShare ${best.supportShare}  ${best.line}`);
+} else {
+  for (const weight of [0.5, 0.6, 0.7, 0.8, 0.9, 1]) {
+    for (const minRelevance of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+      const checks: [string, AnswerCheckOptions | null][] = [
+        ['none ', null],
+        ['type ', { typeCheck: true }],
+      ];
+      for (const [label, answerCheck] of checks) {
+        const options = { ...base, denseWeight: weight, minRelevance, supportShare: 0.8, answerCheck };
+        const cells = Object.entries(sets).map(([name, g]) => `${name} ${line(replay(g, options))}`);
+        console.log(`w${weight} t${minRelevance} ${label}  ${cells.join(' | ')}`);
+      }
+    }
   }
-}
-
-if (process.env.TUNE_DEBUG) {
-  const q = scored.dev?.find((x) => x.expect[0]?.startsWith(process.env.TUNE_DEBUG ?? ''));
-  for (const r of [...(q?.rows ?? [])].sort((a, b) => b.sentence - a.sentence).slice(0, 8)) {
-    console.log(
-      r.passage,
-      snapshot.passages[r.passage]?.paragraph,
-      r.cos.toFixed(3),
-      r.sentence.toFixed(3),
-      r.bm25.toFixed(2),
-      r.coverage.toFixed(2),
-      snapshot.passages[r.passage]?.text.slice(0, 60),
+  const rankOnly = { ...base, answerCheck: null };
+  for (const mode of ['dense', 'bm25', 'hybrid'] as const) {
+    const cells = Object.entries(sets).map(
+      ([name, g]) => `${name} ${line(replay(g, { ...rankOnly, mode }))}`,
     );
+    console.log(`${mode.padEnd(6)} ranking only  ${cells.join(' | ')}`);
   }
 }

@@ -62,7 +62,7 @@ describe('retrieval on the article (fixture model)', () => {
     const hits = async (mode: 'hybrid' | 'dense' | 'bm25') => {
       let n = 0;
       for (const q of questions) {
-        const answer = await quarry.ask(q.question, { mode });
+        const answer = await quarry.ask(q.question, { mode, supportShare: 0 });
         if (answer.results.slice(0, 3).some((r) => q.expect.some((e) => r.text.includes(e)))) n++;
       }
       return n;
@@ -76,7 +76,7 @@ describe('retrieval on the article (fixture model)', () => {
     const small = new Quarry(testConfig({ PASSAGE_MAX_TOKENS: '48' }));
     const answer = await small.ask(
       'Russia has the largest piece of land, bigger than China, and 11 time zones to fly through',
-      { k: 10, minRelevance: 0 },
+      { k: 10, minRelevance: 0, supportShare: 0 },
     );
     assert.ok(answer.results.length > 3);
     const sentencesOf = (text: string) => splitSentences(text).map((s) => text.slice(s.start, s.end));

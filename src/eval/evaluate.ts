@@ -33,6 +33,8 @@ export interface EvalReport {
   abstainRate: number;
   nearMissAbstainRate: number;
   falseAbstainRate: number;
+  /** Passages shown per answer given: filler shows up here. */
+  resultsPerAnswer: number;
   questions: {
     question: string;
     kind: QuestionKind;
@@ -97,15 +99,73 @@ function containsExpected(text: string, expect: string[]): boolean {
   return expect.some((w) => folded.includes(foldForMatch(w)));
 }
 
-export function hitRank(answer: Answer, expect: string[]): number | null {
+export type JudgedQuestion = EvalReport['questions'][number];
+/** What judging needs of an answer: the eval, the tuning script and calibration all pass one. */
+export type JudgeableAnswer = Pick<Answer, 'answered'> & {
+  results: { text: string; quote: string; score: number }[];
+};
+
+export function hitRank(answer: JudgeableAnswer, expect: string[]): number | null {
   const index = answer.results.findIndex((r) => containsExpected(r.text, expect));
   return index < 0 ? null : index + 1;
 }
 
 /** Whether the first result's key sentence (what the reply shows in bold) holds the answer. */
-export function quoteHit(answer: Answer, expect: string[]): boolean {
+export function quoteHit(answer: JudgeableAnswer, expect: string[]): boolean {
   const first = answer.results[0];
   return Boolean(first && expect.length && containsExpected(first.quote, expect));
+}
+
+export function judge(q: EvalQuestion, answer: JudgeableAnswer): JudgedQuestion {
+  const answerable = q.kind === 'answerable';
+  return {
+    question: q.question,
+    kind: q.kind,
+    answered: answer.answered,
+    hitRank: answerable ? hitRank(answer, q.expect) : null,
+    quoteHit: answerable && quoteHit(answer, q.expect),
+    results: answer.results.map((r) => ({ text: r.text, quote: r.quote, score: r.score })),
+  };
+}
+
+export function summarise(rows: JudgedQuestion[]): EvalReport {
+  const ratio = (n: number, d: number) => (d ? Math.round((n / d) * 10000) / 10000 : 0);
+  const answerable = rows.filter((r) => r.kind === 'answerable');
+  const abstainRate = (kind: QuestionKind) => {
+    const asked = rows.filter((r) => r.kind === kind);
+    return ratio(asked.filter((r) => !r.answered).length, asked.length);
+  };
+  const answered = rows.filter((r) => r.answered);
+  const count = (keep: (r: JudgedQuestion) => boolean) => answerable.filter(keep).length;
+  return {
+    hitAt1: ratio(
+      count((r) => r.hitRank === 1),
+      answerable.length,
+    ),
+    hitAt3: ratio(
+      count((r) => r.hitRank !== null && r.hitRank <= 3),
+      answerable.length,
+    ),
+    mrr: ratio(
+      answerable.reduce((sum, r) => sum + (r.hitRank ? 1 / r.hitRank : 0), 0),
+      answerable.length,
+    ),
+    quoteHitAt1: ratio(
+      count((r) => r.quoteHit),
+      answerable.length,
+    ),
+    abstainRate: abstainRate('off-topic'),
+    nearMissAbstainRate: abstainRate('near-miss'),
+    falseAbstainRate: ratio(
+      count((r) => !r.answered),
+      answerable.length,
+    ),
+    resultsPerAnswer: ratio(
+      answered.reduce((sum, r) => sum + r.results.length, 0),
+      answered.length,
+    ),
+    questions: rows,
+  };
 }
 
 export async function evaluate(
@@ -113,47 +173,7 @@ export async function evaluate(
   questions: EvalQuestion[],
   options: AskOptions = {},
 ): Promise<EvalReport> {
-  const rows: EvalReport['questions'] = [];
-  let answerable = 0;
-  let hit1 = 0;
-  let hit3 = 0;
-  let quoteHits = 0;
-  let reciprocal = 0;
-  let falseAbstains = 0;
-  const unanswerable = { 'off-topic': { asked: 0, abstained: 0 }, 'near-miss': { asked: 0, abstained: 0 } };
-  for (const q of questions) {
-    const answer = await quarry.ask(q.question, options);
-    const rank = q.kind === 'answerable' ? hitRank(answer, q.expect) : null;
-    const quote = q.kind === 'answerable' && quoteHit(answer, q.expect);
-    if (q.kind === 'answerable') {
-      answerable++;
-      if (rank === 1) hit1++;
-      if (rank !== null && rank <= 3) hit3++;
-      if (rank !== null) reciprocal += 1 / rank;
-      if (quote) quoteHits++;
-      if (!answer.answered) falseAbstains++;
-    } else {
-      unanswerable[q.kind].asked++;
-      if (!answer.answered) unanswerable[q.kind].abstained++;
-    }
-    rows.push({
-      question: q.question,
-      kind: q.kind,
-      answered: answer.answered,
-      hitRank: rank,
-      quoteHit: quote,
-      results: answer.results.map((r) => ({ text: r.text, quote: r.quote, score: r.score })),
-    });
-  }
-  const ratio = (n: number, d: number) => (d ? Math.round((n / d) * 10000) / 10000 : 0);
-  return {
-    hitAt1: ratio(hit1, answerable),
-    hitAt3: ratio(hit3, answerable),
-    mrr: ratio(reciprocal, answerable),
-    quoteHitAt1: ratio(quoteHits, answerable),
-    abstainRate: ratio(unanswerable['off-topic'].abstained, unanswerable['off-topic'].asked),
-    nearMissAbstainRate: ratio(unanswerable['near-miss'].abstained, unanswerable['near-miss'].asked),
-    falseAbstainRate: ratio(falseAbstains, answerable),
-    questions: rows,
-  };
+  const rows: JudgedQuestion[] = [];
+  for (const q of questions) rows.push(judge(q, await quarry.ask(q.question, options)));
+  return summarise(rows);
 }

@@ -1,0 +1,67 @@
+/**
+ * Abstain and support thresholds belong to a model, not to the code: cosines of bge-small sit
+ * around 0.5 for unrelated text where all-MiniLM-L6-v2 gives 0.1, so one constant silently
+ * stops abstaining when EMBEDDING_MODEL changes. `npm run calibrate` measures them per model on
+ * the tuning questions and stores them in calibrations.json, keyed by the catalog's short name and
+ * dtype ("bge-small-en-v1.5#fp32"). A model without an entry gets a warning and thresholds derived
+ * from how it scores questions that cannot be about any article (see fallbackCalibration).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { resolveLocalModel } from '../embedding/embedder.ts';
+
+export interface Calibration {
+  minRelevance: number;
+  supportShare: number;
+  /** How many tuning questions it was measured on (0 for a derived fallback). */
+  questions: number;
+}
+
+/**
+ * For a model nobody calibrated: all-MiniLM-L6-v2's threshold of old with no support passages
+ * beyond the best. It is only right for models that score like MiniLM, hence the warning.
+ */
+export const FALLBACK_CALIBRATION: Calibration = { minRelevance: 0.3, supportShare: 0.9, questions: 0 };
+
+const FILE = new URL('./calibrations.json', import.meta.url);
+
+function readAll(): Record<string, Calibration> {
+  try {
+    return JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, Calibration>;
+  } catch {
+    return {};
+  }
+}
+
+/** The short name a model folder records (quarry-model.json), else the folder's or hub id's name. */
+function shortName(embeddingModel: string): string {
+  const dir = resolveLocalModel(embeddingModel);
+  if (dir) {
+    const record = join(dir, 'quarry-model.json');
+    if (existsSync(record)) {
+      try {
+        const name = (JSON.parse(readFileSync(record, 'utf8')) as { name?: unknown }).name;
+        if (typeof name === 'string' && name) return name;
+      } catch {
+        // A damaged record: fall back to the folder name.
+      }
+    }
+    return basename(dir);
+  }
+  return embeddingModel.replace(/\/+$/, '').split('/').pop() ?? embeddingModel;
+}
+
+export function calibrationKey(embeddingModel: string, dtype: string): string {
+  return `${shortName(embeddingModel)}#${dtype}`;
+}
+
+export function findCalibration(key: string): Calibration | null {
+  return readAll()[key] ?? null;
+}
+
+export async function writeCalibration(key: string, calibration: Calibration): Promise<void> {
+  const all = { ...readAll(), [key]: calibration };
+  const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+  await writeFile(FILE, `${JSON.stringify(sorted, null, 2)}\n`);
+}

@@ -1,0 +1,134 @@
+/** The pure steps of search (score → select) and the answerability check, on made-up passages. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StoredPassage } from '../src/index/store.ts';
+import { ANSWER_CHECK, expectedAnswerType } from '../src/search/answerability.ts';
+import { calibrationKey, FALLBACK_CALIBRATION, findCalibration } from '../src/search/calibration.ts';
+import {
+  type Candidate,
+  prepareQuestion,
+  type ScoredPassage,
+  type SelectionPolicy,
+  scoreCandidates,
+  selectResults,
+} from '../src/search/retrieve.ts';
+import { FIXTURE_MODEL } from './helpers.ts';
+
+let offset = 0;
+function passage(text: string): StoredPassage {
+  const start = offset;
+  offset += text.length + 2;
+  return {
+    id: `p${start}`,
+    sourceId: 'a.txt',
+    paragraph: 1,
+    start,
+    end: start + text.length,
+    text,
+    sentences: [{ start, end: start + text.length }],
+    sentenceRow: 0,
+  };
+}
+
+function scored(text: string, relevance: number): ScoredPassage {
+  const p = passage(text);
+  return { passage: p, relevance, dense: relevance, lexical: 0, quote: { start: p.start, end: p.end } };
+}
+
+const policy: SelectionPolicy = { k: 3, minRelevance: 0.3, supportShare: 0.8, answerCheck: ANSWER_CHECK };
+
+describe('selectResults', () => {
+  it('shows one quote when the runner-up is filler, however far above the threshold', () => {
+    const outcome = selectResults(
+      [scored('They have 11 time zones.', 0.7), scored('Russia is large.', 0.5), scored('Moscow.', 0.32)],
+      prepareQuestion('How many time zones does Russia have?'),
+      policy,
+    );
+    assert.equal(outcome.answered, true);
+    assert.equal(outcome.results.length, 1);
+  });
+
+  it('keeps a supporting passage close to the best one', () => {
+    const outcome = selectResults(
+      [scored('China controls nearly 70% of production.', 0.6), scored('China dominates rare earths.', 0.55)],
+      prepareQuestion('How much of rare earth production does China control?'),
+      policy,
+    );
+    assert.equal(outcome.results.length, 2);
+  });
+
+  it('never keeps a supporting passage below the abstain threshold', () => {
+    const outcome = selectResults(
+      [scored('It has 11 time zones.', 0.33), scored('Russia is large.', 0.29)],
+      prepareQuestion('How many time zones does Russia have?'),
+      policy,
+    );
+    assert.equal(outcome.results.length, 1);
+  });
+
+  it('abstains when a "how many" question meets a passage without any quantity', () => {
+    const best = scored('Russia is one of the largest producers of oil and natural gas.', 0.6);
+    const question = prepareQuestion('How many barrels of oil does Russia pump per day?');
+    const outcome = selectResults([best], question, policy);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /quantity/);
+    assert.equal(selectResults([best], question, { ...policy, answerCheck: null }).answered, true);
+  });
+
+  it('abstains when a "when" question meets a passage without a date', () => {
+    const outcome = selectResults(
+      [scored('Trump spoke with Putin about trade.', 0.6)],
+      prepareQuestion('When did Trump and Putin talk?'),
+      policy,
+    );
+    assert.equal(outcome.answered, false);
+  });
+});
+
+describe('expectedAnswerType', () => {
+  for (const [question, type] of [
+    ['How many time zones does Russia have?', 'quantity'],
+    ['hw many elemnts r in the rare earth group', 'quantity'],
+    ["What share of the world's reserves does Russia hold?", 'quantity'],
+    ['When did the two presidents speak?', 'date'],
+    ['In what year did the regions declare independence?', 'date'],
+    ['Who relayed the conversation?', 'other'],
+  ] as const) {
+    it(`${question} → ${type}`, () => assert.equal(expectedAnswerType(question), type));
+  }
+});
+
+describe('scoreCandidates', () => {
+  it('ranks by the fused relevance and gives a non-finite score 0', () => {
+    const candidate = (text: string, cosine: number, bm25: number): Candidate => ({
+      passage: passage(text),
+      passageCosine: cosine,
+      sentences: [{ span: { start: 0, end: 1 }, score: cosine, similarity: cosine }],
+      bm25,
+      coverage: 1,
+    });
+    const ranked = scoreCandidates(
+      [candidate('a', 0.1, 1), candidate('b', 0.6, 0), candidate('c', Number.NaN, 0)],
+      'hybrid',
+      0.7,
+    );
+    assert.deepEqual(
+      ranked.map((r) => r.passage.text),
+      ['b', 'a', 'c'],
+    );
+    assert.equal(ranked[2]?.relevance, 0);
+  });
+});
+
+describe('calibration per model', () => {
+  it('keys by the short name and dtype, from a folder or a hub id', () => {
+    assert.equal(calibrationKey('Xenova/all-MiniLM-L6-v2', 'fp32'), 'all-MiniLM-L6-v2#fp32');
+    assert.equal(calibrationKey(FIXTURE_MODEL, 'fp32'), 'tiny-embedder#fp32');
+  });
+
+  it('has a calibration for the shipped default and none for an unknown model', () => {
+    assert.ok(findCalibration('all-MiniLM-L6-v2#fp32'));
+    assert.equal(findCalibration('no-such-model#fp32'), null);
+    assert.ok(FALLBACK_CALIBRATION.minRelevance > 0);
+  });
+});
