@@ -15,11 +15,9 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
-import { ANSWER_CHECK, type AnswerCheckOptions } from '../src/search/answerability.ts';
 import { calibrationKey, writeCalibration } from '../src/search/calibration.ts';
 import {
   type Candidate,
-  DENSE_WEIGHT,
   gatherCandidates,
   type PreparedQuestion,
   prepareQuestion,
@@ -63,24 +61,18 @@ for (const file of files) {
   sets[file.replace(/^.*questions\.|\.jsonl$/g, '')] = gathered;
 }
 
+function decide(g: Gathered, options: SearchOptions) {
+  const scored = scoreCandidates(g.candidates, g.prepared, options);
+  const outcome = selectResults(scored, g.prepared, options);
+  const row = judge(g.question, {
+    answered: outcome.answered,
+    results: outcome.results.map((s) => ({ text: s.passage.text, quote: quoteOf(s), score: s.relevance })),
+  });
+  return { scored, outcome, row };
+}
+
 function replay(gathered: Gathered[], options: SearchOptions) {
-  return summarise(
-    gathered.map(({ question, prepared, candidates }) => {
-      const outcome = selectResults(
-        scoreCandidates(candidates, options.mode, options.denseWeight),
-        prepared,
-        options,
-      );
-      return judge(question, {
-        answered: outcome.answered,
-        results: outcome.results.map((s) => ({
-          text: s.passage.text,
-          quote: quoteOf(s),
-          score: s.relevance,
-        })),
-      });
-    }),
-  );
+  return summarise(gathered.map((g) => decide(g, options).row));
 }
 
 const f2 = (n: number) => n.toFixed(2);
@@ -88,29 +80,13 @@ function line(report: ReturnType<typeof replay>): string {
   return `${f2(report.hitAt1)} ${f2(report.hitAt3)} q${f2(report.quoteHitAt1)} off${f2(report.abstainRate)} near${f2(report.nearMissAbstainRate)} fa${f2(report.falseAbstainRate)} n${f2(report.resultsPerAnswer)}`;
 }
 
-const base: SearchOptions = {
-  mode: 'hybrid',
-  denseWeight: DENSE_WEIGHT,
-  k: config.topK,
-  minRelevance: 0,
-  supportShare: 0,
-  answerCheck: ANSWER_CHECK,
-};
+const shipped: SearchOptions = { ...quarry.selectionPolicy(), mode: 'hybrid' };
+const all = Object.values(sets).flat();
 
 if (values.explain) {
-  const options = { ...base, ...quarry.selectionPolicy() };
   for (const [name, gathered] of Object.entries(sets)) {
     for (const g of gathered) {
-      const scored = scoreCandidates(g.candidates, options.mode, options.denseWeight);
-      const outcome = selectResults(scored, g.prepared, options);
-      const row = judge(g.question, {
-        answered: outcome.answered,
-        results: outcome.results.map((s) => ({
-          text: s.passage.text,
-          quote: quoteOf(s),
-          score: s.relevance,
-        })),
-      });
+      const { scored, outcome, row } = decide(g, shipped);
       const top = outcome.results[0] ?? outcome.nearest;
       const verdict =
         row.kind === 'answerable'
@@ -130,14 +106,14 @@ if (values.explain) {
     }
   }
 } else if (values.calibrate) {
-  // The abstain threshold and the support share for this model, on the tuning files only.
-  const all = Object.values(sets).flat();
+  // The abstain threshold and the support share for this model, on the tuning files only; the
+  // fusion and quote weights stay the shipped ones.
   let best: { score: number; minRelevance: number; supportShare: number; line: string } | null = null;
   for (let minRelevance = 0; minRelevance <= 0.9; minRelevance += 0.01) {
     for (const supportShare of [0.7, 0.75, 0.8, 0.85, 0.9, 0.95]) {
-      const report = replay(all, { ...base, minRelevance, supportShare });
-      // Never refuse an answerable question we could answer; then refuse as much as possible;
-      // then keep the right passage in the top 3 with as few passages as possible.
+      const report = replay(all, { ...shipped, minRelevance, supportShare });
+      // Refuse as much as possible while refusing almost no answerable question; then keep the
+      // right passage in the top 3 with as few passages as possible.
       const score =
         report.abstainRate +
         report.nearMissAbstainRate -
@@ -157,24 +133,33 @@ if (values.explain) {
   });
   console.log(`${key}: minRelevance ${best.minRelevance}, supportShare ${best.supportShare}  ${best.line}`);
 } else {
-  for (const weight of [0.5, 0.6, 0.7, 0.8, 0.9, 1]) {
-    for (const minRelevance of [0.3, 0.4, 0.5, 0.6, 0.7]) {
-      const checks: [string, AnswerCheckOptions | null][] = [
-        ['none ', null],
-        ['type ', { typeCheck: true }],
-      ];
-      for (const [label, answerCheck] of checks) {
-        const options = { ...base, denseWeight: weight, minRelevance, supportShare: 0.8, answerCheck };
-        const cells = Object.entries(sets).map(([name, g]) => `${name} ${line(replay(g, options))}`);
-        console.log(`w${weight} t${minRelevance} ${label}  ${cells.join(' | ')}`);
-      }
-    }
-  }
-  const rankOnly = { ...base, answerCheck: null };
-  for (const mode of ['dense', 'bm25', 'hybrid'] as const) {
-    const cells = Object.entries(sets).map(
-      ([name, g]) => `${name} ${line(replay(g, { ...rankOnly, mode }))}`,
-    );
-    console.log(`${mode.padEnd(6)} ranking only  ${cells.join(' | ')}`);
-  }
+  const show = (label: string, options: SearchOptions) => {
+    const cells = Object.entries(sets).map(([name, g]) => `${name} ${line(replay(g, options))}`);
+    console.log(`${label.padEnd(28)} all ${line(replay(all, options))} | ${cells.join(' | ')}`);
+  };
+  show('shipped', shipped);
+  for (const mode of ['dense', 'bm25', 'hybrid'] as const)
+    show(`${mode}, ranking only`, { ...shipped, mode, minRelevance: 0, supportShare: 0, answerCheck: null });
+  for (const denseWeight of [0.5, 0.6, 0.7, 0.8, 0.9])
+    show(`fusion weight ${denseWeight}`, { ...shipped, denseWeight });
+  for (const typeMargin of [0, 0.05, 0.1, 0.15, 0.2])
+    show(`type margin ${typeMargin}`, { ...shipped, answerCheck: { typeMargin } });
+  show('no answer-type check', { ...shipped, answerCheck: null });
+  for (const quoteWeightedOverlap of [false, true])
+    for (const quoteDenseWeight of [0.2, 0.4, 0.5, 0.6, 0.7, 0.8])
+      for (const quoteTypeBonus of [0, 0.1])
+        show(
+          `quote ${quoteWeightedOverlap ? 'idf ' : ''}weight ${quoteDenseWeight} bonus ${quoteTypeBonus}`,
+          {
+            ...shipped,
+            quoteDenseWeight,
+            quoteTypeBonus,
+            quoteWeightedOverlap,
+          },
+        );
+  for (const minRelevance of [-0.06, -0.03, 0.03, 0.06])
+    show(`threshold ${minRelevance > 0 ? '+' : ''}${minRelevance}`, {
+      ...shipped,
+      minRelevance: shipped.minRelevance + minRelevance,
+    });
 }

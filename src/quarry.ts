@@ -31,7 +31,7 @@ import {
 } from './search/calibration.ts';
 import { LexicalIndex } from './search/lexical-index.ts';
 import {
-  DENSE_WEIGHT,
+  SCORING,
   type ScoredPassage,
   type SearchableIndex,
   type SearchOptions,
@@ -207,7 +207,7 @@ export class Quarry {
     return {
       mode: this.config.searchMode,
       k: this.config.topK,
-      denseWeight: DENSE_WEIGHT,
+      ...SCORING,
       minRelevance: this.config.minRelevance ?? this.calibration.minRelevance,
       supportShare: this.calibration.supportShare,
       answerCheck: ANSWER_CHECK,

@@ -7,6 +7,7 @@ import { calibrationKey, FALLBACK_CALIBRATION, findCalibration } from '../src/se
 import {
   type Candidate,
   prepareQuestion,
+  SCORING,
   type ScoredPassage,
   type SelectionPolicy,
   scoreCandidates,
@@ -75,6 +76,18 @@ describe('selectResults', () => {
     assert.equal(selectResults([best], question, { ...policy, answerCheck: null }).answered, true);
   });
 
+  it('answers from a close passage that has the quantity asked for, instead of abstaining', () => {
+    const outcome = selectResults(
+      [
+        scored('China dominates the rare earths market.', 0.6),
+        scored('China controls nearly 70% of production.', 0.55),
+      ],
+      prepareQuestion('How much of the market does China control?'),
+      policy,
+    );
+    assert.match(outcome.results[0]?.passage.text ?? '', /70%/);
+  });
+
   it('abstains when a "when" question meets a passage without a date', () => {
     const outcome = selectResults(
       [scored('Trump spoke with Putin about trade.', 0.6)],
@@ -103,14 +116,14 @@ describe('scoreCandidates', () => {
     const candidate = (text: string, cosine: number, bm25: number): Candidate => ({
       passage: passage(text),
       passageCosine: cosine,
-      sentences: [{ span: { start: 0, end: 1 }, score: cosine, similarity: cosine }],
+      sentences: [{ span: { start: 0, end: 1 }, text, similarity: cosine, overlap: 0, weightedOverlap: 0 }],
       bm25,
       coverage: 1,
     });
     const ranked = scoreCandidates(
       [candidate('a', 0.1, 1), candidate('b', 0.6, 0), candidate('c', Number.NaN, 0)],
-      'hybrid',
-      0.7,
+      prepareQuestion('question'),
+      { ...SCORING, mode: 'hybrid' },
     );
     assert.deepEqual(
       ranked.map((r) => r.passage.text),

@@ -24,8 +24,22 @@ import type { StoredPassage } from '../index/store.ts';
 import type { VectorIndex } from '../index/vector-index.ts';
 import type { Span } from '../text/sentences.ts';
 import { contentTerms } from '../text/terms.ts';
-import { type AnswerCheck, type AnswerCheckOptions, checkAnswer } from './answerability.ts';
-import { chooseQuote, type SentenceScore, scoreSentences } from './key-sentences.ts';
+import {
+  type AnswerCheck,
+  type AnswerCheckOptions,
+  type AnswerType,
+  checkAnswer,
+  expectedAnswerType,
+  fitsAnswerType,
+} from './answerability.ts';
+import {
+  chooseQuote,
+  QUOTE_DENSE_WEIGHT,
+  QUOTE_TYPE_BONUS,
+  QUOTE_WEIGHTED_OVERLAP,
+  type SentenceScore,
+  scoreSentences,
+} from './key-sentences.ts';
 import type { LexicalIndex } from './lexical-index.ts';
 import { searchQuery } from './query.ts';
 
@@ -51,10 +65,22 @@ export interface SelectionPolicy {
   answerCheck: AnswerCheckOptions | null;
 }
 
-export interface SearchOptions extends SelectionPolicy {
+export interface ScoringOptions {
   mode: SearchMode;
   denseWeight: number;
+  quoteDenseWeight: number;
+  quoteTypeBonus: number;
+  quoteWeightedOverlap: boolean;
 }
+
+export const SCORING: Omit<ScoringOptions, 'mode'> = {
+  denseWeight: DENSE_WEIGHT,
+  quoteDenseWeight: QUOTE_DENSE_WEIGHT,
+  quoteTypeBonus: QUOTE_TYPE_BONUS,
+  quoteWeightedOverlap: QUOTE_WEIGHTED_OVERLAP,
+};
+
+export interface SearchOptions extends SelectionPolicy, ScoringOptions {}
 
 export interface Candidate {
   passage: StoredPassage;
@@ -89,11 +115,18 @@ export interface PreparedQuestion {
   /** The question without what it excludes ("besides rare earths"), for lexical search. */
   lexicalQuery: string;
   terms: ReadonlySet<string>;
+  /** What kind of answer it asks for ("how many" → a quantity). */
+  answerType: AnswerType;
 }
 
 export function prepareQuestion(question: string): PreparedQuestion {
   const lexicalQuery = searchQuery(question);
-  return { question, lexicalQuery, terms: new Set(contentTerms(lexicalQuery)) };
+  return {
+    question,
+    lexicalQuery,
+    terms: new Set(contentTerms(lexicalQuery)),
+    answerType: expectedAnswerType(question),
+  };
 }
 
 /** Step 1: every passage either retriever proposes, with the raw scores fusion needs. */
@@ -123,6 +156,7 @@ export function gatherCandidates(
       c.coverage = hit.coverage;
     }
   }
+  const termWeights = new Map([...prepared.terms].map((t) => [t, index.lexical.inverseFrequency(t)]));
   const candidates: Candidate[] = [];
   for (const [label, c] of raw) {
     const passage = index.passages[label];
@@ -131,7 +165,7 @@ export function gatherCandidates(
       passage,
       // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
       passageCosine: Number.isNaN(c.cosine) ? index.vectors.similarityTo(label, queryVector) : c.cosine,
-      sentences: scoreSentences(passage, queryVector, prepared.terms, index.sentenceVectors),
+      sentences: scoreSentences(passage, queryVector, termWeights, index.sentenceVectors),
       bm25: c.bm25,
       coverage: c.coverage,
     });
@@ -148,9 +182,16 @@ export function fuse(mode: SearchMode, denseWeight: number, dense: number, lexic
 /** Step 2 (pure): relevance of each candidate, best first, with its key sentence. */
 export function scoreCandidates(
   candidates: readonly Candidate[],
-  mode: SearchMode,
-  denseWeight: number,
+  prepared: PreparedQuestion,
+  options: ScoringOptions,
 ): ScoredPassage[] {
+  const { mode, denseWeight } = options;
+  const quoteOptions = {
+    denseWeight: options.quoteDenseWeight,
+    typeBonus: options.quoteTypeBonus,
+    weighted: options.quoteWeightedOverlap,
+    fitsType: (text: string) => fitsAnswerType(text, prepared.answerType),
+  };
   const maxBm25 = Math.max(0, ...candidates.map((c) => c.bm25));
   return candidates
     .map((c) => {
@@ -158,7 +199,7 @@ export function scoreCandidates(
       const dense = Math.max(0, (c.passageCosine + bestSentence) / 2);
       const lexical = maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0;
       const relevance = fuse(mode, denseWeight, dense, lexical);
-      const quote = chooseQuote(c.sentences) ?? { start: c.passage.start, end: c.passage.end };
+      const quote = chooseQuote(c.sentences, quoteOptions) ?? { start: c.passage.start, end: c.passage.end };
       return {
         passage: c.passage,
         relevance: Number.isFinite(relevance) ? relevance : 0,
@@ -186,22 +227,26 @@ export function selectResults(
   prepared: PreparedQuestion,
   policy: SelectionPolicy,
 ): SearchOutcome {
-  const best = scored[0];
+  const top = scored[0];
   const abstain = (nearest: ScoredPassage | null): SearchOutcome => ({
     answered: false,
     results: [],
     nearest,
   });
-  if (!best || best.relevance < policy.minRelevance) return abstain(best ?? null);
+  if (!top || top.relevance < policy.minRelevance) return abstain(top ?? null);
+  let best = top;
   if (policy.answerCheck) {
-    const check = checkAnswer(prepared, best, policy.answerCheck);
-    if (!check.answers) return abstain({ ...best, check });
+    // A passage close to the top one that has the kind of answer asked for answers instead.
+    const floor = Math.max(policy.minRelevance, top.relevance - policy.answerCheck.typeMargin);
+    const typed = scored.find((s) => s.relevance >= floor && checkAnswer(prepared, s).answers);
+    if (!typed) return abstain({ ...top, check: checkAnswer(prepared, top) });
+    best = typed;
   }
   const results: ScoredPassage[] = [best];
   const supportFloor = Math.max(policy.minRelevance, best.relevance * policy.supportShare);
-  for (const s of scored.slice(1)) {
+  for (const s of scored) {
     if (results.length >= policy.k || s.relevance < supportFloor) break;
-    if (results.some((r) => overlaps(r.passage, s.passage))) continue;
+    if (s === best || results.some((r) => overlaps(r.passage, s.passage))) continue;
     results.push(s);
   }
   return { answered: true, results, nearest: null };
@@ -215,6 +260,6 @@ export function search(
 ): SearchOutcome {
   const prepared = prepareQuestion(question);
   const candidates = gatherCandidates(index, prepared, queryVector, options.mode);
-  const scored = scoreCandidates(candidates, options.mode, options.denseWeight);
+  const scored = scoreCandidates(candidates, prepared, options);
   return selectResults(scored, prepared, options);
 }
