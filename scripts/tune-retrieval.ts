@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
+import { RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
 import { calibrationKey, writeCalibration } from '../src/search/calibration.ts';
 import {
   type Candidate,
@@ -43,6 +44,12 @@ const quarry = new Quarry(config);
 const snapshot = await quarry.open();
 const embedder = await quarry.embedder();
 
+let rareId = RARE_WORD_ID;
+const vocabulary = {
+  knows: (term: string) => snapshot.lexical.knows(term),
+  isRareWord: (word: string) => rareWordTest((w) => embedder.wordPieces(w), rareId)(word),
+};
+
 interface Gathered {
   question: EvalQuestion;
   prepared: PreparedQuestion;
@@ -63,7 +70,7 @@ for (const file of files) {
 
 function decide(g: Gathered, options: SearchOptions) {
   const scored = scoreCandidates(g.candidates, g.prepared, options);
-  const outcome = selectResults(scored, g.prepared, options);
+  const outcome = selectResults(scored, g.prepared, options, vocabulary);
   const row = judge(g.question, {
     answered: outcome.answered,
     results: outcome.results.map((s) => ({ text: s.passage.text, quote: quoteOf(s), score: s.relevance })),
@@ -143,7 +150,13 @@ if (values.explain) {
   for (const denseWeight of [0.5, 0.6, 0.7, 0.8, 0.9])
     show(`fusion weight ${denseWeight}`, { ...shipped, denseWeight });
   for (const typeMargin of [0, 0.05, 0.1, 0.15, 0.2])
-    show(`type margin ${typeMargin}`, { ...shipped, answerCheck: { typeMargin } });
+    show(`type margin ${typeMargin}`, { ...shipped, answerCheck: { typeMargin, focusCheck: true } });
+  for (const id of [3000, 5000, 8000, 10000, 13000, 16000, 20000]) {
+    rareId = id;
+    show(`rare word from id ${id}`, shipped);
+  }
+  rareId = RARE_WORD_ID;
+  show('no focus check', { ...shipped, answerCheck: { typeMargin: 0.1, focusCheck: false } });
   show('no answer-type check', { ...shipped, answerCheck: null });
   for (const quoteWeightedOverlap of [false, true])
     for (const quoteDenseWeight of [0.2, 0.4, 0.5, 0.6, 0.7, 0.8])

@@ -22,7 +22,7 @@ import {
 import { log } from './log.ts';
 import { type Passage, splitIntoPassages } from './passages/split.ts';
 import type { ProgressListener } from './progress.ts';
-import { ANSWER_CHECK } from './search/answerability.ts';
+import { ANSWER_CHECK, rareWordTest } from './search/answerability.ts';
 import {
   type Calibration,
   calibrationKey,
@@ -222,13 +222,19 @@ export class Quarry {
     if (!queryVector) throw new Error('embedder: no vector for the question');
     // The embedding keeps the whole question, including what it excludes ("besides rare
     // earths"); search drops that from the lexical side (measured: stripping both lost a hit@3).
-    const outcome = search(snapshot, question, queryVector, {
-      ...this.selectionPolicy(),
-      ...(options.mode ? { mode: options.mode } : {}),
-      ...(options.k ? { k: options.k } : {}),
-      ...(options.minRelevance !== undefined ? { minRelevance: options.minRelevance } : {}),
-      ...(options.supportShare !== undefined ? { supportShare: options.supportShare } : {}),
-    });
+    const outcome = search(
+      snapshot,
+      question,
+      queryVector,
+      {
+        ...this.selectionPolicy(),
+        ...(options.mode ? { mode: options.mode } : {}),
+        ...(options.k ? { k: options.k } : {}),
+        ...(options.minRelevance !== undefined ? { minRelevance: options.minRelevance } : {}),
+        ...(options.supportShare !== undefined ? { supportShare: options.supportShare } : {}),
+      },
+      rareWordTest((word) => embedder.wordPieces(word)),
+    );
     const toResult = (s: ScoredPassage) => this.toResult(snapshot, s);
     return {
       question,

@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredPassage } from '../src/index/store.ts';
-import { ANSWER_CHECK, expectedAnswerType } from '../src/search/answerability.ts';
+import {
+  ANSWER_CHECK,
+  expectedAnswerType,
+  questionFocus,
+  rareWordTest,
+} from '../src/search/answerability.ts';
 import { calibrationKey, FALLBACK_CALIBRATION, findCalibration } from '../src/search/calibration.ts';
 import {
   type Candidate,
@@ -36,6 +41,7 @@ function scored(text: string, relevance: number): ScoredPassage {
   return { passage: p, relevance, dense: relevance, lexical: 0, quote: { start: p.start, end: p.end } };
 }
 
+const everyWord = { knows: () => true, isRareWord: () => false };
 const policy: SelectionPolicy = { k: 3, minRelevance: 0.3, supportShare: 0.8, answerCheck: ANSWER_CHECK };
 
 describe('selectResults', () => {
@@ -44,6 +50,7 @@ describe('selectResults', () => {
       [scored('They have 11 time zones.', 0.7), scored('Russia is large.', 0.5), scored('Moscow.', 0.32)],
       prepareQuestion('How many time zones does Russia have?'),
       policy,
+      everyWord,
     );
     assert.equal(outcome.answered, true);
     assert.equal(outcome.results.length, 1);
@@ -54,6 +61,7 @@ describe('selectResults', () => {
       [scored('China controls nearly 70% of production.', 0.6), scored('China dominates rare earths.', 0.55)],
       prepareQuestion('How much of rare earth production does China control?'),
       policy,
+      everyWord,
     );
     assert.equal(outcome.results.length, 2);
   });
@@ -63,6 +71,7 @@ describe('selectResults', () => {
       [scored('It has 11 time zones.', 0.33), scored('Russia is large.', 0.29)],
       prepareQuestion('How many time zones does Russia have?'),
       policy,
+      everyWord,
     );
     assert.equal(outcome.results.length, 1);
   });
@@ -70,10 +79,10 @@ describe('selectResults', () => {
   it('abstains when a "how many" question meets a passage without any quantity', () => {
     const best = scored('Russia is one of the largest producers of oil and natural gas.', 0.6);
     const question = prepareQuestion('How many barrels of oil does Russia pump per day?');
-    const outcome = selectResults([best], question, policy);
+    const outcome = selectResults([best], question, policy, everyWord);
     assert.equal(outcome.answered, false);
     assert.match(outcome.nearest?.check?.reason ?? '', /quantity/);
-    assert.equal(selectResults([best], question, { ...policy, answerCheck: null }).answered, true);
+    assert.equal(selectResults([best], question, { ...policy, answerCheck: null }, everyWord).answered, true);
   });
 
   it('answers from a close passage that has the quantity asked for, instead of abstaining', () => {
@@ -84,6 +93,7 @@ describe('selectResults', () => {
       ],
       prepareQuestion('How much of the market does China control?'),
       policy,
+      everyWord,
     );
     assert.match(outcome.results[0]?.passage.text ?? '', /70%/);
   });
@@ -93,6 +103,7 @@ describe('selectResults', () => {
       [scored('Trump spoke with Putin about trade.', 0.6)],
       prepareQuestion('When did Trump and Putin talk?'),
       policy,
+      everyWord,
     );
     assert.equal(outcome.answered, false);
   });
@@ -143,5 +154,39 @@ describe('calibration per model', () => {
     assert.ok(findCalibration('all-MiniLM-L6-v2#fp32'));
     assert.equal(findCalibration('no-such-model#fp32'), null);
     assert.ok(FALLBACK_CALIBRATION.minRelevance > 0);
+  });
+});
+
+describe('question focus and the rare-word test', () => {
+  for (const [question, word] of [
+    ['What is the population of Russia?', 'population'],
+    ["What is Russia's GDP?", 'GDP'],
+    ['how many barrels of oil does russia pump per day', 'barrels'],
+    ['What did Kremlin spokesman Dmitry Peskov say?', 'Kremlin'],
+    ['Which kind of resource got singled out?', 'resource'],
+    ['Why did Trump call Putin?', null],
+  ] as const) {
+    it(`${question} → ${word}`, () => assert.equal(questionFocus(question)?.word ?? null, word));
+  }
+
+  it('abstains when the focus is a rare word the sources never use, not when it is common', () => {
+    const pieces: Record<string, number[]> = { lithium: [22157], point: [2391], kremlin: [100, 200] };
+    const isRareWord = rareWordTest((w) => pieces[w] ?? [1]);
+    assert.equal(isRareWord('lithium'), true);
+    assert.equal(isRareWord('point'), false);
+    assert.equal(isRareWord('Kremlin'), true, 'a capitalised word the vocabulary splits is a name');
+    assert.equal(isRareWord('kremlin'), false, 'a lower-case split word is more often a typo');
+    const vocabulary = { knows: (t: string) => t === 'ukrain', isRareWord };
+    const best = [scored("Ukraine's rare earth deposits are in the east.", 0.6)];
+    for (const [question, answered] of [
+      ['Which lithium deposits does Ukraine have?', false],
+      ['What is the point of the deal?', true],
+    ] as const) {
+      assert.equal(
+        selectResults(best, prepareQuestion(question), policy, vocabulary).answered,
+        answered,
+        question,
+      );
+    }
   });
 });

@@ -7,6 +7,7 @@
  * — abstain when a question word never occurs in the sources — was measured and dropped: members'
  * own words, "cozy", "grab", "headline", refused half the answerable questions.)
  */
+import { foldQuotes, toTerm } from '../text/terms.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 
 export type AnswerType = 'quantity' | 'date' | 'other';
@@ -50,16 +51,102 @@ export function fitsAnswerType(text: string, type: AnswerType): boolean {
   return true;
 }
 
+/** What the answer check may ask of the sources and of the model's vocabulary. */
+export interface Vocabulary {
+  /** Whether the sources use this content term. */
+  knows(term: string): boolean;
+  /**
+   * Whether a word is rare in general English (the model's word-piece vocabulary is ordered by
+   * frequency): "tariffs", "lithium", a name like "Kremlin" — not "point", "state" or "gap".
+   */
+  isRareWord(word: string): boolean;
+}
+
+// Words that can follow "what/which/how many" without naming what is asked for.
+const NOT_A_FOCUS = new Set(
+  `is are was were be been do does did done has have had will would could can should might may must
+the a an this that these those it its they them their he she his her we our you your i my me
+exactly else about kind kinds sort type types of in on at to for from with by as if so s
+percent percentage share proportion number amount fraction year years date day days month months time
+happened happen going exact`.split(/\s+/),
+);
+const WH = /^(?:what|which|whose)$/;
+const HOW_MANY = /^(?:many|much)$/;
+
+export interface QuestionFocus {
+  /** As written ("Kremlin"), for the rarity test. */
+  word: string;
+  /** As an index term ("kremlin"), for the sources test. */
+  term: string;
+}
+
+/**
+ * The thing a question asks about ("population" in "What is the population of Russia?", "barrels"
+ * in "how many barrels…", "Kremlin" in "What did Kremlin spokesman … say"), or null. Classic QA
+ * calls it the question's focus: when the sources never name it, they cannot answer.
+ */
+export function questionFocus(question: string): QuestionFocus | null {
+  const words = foldQuotes(question)
+    .replace(/'s\b/g, ' s')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+  const lower = words.map((w) => w.toLowerCase());
+  const start = lower.findIndex(
+    (w, i) => WH.test(w) || ((w === 'how' || w === 'hw') && HOW_MANY.test(lower[i + 1] ?? '')),
+  );
+  if (start < 0) return null;
+  const from = start + (lower[start] === 'how' || lower[start] === 'hw' ? 2 : 1);
+  for (let i = from; i < Math.min(words.length, from + 6); i++) {
+    const word = lower[i] ?? '';
+    // "Russia's GDP": the possessor is context, the possessed thing is asked about.
+    if (NOT_A_FOCUS.has(word) || lower[i + 1] === 's') continue;
+    const term = toTerm(word);
+    return term ? { word: words[i] ?? word, term } : null;
+  }
+  return null;
+}
+
 export interface AnswerCheckOptions {
   /**
    * When the best passage lacks the answer type, a passage within this much relevance of it that
    * has one answers instead; when none does, Quarry abstains.
    */
   typeMargin: number;
+  /** Abstain when the question's focus is a rare word the sources never use. */
+  focusCheck: boolean;
 }
 
 /** Chosen with scripts/tune-retrieval.ts on the tuning half. */
-export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0.1 };
+export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0.1, focusCheck: true };
+
+/**
+ * Word-piece vocabularies of the BERT family list whole words roughly by frequency (id 1996 is
+ * "the"); from this id on a word is rare enough to name something specific ("sanctions" 17147,
+ * "lithium" 22157) rather than something any question may say ("point" 2391, "gap" 6578).
+ * Chosen with scripts/tune-retrieval.ts on the tuning half.
+ */
+export const RARE_WORD_ID = 10000;
+
+/**
+ * Rarity from a tokenizer: a whole word with a high id, or a capitalised word the vocabulary has
+ * to split (a name such as "Kremlin" or "Peskov"; a lower-case split word is more often a typo).
+ */
+export function rareWordTest(
+  wordPieces: (word: string) => number[],
+  rareId = RARE_WORD_ID,
+): (word: string) => boolean {
+  return (word) => {
+    const pieces = wordPieces(word.toLowerCase());
+    if (pieces.length === 1) return (pieces[0] ?? 0) >= rareId;
+    return pieces.length > 1 && /^\p{Lu}/u.test(word);
+  };
+}
+
+/** The question names something specific that the sources never mention. */
+export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
+  const focus = prepared.focus;
+  return Boolean(focus && !vocabulary.knows(focus.term) && vocabulary.isRareWord(focus.word));
+}
 
 export function checkAnswer(prepared: PreparedQuestion, passage: ScoredPassage): AnswerCheck {
   const type = prepared.answerType;

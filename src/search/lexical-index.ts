@@ -39,6 +39,12 @@ export class LexicalIndex {
     }
   }
 
+  /** Whether the sources use this content term (one typo allowed on long words, as in queries). */
+  knows(term: string): boolean {
+    if (this.documentFrequency.has(term)) return true;
+    return term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+  }
+
   /** How telling a term is: rare in the sources → high ("relayed"), everywhere → low ("Trump"). */
   inverseFrequency(term: string): number {
     return Math.log(1 + this.passages / ((this.documentFrequency.get(term) ?? 0) + 0.5));

@@ -31,6 +31,10 @@ import {
   checkAnswer,
   expectedAnswerType,
   fitsAnswerType,
+  focusMissing,
+  type QuestionFocus,
+  questionFocus,
+  type Vocabulary,
 } from './answerability.ts';
 import {
   chooseQuote,
@@ -117,6 +121,8 @@ export interface PreparedQuestion {
   terms: ReadonlySet<string>;
   /** What kind of answer it asks for ("how many" → a quantity). */
   answerType: AnswerType;
+  /** What it asks about ("population"), when a pattern finds it. */
+  focus: QuestionFocus | null;
 }
 
 export function prepareQuestion(question: string): PreparedQuestion {
@@ -126,6 +132,7 @@ export function prepareQuestion(question: string): PreparedQuestion {
     lexicalQuery,
     terms: new Set(contentTerms(lexicalQuery)),
     answerType: expectedAnswerType(question),
+    focus: questionFocus(question),
   };
 }
 
@@ -226,6 +233,7 @@ export function selectResults(
   scored: readonly ScoredPassage[],
   prepared: PreparedQuestion,
   policy: SelectionPolicy,
+  vocabulary: Vocabulary,
 ): SearchOutcome {
   const top = scored[0];
   const abstain = (nearest: ScoredPassage | null): SearchOutcome => ({
@@ -235,6 +243,10 @@ export function selectResults(
   });
   if (!top || top.relevance < policy.minRelevance) return abstain(top ?? null);
   let best = top;
+  if (policy.answerCheck?.focusCheck && focusMissing(prepared, vocabulary)) {
+    const reason = `the sources never mention "${prepared.focus?.word}"`;
+    return abstain({ ...top, check: { answers: false, type: prepared.answerType, reason } });
+  }
   if (policy.answerCheck) {
     // A passage close to the top one that has the kind of answer asked for answers instead.
     const floor = Math.max(policy.minRelevance, top.relevance - policy.answerCheck.typeMargin);
@@ -257,9 +269,11 @@ export function search(
   question: string,
   queryVector: Float32Array,
   options: SearchOptions,
+  isRareWord: (word: string) => boolean,
 ): SearchOutcome {
+  const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
   const prepared = prepareQuestion(question);
   const candidates = gatherCandidates(index, prepared, queryVector, options.mode);
   const scored = scoreCandidates(candidates, prepared, options);
-  return selectResults(scored, prepared, options);
+  return selectResults(scored, prepared, options, vocabulary);
 }
