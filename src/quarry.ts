@@ -208,6 +208,7 @@ export class Quarry {
       mode: this.config.searchMode,
       k: this.config.topK,
       ...SCORING,
+      denseWeight: this.calibration.denseWeight,
       minRelevance: this.config.minRelevance ?? this.calibration.minRelevance,
       supportShare: this.calibration.supportShare,
       answerCheck: ANSWER_CHECK,

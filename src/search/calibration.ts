@@ -12,6 +12,8 @@ import { basename, join } from 'node:path';
 import { resolveLocalModel } from '../embedding/embedder.ts';
 
 export interface Calibration {
+  /** Fusion weight of the dense score: a sharper model earns more (bge-small 0.9, MiniLM 0.7). */
+  denseWeight: number;
   minRelevance: number;
   supportShare: number;
   /** How many tuning questions it was measured on (0 for a derived fallback). */
@@ -19,10 +21,15 @@ export interface Calibration {
 }
 
 /**
- * For a model nobody calibrated: all-MiniLM-L6-v2's threshold of old with no support passages
- * beyond the best. It is only right for models that score like MiniLM, hence the warning.
+ * For a model nobody calibrated: all-MiniLM-L6-v2's weight and threshold of old, and support
+ * passages only when nearly as relevant as the best. It is only right for models that score like MiniLM, hence the warning.
  */
-export const FALLBACK_CALIBRATION: Calibration = { minRelevance: 0.3, supportShare: 0.9, questions: 0 };
+export const FALLBACK_CALIBRATION: Calibration = {
+  denseWeight: 0.7,
+  minRelevance: 0.3,
+  supportShare: 0.9,
+  questions: 0,
+};
 
 const FILE = new URL('./calibrations.json', import.meta.url);
 

@@ -72,6 +72,8 @@ export interface SelectionPolicy {
 export interface ScoringOptions {
   mode: SearchMode;
   denseWeight: number;
+  /** Weight of the passage's cosine against its best sentence's in the dense score. */
+  passageShare: number;
   quoteDenseWeight: number;
   quoteTypeBonus: number;
   quoteWeightedOverlap: boolean;
@@ -79,6 +81,7 @@ export interface ScoringOptions {
 
 export const SCORING: Omit<ScoringOptions, 'mode'> = {
   denseWeight: DENSE_WEIGHT,
+  passageShare: 0.5,
   quoteDenseWeight: QUOTE_DENSE_WEIGHT,
   quoteTypeBonus: QUOTE_TYPE_BONUS,
   quoteWeightedOverlap: QUOTE_WEIGHTED_OVERLAP,
@@ -203,7 +206,10 @@ export function scoreCandidates(
   return candidates
     .map((c) => {
       const bestSentence = Math.max(...c.sentences.map((s) => s.similarity));
-      const dense = Math.max(0, (c.passageCosine + bestSentence) / 2);
+      const dense = Math.max(
+        0,
+        options.passageShare * c.passageCosine + (1 - options.passageShare) * bestSentence,
+      );
       const lexical = maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0;
       const relevance = fuse(mode, denseWeight, dense, lexical);
       const quote = chooseQuote(c.sentences, quoteOptions) ?? { start: c.passage.start, end: c.passage.end };
