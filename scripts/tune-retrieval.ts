@@ -135,7 +135,7 @@ function calibrate(options: SearchOptions, denseWeights: number[]) {
   return best;
 }
 
-const shipped: SearchOptions = { ...quarry.selectionPolicy(), mode: 'hybrid' };
+const shipped: SearchOptions = { ...quarry.selectionPolicy(embedder.modelName), mode: 'hybrid' };
 
 if (values.explain) {
   for (const [name, gathered] of Object.entries(sets)) {
@@ -164,7 +164,7 @@ if (values.explain) {
   // only; the quote weights and the answer check stay the shipped ones.
   const best = calibrate(shipped, [0.6, 0.7, 0.8, 0.9, 1]);
   const { denseWeight, minRelevance, supportShare } = best;
-  const key = calibrationKey(config.embeddingModel, config.embeddingDtype);
+  const key = calibrationKey(embedder.modelName, config.embeddingModel, config.embeddingDtype);
   await writeCalibration(key, { denseWeight, minRelevance, supportShare, questions: all.length });
   console.log(
     `${key}: weight ${denseWeight}, minRelevance ${minRelevance}, supportShare ${supportShare}  ${best.line}`,

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { UserFacingError } from './errors.ts';
+import { DEFAULT_MODEL } from './model/catalog.ts';
 
 export type SearchMode = 'hybrid' | 'dense' | 'bm25';
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'dense', 'bm25'];
@@ -18,8 +19,9 @@ export interface CoreConfig {
   modelCacheDir: string;
   modelOffline: boolean;
   modelRemoteHost: string;
-  queryPrefix: string;
-  passagePrefix: string;
+  /** Unset: the catalog model's own prefix (see src/model/catalog.ts); set, even to "": that. */
+  queryPrefix: string | undefined;
+  passagePrefix: string | undefined;
   onnxThreads: number;
   sourcesDir: string;
   /** JSON list of URL sources and hosts allowed despite resolving to internal addresses. */
@@ -108,7 +110,8 @@ function snowflakes(env: Env, key: string): string[] {
   return ids;
 }
 
-export const DEFAULT_EMBEDDING_MODEL = 'Xenova/all-MiniLM-L6-v2';
+/** A catalog short name; change the default in src/model/catalog.ts. */
+export const DEFAULT_EMBEDDING_MODEL = DEFAULT_MODEL;
 
 export function loadCoreConfig(env: Env = process.env): CoreConfig {
   return {
@@ -117,8 +120,8 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     modelCacheDir: resolve(text(env, 'MODEL_CACHE_DIR', 'data/models')),
     modelOffline: flag(env, 'MODEL_OFFLINE', flag(env, 'HF_HUB_OFFLINE', false)),
     modelRemoteHost: text(env, 'MODEL_REMOTE_HOST', 'https://huggingface.co/'),
-    queryPrefix: env.QUERY_PREFIX ?? '',
-    passagePrefix: env.PASSAGE_PREFIX ?? '',
+    queryPrefix: env.QUERY_PREFIX,
+    passagePrefix: env.PASSAGE_PREFIX,
     onnxThreads: integer(env, 'ONNX_THREADS', 0, 0, 64),
     sourcesDir: resolve(text(env, 'SOURCES_DIR', 'data/sources')),
     urlSourcesFile: resolve(text(env, 'URL_SOURCES_FILE', 'data/url-sources.json')),

@@ -11,16 +11,11 @@ import { type Embedder, getEmbedder } from './embedding/embedder.ts';
 import { UserFacingError } from './errors.ts';
 import { buildIndex } from './index/build.ts';
 import { withIndexLock } from './index/lock.ts';
-import {
-  currentGeneration,
-  indexSizeOnDisk,
-  loadIndex,
-  type Manifest,
-  type SourceSummary,
-  type StoredPassage,
-} from './index/store.ts';
+import { planReload, type ReloadSummary, summariseReload } from './index/reload-plan.ts';
+import { type SearchIndex, toSearchIndex } from './index/search-index.ts';
+import { currentGeneration, indexSizeOnDisk, loadIndex, type SourceSummary } from './index/store.ts';
 import { log } from './log.ts';
-import { type Passage, splitIntoPassages } from './passages/split.ts';
+import { splitIntoPassages } from './passages/split.ts';
 import type { ProgressListener } from './progress.ts';
 import { ANSWER_CHECK, rareWordTest } from './search/answerability.ts';
 import {
@@ -29,23 +24,11 @@ import {
   FALLBACK_CALIBRATION,
   findCalibration,
 } from './search/calibration.ts';
-import { LexicalIndex } from './search/lexical-index.ts';
-import {
-  SCORING,
-  type ScoredPassage,
-  type SearchableIndex,
-  type SearchOptions,
-  search,
-} from './search/retrieve.ts';
-import { loadSources, type SkippedSource } from './sources/load.ts';
+import { SCORING, type ScoredPassage, type SearchOptions, search } from './search/retrieve.ts';
+import { loadSources } from './sources/load.ts';
 import { stripInvisible } from './text/invisible.ts';
 
-export interface Snapshot extends SearchableIndex {
-  manifest: Manifest;
-  generation: string;
-  bytes: number;
-  sources: Map<string, SourceSummary>;
-}
+export type { ReloadSummary } from './index/reload-plan.ts';
 
 export interface AnswerResult {
   /** The whole passage, verbatim. */
@@ -71,17 +54,13 @@ export interface Answer {
   nearest: AnswerResult | null;
 }
 
-export interface ReloadSummary {
-  sources: number;
+/** What /sources shows. */
+export interface Status {
+  model: string;
+  builtAt: string;
   passages: number;
-  added: number;
-  removed: number;
-  unchanged: number;
-  /** Texts (passages and sentences) that needed the model; the rest came from the cache. */
-  embedded: number;
-  seconds: number;
-  skipped: SkippedSource[];
-  warnings: string[];
+  bytes: number;
+  sources: SourceSummary[];
 }
 
 export interface AskOptions {
@@ -104,10 +83,14 @@ export const MAX_QUESTION_CHARS = 1000;
 export function normaliseQuestion(raw: string): string {
   const question = stripInvisible(raw, ' ').replace(/\s+/g, ' ').trim();
   if (!question)
-    throw new UserFacingError('ask', 'the question is empty', 'type a question about the sources');
+    throw new UserFacingError(
+      'ask.empty-question',
+      'the question is empty',
+      'type a question about the sources',
+    );
   if (!/[\p{L}\p{N}]/u.test(question)) {
     throw new UserFacingError(
-      'ask',
+      'ask.no-words',
       'the question has no words to search for',
       'ask with words, not only symbols or emoji',
     );
@@ -121,9 +104,9 @@ function round(n: number): number {
 }
 
 export class Quarry {
-  private snapshot: Snapshot | null = null;
+  private snapshot: SearchIndex | null = null;
   private calibration: Calibration | null = null;
-  private opening: Promise<Snapshot> | null = null;
+  private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
 
   constructor(readonly config: CoreConfig) {}
@@ -137,7 +120,7 @@ export class Quarry {
   }
 
   /** The current index: loaded from disk, or built from the sources when missing or damaged. */
-  open(onProgress?: ProgressListener): Promise<Snapshot> {
+  open(onProgress?: ProgressListener): Promise<SearchIndex> {
     if (this.snapshot) return Promise.resolve(this.snapshot);
     if (!this.opening) {
       this.opening = this.openOrBuild(onProgress).finally(() => {
@@ -148,21 +131,21 @@ export class Quarry {
   }
 
   /** The index on disk if valid; otherwise null, after saying why (once per open or reload). */
-  private async loadFromDisk(): Promise<Snapshot | null> {
+  private async loadFromDisk(): Promise<SearchIndex | null> {
     const embedder = await this.embedder();
     const model = { id: embedder.modelId, fingerprint: embedder.fingerprint, dimension: embedder.dimension };
     const outcome = await loadIndex(this.config.indexDir, model, this.config.hnsw);
     if (outcome.status === 'loaded') {
       const { index } = outcome;
       const bytes = await indexSizeOnDisk(this.config.indexDir, index.generation);
-      return this.makeSnapshot({ ...index, bytes });
+      return toSearchIndex(index, bytes);
     }
     if (outcome.status === 'invalid') log.warn(`index: ${outcome.reason}; rebuilding from sources`);
     else log.info(`index: none in ${this.config.indexDir} yet; building it from ${this.config.sourcesDir}`);
     return null;
   }
 
-  private async openOrBuild(onProgress?: ProgressListener): Promise<Snapshot> {
+  private async openOrBuild(onProgress?: ProgressListener): Promise<SearchIndex> {
     await this.embedder(onProgress);
     const loaded = await this.loadFromDisk();
     if (loaded) {
@@ -174,28 +157,13 @@ export class Quarry {
     return this.snapshot;
   }
 
-  private makeSnapshot(index: {
-    manifest: Manifest;
-    generation: string;
-    bytes: number;
-    passages: StoredPassage[];
-    vectors: Snapshot['vectors'];
-    sentenceVectors: Float32Array;
-  }): Snapshot {
-    return {
-      ...index,
-      lexical: new LexicalIndex(index.passages.map((p) => p.text)),
-      sources: new Map(index.manifest.sources.map((s) => [s.id, s])),
-    };
-  }
-
   /**
    * How answers are decided for this model: its calibrated thresholds (MIN_RELEVANCE overrides
    * the abstain threshold), or a fallback with a warning when the model has no calibration.
    */
-  selectionPolicy(): SearchOptions {
+  selectionPolicy(modelName: string | null): SearchOptions {
     if (!this.calibration) {
-      const key = calibrationKey(this.config.embeddingModel, this.config.embeddingDtype);
+      const key = calibrationKey(modelName, this.config.embeddingModel, this.config.embeddingDtype);
       const found = findCalibration(key);
       if (!found && this.config.minRelevance === null) {
         log.warn(
@@ -228,7 +196,7 @@ export class Quarry {
       question,
       queryVector,
       {
-        ...this.selectionPolicy(),
+        ...this.selectionPolicy(embedder.modelName),
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.k ? { k: options.k } : {}),
         ...(options.minRelevance !== undefined ? { minRelevance: options.minRelevance } : {}),
@@ -245,7 +213,7 @@ export class Quarry {
     };
   }
 
-  private toResult(snapshot: Snapshot, scored: ScoredPassage): AnswerResult {
+  private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {
     const { passage, quote } = scored;
     const source = snapshot.sources.get(passage.sourceId);
     const quoteStart = quote.start - passage.start;
@@ -273,10 +241,13 @@ export class Quarry {
   }
 
   /** `previous` undefined: look for an index on disk to compare with; null: known to be absent. */
-  private startReload(options: ReloadOptions, previous: Snapshot | null | undefined): Promise<ReloadSummary> {
+  private startReload(
+    options: ReloadOptions,
+    previous: SearchIndex | null | undefined,
+  ): Promise<ReloadSummary> {
     if (this.reloading) {
       return Promise.reject(
-        new UserFacingError('reload', 'a reload is already running', 'wait for it to finish'),
+        new UserFacingError('reload.busy', 'a reload is already running', 'wait for it to finish'),
       );
     }
     this.reloading = this.runReload(options, previous).finally(() => {
@@ -287,7 +258,7 @@ export class Quarry {
 
   private async runReload(
     { only, onProgress }: ReloadOptions,
-    known: Snapshot | null | undefined,
+    known: SearchIndex | null | undefined,
   ): Promise<ReloadSummary> {
     const started = performance.now();
     const embedder = await this.embedder(onProgress);
@@ -303,118 +274,55 @@ export class Quarry {
       for (const w of loaded.warnings) log.warn(`sources: ${w}`);
       if (only && loaded.sources.length === 0 && loaded.skipped.length === 0) {
         throw new UserFacingError(
-          'reload',
+          'reload.unknown-source',
           `there is no source named "${only}"`,
           'use a name listed by /sources',
         );
       }
 
       onProgress?.({ stage: 'splitting' });
-      const previousSources = new Map(previous?.manifest.sources.map((s) => [s.id, s]));
-      const now = new Date().toISOString();
-      let passages: Passage[] = [];
-      let summaries: SourceSummary[] = [];
-      // Splitting (tokenizing) is most of an unchanged reload's cost: a source whose text is
-      // unchanged keeps its passages, as long as the passage size limit is the same.
-      const reusable =
-        previous?.manifest.passageMaxTokens === embedder.maxTokens
-          ? passagesBySource(previous.passages)
-          : new Map<string, Passage[]>();
-      for (const source of loaded.sources) {
-        const before = previousSources.get(source.id);
-        const kept = before?.contentHash === source.contentHash ? reusable.get(source.id) : undefined;
-        const split = kept ?? splitIntoPassages(source, embedder.maxTokens, embedder.countTokens);
-        passages.push(...split);
-        summaries.push({
-          id: source.id,
-          title: source.title,
-          ...(source.url ? { url: source.url } : {}),
-          contentHash: source.contentHash,
-          passages: split.length,
-          loadedAt: before?.contentHash === source.contentHash ? before.loadedAt : now,
-        });
-      }
-      if (only && previous) {
-        // Other sources keep their indexed version; only `only` was re-read.
-        const keep = (id: string) => id !== only;
-        passages = [...previous.passages.filter((p) => keep(p.sourceId)).map(stripStorage), ...passages];
-        summaries = [...previous.manifest.sources.filter((s) => keep(s.id)), ...summaries];
-      }
-      if (passages.length === 0) {
+      const plan = planReload({
+        previous,
+        loaded,
+        ...(only ? { only } : {}),
+        passageMaxTokens: embedder.maxTokens,
+        split: (source) => splitIntoPassages(source, embedder.maxTokens, embedder.countTokens),
+        now: new Date().toISOString(),
+      });
+      if (plan.passages.length === 0) {
         throw new UserFacingError(
-          'reload',
+          'reload.no-passages',
           `no passages: ${this.config.sourcesDir} has no readable .txt, .md or .html source`,
           'add a source file (SOURCES_DIR) and reload',
         );
       }
-
-      const before = new Set(previous?.passages.map((p) => p.id));
-      if (previous && (await this.isUnchanged(previous, passages, summaries))) {
-        // Same passages, same sources, same model, and the live index on disk is this one:
-        // writing an identical generation would only cost time.
-        return {
-          sources: summaries.length,
-          passages: passages.length,
-          added: 0,
-          removed: 0,
-          unchanged: passages.length,
-          embedded: 0,
-          seconds: round((performance.now() - started) / 1000),
-          skipped: loaded.skipped,
-          warnings: loaded.warnings,
-        };
+      const seconds = () => round((performance.now() - started) / 1000);
+      // The same passages and sources, and the live index on disk is this one: writing an
+      // identical generation would only cost time.
+      if (
+        plan.sameAsPrevious &&
+        previous &&
+        (await currentGeneration(this.config.indexDir)) === previous.generation
+      ) {
+        return summariseReload(plan, loaded, { embedded: 0, seconds: seconds() });
       }
 
       const built = await buildIndex({
         indexDir: this.config.indexDir,
         embedder,
         hnsw: this.config.hnsw,
-        passages,
-        sources: summaries,
+        passages: plan.passages,
+        sources: plan.sources,
         ...(onProgress ? { onProgress } : {}),
       });
       onProgress?.({ stage: 'swapping' });
-      this.snapshot = this.makeSnapshot(built);
-
-      const after = new Set(passages.map((p) => p.id));
-      const unchanged = [...after].filter((id) => before.has(id)).length;
-      return {
-        sources: summaries.length,
-        passages: passages.length,
-        added: after.size - unchanged,
-        removed: [...before].filter((id) => !after.has(id)).length,
-        unchanged,
-        embedded: built.embedded,
-        seconds: round((performance.now() - started) / 1000),
-        skipped: loaded.skipped,
-        warnings: loaded.warnings,
-      };
+      this.snapshot = built.index;
+      return summariseReload(plan, loaded, { embedded: built.embedded, seconds: seconds() });
     });
   }
 
-  private async isUnchanged(
-    previous: Snapshot,
-    passages: Passage[],
-    sources: SourceSummary[],
-  ): Promise<boolean> {
-    const same = <T>(a: T[], b: T[], key: (x: T) => string) =>
-      a.length === b.length && a.every((x, i) => key(x) === key(b[i] as T));
-    if (!same(previous.passages, passages, (p) => `${p.id}:${p.start}`)) return false;
-    if (
-      !same(previous.manifest.sources, sources, (s) => `${s.id}:${s.contentHash}:${s.title}:${s.url ?? ''}`)
-    )
-      return false;
-    return (await currentGeneration(this.config.indexDir)) === previous.generation;
-  }
-
   /** What /sources shows: each source, the model, and the index size. */
-  async status(): Promise<{
-    model: string;
-    builtAt: string;
-    passages: number;
-    bytes: number;
-    sources: SourceSummary[];
-  }> {
+  async status(): Promise<Status> {
     const snapshot = await this.open();
     return {
       model: snapshot.manifest.model.id,
@@ -424,19 +332,4 @@ export class Quarry {
       sources: snapshot.manifest.sources,
     };
   }
-}
-
-function passagesBySource(passages: StoredPassage[]): Map<string, Passage[]> {
-  const bySource = new Map<string, Passage[]>();
-  for (const p of passages) {
-    const list = bySource.get(p.sourceId) ?? [];
-    list.push(stripStorage(p));
-    bySource.set(p.sourceId, list);
-  }
-  return bySource;
-}
-
-function stripStorage(p: StoredPassage): Passage {
-  const { sentenceRow: _row, ...passage } = p;
-  return passage;
 }

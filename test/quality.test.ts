@@ -22,8 +22,11 @@ describe('answer quality with the real default model', { skip }, () => {
   const quarry = new Quarry(testConfig({ EMBEDDING_MODEL: MODEL }));
   const questions = (name: string) => readQuestions(join(ROOT, 'test', 'eval', `questions.${name}.jsonl`));
 
-  it('uses its own calibration, not the fallback', () => {
-    assert.ok(findCalibration(calibrationKey(MODEL, 'fp32')));
+  it('uses its own calibration, not the fallback', async () => {
+    const embedder = await quarry.embedder();
+    const key = calibrationKey(embedder.modelName, MODEL, 'fp32');
+    assert.equal(key, 'all-MiniLM-L6-v2#fp32');
+    assert.ok(findCalibration(key));
   });
 
   it('tuning half: right passage first, honest refusals, no filler', async () => {

@@ -145,9 +145,9 @@ describe('scoreCandidates', () => {
 });
 
 describe('calibration per model', () => {
-  it('keys by the short name and dtype, from a folder or a hub id', () => {
-    assert.equal(calibrationKey('Xenova/all-MiniLM-L6-v2', 'fp32'), 'all-MiniLM-L6-v2#fp32');
-    assert.equal(calibrationKey(FIXTURE_MODEL, 'fp32'), 'tiny-embedder#fp32');
+  it('keys by the catalog short name and dtype, else by the folder name', () => {
+    assert.equal(calibrationKey('all-MiniLM-L6-v2', 'data/models/minilm', 'int8'), 'all-MiniLM-L6-v2#int8');
+    assert.equal(calibrationKey(null, FIXTURE_MODEL, 'fp32'), 'tiny-embedder#fp32');
   });
 
   it('has a calibration for the shipped default and none for an unknown model', () => {

@@ -8,7 +8,7 @@ import { loadBotConfig, loadEnvFile } from '../config.ts';
 import { isUserFacing, UserFacingError } from '../errors.ts';
 import { log, registerSecret, setLogLevel } from '../log.ts';
 import { discordStartupError } from './client.ts';
-import { loadCommands } from './commands.ts';
+import { loadCommands } from './command-loader.ts';
 
 async function main(): Promise<void> {
   loadEnvFile();

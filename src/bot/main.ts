@@ -9,7 +9,7 @@ import { log, registerSecret, setLogLevel } from '../log.ts';
 import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
 import { type Bot, startBot } from './client.ts';
-import { loadCommands } from './commands.ts';
+import { loadCommands } from './command-loader.ts';
 
 function fail(error: unknown): never {
   if (isUserFacing(error)) process.stderr.write(`${error.message}\n`);

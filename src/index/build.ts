@@ -1,15 +1,16 @@
 /**
  * Builds a complete index from passages: embeds what the cache does not already hold (passages
- * and their sentences), builds the HNSW graph and the sentence-vector block, and writes a new
- * generation. Returns what changed against the previous index.
+ * and their sentences), builds the search structures (search-index.ts) and writes a new
+ * generation. Returns the new index and how many texts needed the model.
  */
 import type { Embedder } from '../embedding/embedder.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import type { Passage } from '../passages/split.ts';
 import type { ProgressListener } from '../progress.ts';
 import { EmbeddingCache } from './embedding-cache.ts';
-import { type Manifest, type SourceSummary, type StoredPassage, writeIndex } from './store.ts';
-import { type HnswParameters, VectorIndex } from './vector-index.ts';
+import { buildVectorIndexes, type SearchIndex, sentenceTexts, toSearchIndex } from './search-index.ts';
+import { type SourceSummary, writeIndex } from './store.ts';
+import type { HnswParameters } from './vector-index.ts';
 
 export interface BuildInput {
   indexDir: string;
@@ -20,19 +21,10 @@ export interface BuildInput {
   onProgress?: ProgressListener;
 }
 
-export interface BuiltIndex {
-  manifest: Manifest;
-  generation: string;
-  bytes: number;
-  passages: StoredPassage[];
-  vectors: VectorIndex;
-  sentenceVectors: Float32Array;
+export interface BuildOutcome {
+  index: SearchIndex;
+  /** Texts (passages and sentences) that needed the model; the rest came from the cache. */
   embedded: number;
-  cached: number;
-}
-
-function sentenceTexts(passage: Passage): string[] {
-  return passage.sentences.map((s) => passage.text.slice(s.start - passage.start, s.end - passage.start));
 }
 
 // Storage failures a moderator can do something about (full disk, quota, permissions, a file
@@ -51,14 +43,14 @@ const STORAGE_ERRORS = new Set([
 ]);
 
 /** Builds and writes a new index; a storage failure leaves the live index untouched and says so. */
-export async function buildIndex(input: BuildInput): Promise<BuiltIndex> {
+export async function buildIndex(input: BuildInput): Promise<BuildOutcome> {
   try {
     return await buildAndWrite(input);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code && STORAGE_ERRORS.has(code)) {
       throw new UserFacingError(
-        'index',
+        'index.write-failed',
         `could not write the new index in ${input.indexDir} (${code}: ${errorMessage(error)})`,
         'the previous index is still serving; free disk space or fix permissions, then reload again',
       );
@@ -67,7 +59,7 @@ export async function buildIndex(input: BuildInput): Promise<BuiltIndex> {
   }
 }
 
-async function buildAndWrite(input: BuildInput): Promise<BuiltIndex> {
+async function buildAndWrite(input: BuildInput): Promise<BuildOutcome> {
   const { embedder, passages, onProgress } = input;
   const modelKey = `${embedder.modelId}|${embedder.fingerprint}`;
   const cache = await EmbeddingCache.open(input.indexDir, modelKey, embedder.dimension);
@@ -97,35 +89,17 @@ async function buildAndWrite(input: BuildInput): Promise<BuiltIndex> {
     if (!v) throw new Error(`index: no embedding for a passage text after embedding (${text.slice(0, 40)}…)`);
     return v;
   };
-  const vectors = VectorIndex.create(embedder.dimension, passages.length, input.hnsw);
-  const stored: StoredPassage[] = [];
-  const sentenceCount = passages.reduce((n, p) => n + p.sentences.length, 0);
-  const sentenceVectors = new Float32Array(sentenceCount * embedder.dimension);
-  let row = 0;
-  passages.forEach((p, label) => {
-    vectors.add(vector(p.text), label);
-    stored.push({ ...p, sentenceRow: row });
-    for (const s of sentenceTexts(p)) sentenceVectors.set(vector(s), row++ * embedder.dimension);
-  });
+  const built = buildVectorIndexes(passages, vector, embedder.dimension, input.hnsw);
 
   onProgress?.({ stage: 'saving' });
   cache.retainOnly(allTexts);
   await cache.save();
-  const written = await writeIndex(input.indexDir, {
+  const { manifest, generation, bytes } = await writeIndex(input.indexDir, {
     model: { id: embedder.modelId, fingerprint: embedder.fingerprint, dimension: embedder.dimension },
     passageMaxTokens: embedder.maxTokens,
     hnsw: input.hnsw,
     sources: input.sources,
-    passages: stored,
-    vectors,
-    sentenceVectors,
+    ...built,
   });
-  return {
-    ...written,
-    passages: stored,
-    vectors,
-    sentenceVectors,
-    embedded: missing.length,
-    cached: allTexts.size - missing.length,
-  };
+  return { index: toSearchIndex({ manifest, generation, ...built }, bytes), embedded: missing.length };
 }

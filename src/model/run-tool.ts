@@ -29,12 +29,12 @@ export interface ToolCall {
 
 /** Keeps the lines that explain a failure, not the thousand progress lines before them. */
 function lastLines(text: string, count: number): string {
-  return text
+  const lines = text
     .split(/[\r\n]+/)
     .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('Progress ('))
-    .slice(-count)
-    .join(' | ');
+    .filter((line) => line && !line.startsWith('Progress ('));
+  const errors = lines.filter((line) => /^(\[ERROR\]|ERROR:)/.test(line));
+  return (errors.length ? errors : lines).slice(-count).join(' | ');
 }
 
 export function runTool(call: ToolCall): Promise<string> {
@@ -59,7 +59,7 @@ export function runTool(call: ToolCall): Promise<string> {
     });
     child.on('close', (code) => {
       if (code === 0) resolvePromise(stdout);
-      else reject(new ToolFailed(call.command, code, lastLines(output, 4)));
+      else reject(new ToolFailed(call.command, code, lastLines(output, 2)));
     });
   });
 }

@@ -6,10 +6,8 @@
  * dtype ("bge-small-en-v1.5#fp32"). A model without an entry gets a warning and thresholds derived
  * from how it scores questions that cannot be about any article (see fallbackCalibration).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { resolveLocalModel } from '../embedding/embedder.ts';
 
 export interface Calibration {
   /** Fusion weight of the dense score: a sharper model earns more (bge-small 0.9, MiniLM 0.7). */
@@ -41,26 +39,19 @@ function readAll(): Record<string, Calibration> {
   }
 }
 
-/** The short name a model folder records (quarry-model.json), else the folder's or hub id's name. */
-function shortName(embeddingModel: string): string {
-  const dir = resolveLocalModel(embeddingModel);
-  if (dir) {
-    const record = join(dir, 'quarry-model.json');
-    if (existsSync(record)) {
-      try {
-        const name = (JSON.parse(readFileSync(record, 'utf8')) as { name?: unknown }).name;
-        if (typeof name === 'string' && name) return name;
-      } catch {
-        // A damaged record: fall back to the folder name.
-      }
-    }
-    return basename(dir);
-  }
-  return embeddingModel.replace(/\/+$/, '').split('/').pop() ?? embeddingModel;
-}
-
-export function calibrationKey(embeddingModel: string, dtype: string): string {
-  return `${shortName(embeddingModel)}#${dtype}`;
+/**
+ * The key of a model's calibration: the catalog short name when the embedder knows it (whatever
+ * spelling of EMBEDDING_MODEL reached the model), else the last part of EMBEDDING_MODEL.
+ */
+export function calibrationKey(modelName: string | null, embeddingModel: string, dtype: string): string {
+  const name =
+    modelName ??
+    embeddingModel
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\]/)
+      .pop() ??
+    embeddingModel;
+  return `${name}#${dtype}`;
 }
 
 export function findCalibration(key: string): Calibration | null {

@@ -20,8 +20,8 @@
  * - hybrid  = denseWeight · dense + (1 − denseWeight) · lexical.
  */
 import type { SearchMode } from '../config.ts';
+import type { SearchIndex } from '../index/search-index.ts';
 import type { StoredPassage } from '../index/store.ts';
-import type { VectorIndex } from '../index/vector-index.ts';
 import type { Span } from '../text/sentences.ts';
 import { contentTerms } from '../text/terms.ts';
 import {
@@ -44,19 +44,14 @@ import {
   type SentenceScore,
   scoreSentences,
 } from './key-sentences.ts';
-import type { LexicalIndex } from './lexical-index.ts';
 import { searchQuery } from './query.ts';
 
 export const DENSE_WEIGHT = 0.7;
 /** How many candidates each retriever contributes before fusion. */
 const CANDIDATES = 50;
 
-export interface SearchableIndex {
-  passages: StoredPassage[];
-  vectors: VectorIndex;
-  sentenceVectors: Float32Array;
-  lexical: LexicalIndex;
-}
+/** What search reads of the index. */
+export type SearchableIndex = Pick<SearchIndex, 'passages' | 'vectors' | 'sentenceVectors' | 'lexical'>;
 
 /** What decides an answer: fusion weight, thresholds and the answerability check. */
 export interface SelectionPolicy {

@@ -1,0 +1,318 @@
+/**
+ * The feedback database: every question asked and every 👍/👎, in one SQLite file (better-sqlite3,
+ * WAL mode, versioned migrations run on open). Every row carries its server id and every query
+ * filters by it. Members are stored only as an HMAC of their id under a random salt kept in the
+ * file itself, so the raw id never touches the disk and nothing about members leaves the machine.
+ *
+ * A file that is not a database or fails SQLite's quick check is moved aside (never overwritten)
+ * and a fresh one is created, with a warning naming where the old file went.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { log } from '../log.ts';
+
+export const DAY_MS = 86_400_000;
+
+/** Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE questions (
+     id INTEGER PRIMARY KEY,
+     guild_id TEXT NOT NULL,
+     channel_id TEXT NOT NULL,
+     member_hash TEXT NOT NULL,
+     question TEXT NOT NULL,
+     answered INTEGER NOT NULL,
+     top_score REAL,
+     passage_ids TEXT NOT NULL,
+     embedding BLOB,
+     model TEXT,
+     asked_at INTEGER NOT NULL
+   );
+   CREATE INDEX questions_by_guild_time ON questions (guild_id, asked_at);
+   CREATE TABLE votes (
+     question_id INTEGER NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
+     guild_id TEXT NOT NULL,
+     member_hash TEXT NOT NULL,
+     value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+     voted_at INTEGER NOT NULL,
+     PRIMARY KEY (question_id, member_hash)
+   );
+   CREATE INDEX votes_by_guild ON votes (guild_id, question_id);`,
+];
+
+export interface NewQuestion {
+  guildId: string;
+  channelId: string;
+  /** The raw Discord user id: hashed before it is stored. */
+  memberId: string;
+  question: string;
+  answered: boolean;
+  topScore: number | null;
+  passageIds: string[];
+  /** The question's embedding, so /gaps can group near duplicates without the model. */
+  vector?: Float32Array;
+  model?: string;
+  askedAt?: number;
+}
+
+export interface StoredQuestion {
+  id: number;
+  guildId: string;
+  channelId: string;
+  memberHash: string;
+  question: string;
+  answered: boolean;
+  topScore: number | null;
+  passageIds: string[];
+  askedAt: number;
+  up: number;
+  down: number;
+}
+
+export interface QuestionWithVector extends StoredQuestion {
+  vector: Float32Array | null;
+  model: string | null;
+}
+
+export interface DayCounts {
+  /** Start of the UTC day, ms since the epoch. */
+  day: number;
+  asked: number;
+  answered: number;
+  up: number;
+  down: number;
+}
+
+export type Vote = 1 | -1;
+
+interface QuestionRow {
+  id: number;
+  guild_id: string;
+  channel_id: string;
+  member_hash: string;
+  question: string;
+  answered: number;
+  top_score: number | null;
+  passage_ids: string;
+  asked_at: number;
+  up: number;
+  down: number;
+  embedding?: Buffer | null;
+  model?: string | null;
+}
+
+function toQuestion(row: QuestionRow): StoredQuestion {
+  return {
+    id: row.id,
+    guildId: row.guild_id,
+    channelId: row.channel_id,
+    memberHash: row.member_hash,
+    question: row.question,
+    answered: row.answered === 1,
+    topScore: row.top_score,
+    passageIds: JSON.parse(row.passage_ids) as string[],
+    askedAt: row.asked_at,
+    up: row.up,
+    down: row.down,
+  };
+}
+
+function toVector(blob: Buffer | null | undefined): Float32Array | null {
+  if (!blob || blob.byteLength % 4 !== 0) return null;
+  // Copy: the Buffer may be a view into a shared pool with an unaligned offset.
+  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+}
+
+const VOTE_COUNTS = `COALESCE((SELECT SUM(value = 1) FROM votes v WHERE v.question_id = q.id), 0) AS up,
+  COALESCE((SELECT SUM(value = -1) FROM votes v WHERE v.question_id = q.id), 0) AS down`;
+
+/** True when SQLite says the file itself is damaged (as opposed to full, locked or read-only). */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || String(code).startsWith('SQLITE_CORRUPT');
+}
+
+function openChecked(path: string): Database.Database {
+  // A short busy timeout: better-sqlite3 waits synchronously, and a bot must not freeze on a lock.
+  const db = new Database(path, { timeout: 200 });
+  try {
+    db.pragma('journal_mode = WAL');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') {
+      const error = new Error(`feedback: quick_check says ${String(check)}`) as Error & { code: string };
+      error.code = 'SQLITE_CORRUPT';
+      throw error;
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Moves a damaged database (and its WAL and shared-memory files) aside; returns the new name. */
+function moveAside(path: string, now: number): string {
+  const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+  }
+  return aside;
+}
+
+export class FeedbackStore {
+  private readonly salt: string;
+  private readonly statements;
+
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    db.pragma('foreign_keys = ON');
+    // WAL + NORMAL: a commit survives a process crash (kill -9); only power loss can drop the
+    // last commits, which for votes is an acceptable trade for ~10× cheaper writes.
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)`).run(
+      randomBytes(32).toString('hex'),
+    );
+    this.salt = (db.prepare(`SELECT value FROM meta WHERE key = 'salt'`).get() as { value: string }).value;
+    this.statements = {
+      insertQuestion: db.prepare(
+        `INSERT INTO questions (guild_id, channel_id, member_hash, question, answered, top_score,
+           passage_ids, embedding, model, asked_at)
+         VALUES (@guildId, @channelId, @memberHash, @question, @answered, @topScore, @passageIds,
+           @embedding, @model, @askedAt)`,
+      ),
+      vote: db.prepare(
+        `INSERT INTO votes (question_id, guild_id, member_hash, value, voted_at)
+         SELECT id, guild_id, @memberHash, @value, @votedAt FROM questions WHERE id = @id AND guild_id = @guildId
+         ON CONFLICT (question_id, member_hash) DO UPDATE SET value = excluded.value, voted_at = excluded.voted_at`,
+      ),
+      previousVote: db.prepare(`SELECT value FROM votes WHERE question_id = ? AND member_hash = ?`),
+      question: db.prepare(`SELECT q.*, ${VOTE_COUNTS} FROM questions q WHERE q.id = ? AND q.guild_id = ?`),
+      gapCandidates: db.prepare(
+        `SELECT * FROM (SELECT q.*, ${VOTE_COUNTS} FROM questions q WHERE q.guild_id = ? AND q.asked_at >= ?)
+         WHERE answered = 0 OR down > 0 ORDER BY asked_at`,
+      ),
+      questionsSince: db.prepare(
+        `SELECT q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.answered, q.top_score,
+           q.passage_ids, q.asked_at, ${VOTE_COUNTS}
+         FROM questions q WHERE q.guild_id = ? AND q.asked_at >= ? ORDER BY asked_at`,
+      ),
+      prune: db.prepare(`DELETE FROM questions WHERE asked_at < ?`),
+    };
+  }
+
+  /** Opens (creating if needed) the database at `path`; a damaged file is moved aside first. */
+  static open(path: string, options: { now?: number } = {}): FeedbackStore {
+    mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = openChecked(path);
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      const aside = moveAside(path, options.now ?? Date.now());
+      log.warn(
+        `feedback: ${path} is damaged (${(error as Error).message}); moved it to ${aside} and started a new, empty database`,
+      );
+      db = openChecked(path);
+    }
+    return new FeedbackStore(db, path);
+  }
+
+  /** A member id as stored: HMAC-SHA256 under this database's salt. */
+  memberHash(memberId: string): string {
+    return createHmac('sha256', this.salt).update(memberId).digest('hex');
+  }
+
+  recordQuestion(record: NewQuestion): number {
+    const result = this.statements.insertQuestion.run({
+      guildId: record.guildId,
+      channelId: record.channelId,
+      memberHash: this.memberHash(record.memberId),
+      question: record.question,
+      answered: record.answered ? 1 : 0,
+      topScore: record.topScore,
+      passageIds: JSON.stringify(record.passageIds),
+      embedding: record.vector
+        ? Buffer.from(record.vector.buffer, record.vector.byteOffset, record.vector.byteLength)
+        : null,
+      model: record.model ?? null,
+      askedAt: record.askedAt ?? Date.now(),
+    });
+    return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * One vote per member per answer; voting again replaces the earlier vote. Returns the vote it
+   * replaced (0 if none), or null when the question does not exist in this server.
+   */
+  vote(options: {
+    guildId: string;
+    questionId: number;
+    memberId: string;
+    value: Vote;
+    at?: number;
+  }): { previous: Vote | 0 } | null {
+    const memberHash = this.memberHash(options.memberId);
+    return this.db.transaction((): { previous: Vote | 0 } | null => {
+      const before = this.statements.previousVote.get(options.questionId, memberHash) as
+        | { value: Vote }
+        | undefined;
+      const result = this.statements.vote.run({
+        id: options.questionId,
+        guildId: options.guildId,
+        memberHash,
+        value: options.value,
+        votedAt: options.at ?? Date.now(),
+      });
+      if (result.changes === 0) return null;
+      return { previous: before?.value ?? 0 };
+    })();
+  }
+
+  question(guildId: string, id: number): StoredQuestion | undefined {
+    const row = this.statements.question.get(id, guildId) as QuestionRow | undefined;
+    return row ? toQuestion(row) : undefined;
+  }
+
+  /** Questions since `since` that were not answered or got at least one 👎, with embeddings. */
+  gapCandidates(guildId: string, since: number): QuestionWithVector[] {
+    return (this.statements.gapCandidates.all(guildId, since) as QuestionRow[]).map((row) => ({
+      ...toQuestion(row),
+      vector: toVector(row.embedding),
+      model: row.model ?? null,
+    }));
+  }
+
+  questionsSince(guildId: string, since: number): StoredQuestion[] {
+    return (this.statements.questionsSince.all(guildId, since) as QuestionRow[]).map(toQuestion);
+  }
+
+  /** Deletes questions (and their votes) asked before now − `days`; returns how many. */
+  prune(days: number, now = Date.now()): number {
+    return this.statements.prune.run(now - days * DAY_MS).changes;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(
+      `feedback: the database has schema version ${version}, newer than this Quarry knows (${MIGRATIONS.length}); upgrade Quarry or point FEEDBACK_DB elsewhere`,
+    );
+  }
+  for (let next = version; next < MIGRATIONS.length; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next] as string);
+      db.pragma(`user_version = ${next + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,337 @@
+/** The feedback store, gaps grouping, stats and chart, without Discord. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { renderStatsChart } from '../src/feedback/chart.ts';
+import { Feedback } from '../src/feedback/feedback.ts';
+import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
+import { computeStats } from '../src/feedback/stats.ts';
+import { DAY_MS, FeedbackStore, type QuestionWithVector } from '../src/feedback/store.ts';
+import { captureLogs, ROOT, tempDir } from './helpers.ts';
+
+const GUILD = '200000000000000002';
+const OTHER_GUILD = '200000000000000099';
+const MEMBER = '400000000000000004';
+
+function newStore(): { store: FeedbackStore; path: string } {
+  const path = join(tempDir('quarry-feedback-'), 'data', 'feedback.db');
+  return { store: FeedbackStore.open(path), path };
+}
+
+function record(
+  store: FeedbackStore,
+  question: string,
+  extra: Partial<Parameters<FeedbackStore['recordQuestion']>[0]> = {},
+) {
+  return store.recordQuestion({
+    guildId: GUILD,
+    channelId: '300000000000000003',
+    memberId: MEMBER,
+    question,
+    answered: true,
+    topScore: 0.7,
+    passageIds: ['p1', 'p2'],
+    ...extra,
+  });
+}
+
+/** PNG signature and IHDR width/height. */
+export function pngSize(png: Buffer): { width: number; height: number } {
+  assert.deepEqual(
+    [...png.subarray(0, 8)],
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    'PNG signature',
+  );
+  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+describe('feedback store', () => {
+  it('stores a question with a salted member hash, never the raw id, in WAL mode', () => {
+    const { store, path } = newStore();
+    const id = record(store, 'What is the population of Russia?');
+    const stored = store.question(GUILD, id);
+    assert.ok(stored);
+    assert.equal(stored.question, 'What is the population of Russia?');
+    assert.deepEqual(stored.passageIds, ['p1', 'p2']);
+    assert.notEqual(stored.memberHash, MEMBER);
+    assert.match(stored.memberHash, /^[0-9a-f]{64}$/);
+    assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(store.db.pragma('user_version', { simple: true }), 1);
+    store.close();
+    for (const file of readdirSync(join(path, '..'))) {
+      assert.ok(!readFileSync(join(path, '..', file)).includes(MEMBER), `${file} holds the raw member id`);
+    }
+    // Another database has another salt: hashes cannot be joined across installations.
+    const other = newStore().store;
+    assert.notEqual(other.memberHash(MEMBER), stored.memberHash);
+    other.close();
+  });
+
+  it('scopes every read and vote by server', () => {
+    const { store } = newStore();
+    const id = record(store, 'Where is the Arctic?');
+    assert.equal(store.question(OTHER_GUILD, id), undefined);
+    assert.equal(store.vote({ guildId: OTHER_GUILD, questionId: id, memberId: MEMBER, value: 1 }), null);
+    assert.equal(store.questionsSince(OTHER_GUILD, 0).length, 0);
+    assert.equal(store.questionsSince(GUILD, 0).length, 1);
+    store.close();
+  });
+
+  it('one vote per member per answer; a new vote replaces the old one', () => {
+    const { store } = newStore();
+    const id = record(store, 'Q?');
+    assert.deepEqual(store.vote({ guildId: GUILD, questionId: id, memberId: MEMBER, value: 1 }), {
+      previous: 0,
+    });
+    assert.deepEqual(store.vote({ guildId: GUILD, questionId: id, memberId: MEMBER, value: 1 }), {
+      previous: 1,
+    });
+    assert.deepEqual(store.vote({ guildId: GUILD, questionId: id, memberId: MEMBER, value: -1 }), {
+      previous: 1,
+    });
+    store.vote({ guildId: GUILD, questionId: id, memberId: '400000000000000777', value: -1 });
+    const q = store.question(GUILD, id);
+    assert.equal(q?.up, 0);
+    assert.equal(q?.down, 2);
+    store.close();
+  });
+
+  it('prunes questions and their votes older than the retention', () => {
+    const { store } = newStore();
+    const now = Date.now();
+    const old = record(store, 'old', { askedAt: now - 91 * DAY_MS });
+    store.vote({ guildId: GUILD, questionId: old, memberId: MEMBER, value: 1 });
+    record(store, 'new', { askedAt: now - 89 * DAY_MS });
+    assert.equal(store.prune(90, now), 1);
+    assert.deepEqual(
+      store.questionsSince(GUILD, 0).map((q) => q.question),
+      ['new'],
+    );
+    assert.equal((store.db.prepare('SELECT COUNT(*) AS n FROM votes').get() as { n: number }).n, 0);
+    store.close();
+  });
+
+  it('keeps stored data across a reopen (migrations run once)', () => {
+    const { store, path } = newStore();
+    const id = record(store, 'persisted?');
+    const hash = store.memberHash(MEMBER);
+    store.close();
+    const again = FeedbackStore.open(path);
+    assert.equal(again.question(GUILD, id)?.question, 'persisted?');
+    assert.equal(again.memberHash(MEMBER), hash, 'same salt after a restart');
+    again.close();
+  });
+
+  it('moves a damaged file aside with a warning and starts a new database', async () => {
+    const dir = tempDir('quarry-feedback-');
+    const path = join(dir, 'feedback.db');
+    writeFileSync(path, 'this is not a database, just some garbage bytes '.repeat(200));
+    const { result: store, lines } = await captureLogs(async () => FeedbackStore.open(path));
+    assert.ok(
+      lines.some((l) => /feedback: .*damaged.*moved it to .*corrupt-/.test(l)),
+      lines.join('\n'),
+    );
+    const aside = readdirSync(dir).find((f) => f.startsWith('feedback.db.corrupt-'));
+    assert.ok(aside, 'the damaged file is kept');
+    assert.match(readFileSync(join(dir, aside)).toString(), /garbage bytes/);
+    assert.ok(record(store, 'after recovery') > 0);
+    store.close();
+  });
+
+  it('a database that cannot be opened leaves feedback off, logged once with what to fix', async () => {
+    const dir = tempDir('quarry-feedback-');
+    const path = join(dir, 'feedback.db');
+    const store = FeedbackStore.open(path);
+    store.close();
+    // A second connection holding the write lock: "database is locked" for ours.
+    const holder = new Database(path);
+    holder.exec('BEGIN IMMEDIATE');
+    const { lines } = await captureLogs(async () => {
+      const feedback = Feedback.open(path);
+      const args = {
+        guildId: GUILD,
+        channelId: 'c',
+        memberId: MEMBER,
+        question: 'q',
+        answered: true,
+        topScore: 1,
+        passageIds: [],
+      };
+      assert.equal(feedback.recordQuestion(args), undefined);
+      assert.equal(feedback.recordQuestion(args), undefined);
+      feedback.close();
+    });
+    holder.exec('ROLLBACK');
+    holder.close();
+    const errors = lines.filter((l) => l.includes('feedback: could not'));
+    assert.equal(errors.length, 1, lines.join('\n'));
+    assert.match(errors[0] ?? '', /SQLITE_BUSY.*another process holds the database/);
+  });
+
+  it('a read-only folder: open fails, feedback is off, with the fix in the log', async (t) => {
+    if (process.getuid?.() === 0) {
+      t.skip('root ignores file permissions');
+      return;
+    }
+    const dir = tempDir('quarry-feedback-');
+    chmodSync(dir, 0o500);
+    const { lines } = await captureLogs(async () => {
+      const feedback = Feedback.open(join(dir, 'sub', 'feedback.db'));
+      assert.equal(feedback.enabled, false);
+    });
+    chmodSync(dir, 0o700);
+    assert.ok(
+      lines.some((l) => /feedback: could not open/.test(l)),
+      lines.join('\n'),
+    );
+  });
+
+  it('kill -9 during a burst of votes loses no committed vote', async () => {
+    const { store, path } = newStore();
+    const id = record(store, 'burst');
+    store.close();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'vote-burst.ts'), path, String(id)],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let committed = 0;
+    let buffer = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('committed ')) committed = Number(line.slice(10));
+        if (committed >= 300 && !child.killed) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const reopened = FeedbackStore.open(path);
+    const votes = (reopened.db.prepare('SELECT COUNT(*) AS n FROM votes').get() as { n: number }).n;
+    reopened.close();
+    assert.ok(committed >= 300);
+    assert.ok(votes >= committed, `${votes} votes on disk, ${committed} reported committed`);
+  });
+});
+
+function gap(
+  question: string,
+  vector: number[] | null,
+  extra: Partial<QuestionWithVector> = {},
+): QuestionWithVector {
+  const v = vector ? Float32Array.from(vector) : null;
+  if (v) {
+    const norm = Math.hypot(...v);
+    for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) / norm;
+  }
+  return {
+    id: 0,
+    guildId: GUILD,
+    channelId: 'c',
+    memberHash: 'h',
+    question,
+    answered: false,
+    topScore: 0.1,
+    passageIds: [],
+    askedAt: 1000,
+    up: 0,
+    down: 0,
+    vector: v,
+    model: 'm',
+    ...extra,
+  };
+}
+
+describe('gaps', () => {
+  it('groups exact and near duplicates, ranked by count, the common wording first', () => {
+    const groups = groupGaps([
+      gap('What is the population of Russia?', [1, 0, 0]),
+      gap('what is the population of russia', [1, 0, 0]),
+      gap('What is the population of Russia?', [1, 0, 0]),
+      gap('How many people live in Russia?', [0.95, 0.2, 0]),
+      gap('Who won the 1998 World Cup?', [0, 0, 1]),
+      gap('What is the population of Russia?', null),
+      gap('Is tea tasty?', [0, 1, 0], { answered: true, down: 2 }),
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.count, g.question]),
+      [
+        [5, 'What is the population of Russia?'],
+        [1, 'Who won the 1998 World Cup?'],
+        [1, 'Is tea tasty?'],
+      ],
+    );
+    assert.equal(groups[2]?.downVotes, 2);
+    assert.equal(groups[2]?.notAnswered, 0);
+  });
+
+  it('keeps dissimilar questions apart', () => {
+    const groups = groupGaps([gap('a', [1, 0]), gap('b', [0, 1]), gap('c', [0.6, 0.8])]);
+    assert.equal(groups.length, 3);
+  });
+
+  it('writes every question to CSV, quoted, with formula-looking cells defused', () => {
+    const csv = gapsCsv(groupGaps([gap('Is "this", a question?', [1, 0]), gap('=HYPERLINK("x")', [0, 1])]));
+    const lines = csv.trim().split('\n');
+    assert.equal(
+      lines[0],
+      'group,group_question,group_count,question,answered,top_score,helpful,not_helpful,asked_at,channel_id',
+    );
+    assert.equal(lines.length, 3);
+    assert.ok(csv.includes('"Is ""this"", a question?"'));
+    assert.ok(csv.includes(`"'=HYPERLINK(""x"")"`), csv);
+  });
+});
+
+describe('stats and chart', () => {
+  it('counts asked, answered, votes per day and top questions within the window', () => {
+    const now = Date.UTC(2026, 10, 27, 12);
+    const q = (question: string, daysAgo: number, answered: boolean, up = 0, down = 0) => ({
+      ...gap(question, null),
+      answered,
+      up,
+      down,
+      askedAt: now - daysAgo * DAY_MS,
+    });
+    const stats = computeStats(
+      [q('A?', 0, true, 2, 0), q('a', 0, false, 0, 1), q('B?', 1, true, 1, 0), q('old', 9, true)],
+      7,
+      now,
+    );
+    assert.equal(stats.asked, 3);
+    assert.equal(stats.answered, 2);
+    assert.equal(stats.answeredRate?.toFixed(3), '0.667');
+    assert.equal(stats.helpfulRate, 0.75);
+    assert.deepEqual(stats.top[0], { question: 'A?', count: 2 });
+    assert.equal(stats.daily.length, 7);
+    assert.deepEqual(stats.daily.at(-1), {
+      day: Date.UTC(2026, 10, 27),
+      asked: 2,
+      answered: 1,
+      up: 2,
+      down: 1,
+    });
+  });
+
+  it('renders a PNG of sensible size, with text drawn', () => {
+    const now = Date.now();
+    const stats = computeStats([{ ...gap('x', null), askedAt: now, up: 1 }], 14, now);
+    const png = renderStatsChart(stats.daily, 'Quarry — last 14 days');
+    const { width, height } = pngSize(png);
+    assert.deepEqual({ width, height }, { width: 900, height: 520 });
+    assert.ok(png.length > 5000, `${png.length} bytes`);
+    if (existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) {
+      // With text the image holds many more distinct colours (anti-aliased glyphs) and bytes.
+      const withoutTitle = renderStatsChart(stats.daily, '');
+      assert.ok(png.length > withoutTitle.length, 'the title is drawn');
+    }
+  });
+});
