@@ -1,11 +1,16 @@
 /**
  * Does the best passage answer the question, or is it only about the same thing? Similarity
  * cannot tell: "What is the population of Russia?" is close to every paragraph about Russia.
- * Without a reader model, an answer-type check that needs none (README "Answerability"),
- * measured on the tuning half with scripts/tune-retrieval.ts: "how many / how much / what share"
- * needs a quantity in the best passage, "when / what year / what date" a date. (A grounding check
- * — abstain when a question word never occurs in the sources — was measured and dropped: members'
- * own words, "cozy", "grab", "headline", refused half the answerable questions.)
+ * No reader model (SQuAD 2.0 reader, cross-encoder) is reachable through the registries, so two
+ * checks that need none besides the embedder's tokenizer (README "Retrieval"), measured with
+ * scripts/tune-retrieval.ts on the tuning half:
+ * - focus: the thing asked about ("population" in "What is the population of Russia?") must not be
+ *   a rare word the sources never use;
+ * - answer type: "how many / how much / what share" needs a quantity in the passage, "when / what
+ *   year / what date" a date.
+ * A grounding check on every question word was measured and dropped: members' own words ("cozy",
+ * "grab", "headline") refused half the answerable questions. On the held-out half these checks
+ * generalised poorly (near-miss abstain 0.18); a reader is the real fix.
  */
 import { foldQuotes, toTerm } from '../text/terms.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
