@@ -98,6 +98,16 @@ describe('selectResults', () => {
     assert.match(outcome.results[0]?.passage.text ?? '', /70%/);
   });
 
+  it('answers a "when" question from a time of day ("at ten")', () => {
+    const outcome = selectResults(
+      [scored('The ferry leaves at ten.', 0.6)],
+      prepareQuestion('When does the ferry leave?'),
+      policy,
+      everyWord,
+    );
+    assert.equal(outcome.answered, true);
+  });
+
   it('abstains when a "when" question meets a passage without a date', () => {
     const outcome = selectResults(
       [scored('Trump spoke with Putin about trade.', 0.6)],

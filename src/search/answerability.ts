@@ -45,8 +45,12 @@ function hasQuantity(text: string): boolean {
   return /\d/.test(text) || NUMBER_WORDS.test(text);
 }
 
+// "When does the ferry leave?" — "at ten" answers it as well as a date does.
+const TIME_OF_DAY =
+  /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|morning|afternoon|evening|tonight|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
+
 function hasDate(text: string): boolean {
-  return /\b\d{4}\b/.test(text) || MONTHS.test(text);
+  return /\b\d{4}\b/.test(text) || MONTHS.test(text) || TIME_OF_DAY.test(text);
 }
 
 /** Whether a text holds the kind of answer asked for ("other" fits anything). */
