@@ -10,7 +10,7 @@ import type { CoreConfig, SearchMode } from './config.ts';
 import { type Embedder, getEmbedder } from './embedding/embedder.ts';
 import { UserFacingError } from './errors.ts';
 import { buildIndex } from './index/build.ts';
-import { withIndexLock } from './index/lock.ts';
+import { notWritable, withIndexLock } from './index/lock.ts';
 import { planReload, type ReloadSummary, summariseReload } from './index/reload-plan.ts';
 import { type SearchIndex, toSearchIndex } from './index/search-index.ts';
 import { currentGeneration, indexSizeOnDisk, loadIndex, type SourceSummary } from './index/store.ts';
@@ -263,7 +263,7 @@ export class Quarry {
     const started = performance.now();
     const embedder = await this.embedder(onProgress);
     const previous = this.snapshot ?? (known === undefined ? await this.loadFromDisk() : known);
-    return withIndexLock(this.config.indexDir, async () => {
+    return withIndexLock(this.config.indexDir, async (lock) => {
       onProgress?.({ stage: 'loading' });
       const loaded = await loadSources(this.config.sourcesDir, {
         maxBytes: this.config.maxSourceBytes,
@@ -307,6 +307,7 @@ export class Quarry {
         return summariseReload(plan, loaded, { embedded: 0, seconds: seconds() });
       }
 
+      if (!lock.writable) throw notWritable(lock);
       const built = await buildIndex({
         indexDir: this.config.indexDir,
         embedder,

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { UserFacingError } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
 import { searchQuery } from '../src/search/query.ts';
+import { search } from '../src/search/retrieve.ts';
 import { splitSentences } from '../src/text/sentences.ts';
 import { testConfig } from './helpers.ts';
 
@@ -122,4 +123,25 @@ describe('searchQuery (what the lexical search looks for)', () => {
   for (const [question, expected] of cases) {
     it(`${question} → ${expected}`, () => assert.equal(searchQuery(question), expected));
   }
+});
+
+describe('non-finite scores (issue 11, item 5)', () => {
+  it('a question vector of NaN (a zero vector normalised: all-unknown tokens) is no match, in every mode', async () => {
+    const quarry = new Quarry(testConfig());
+    const snapshot = await quarry.open();
+    const nanVector = new Float32Array(snapshot.manifest.model.dimension).fill(Number.NaN);
+    for (const mode of ['hybrid', 'dense', 'bm25'] as const) {
+      const options = { ...quarry.selectionPolicy(null), mode, minRelevance: 0.3 };
+      const outcome = search(snapshot, 'qqqq zzzz', nanVector, options, () => false);
+      assert.equal(
+        outcome.answered,
+        false,
+        `${mode}: answered with ${outcome.results.map((r) => r.relevance)}`,
+      );
+      assert.deepEqual(outcome.results, []);
+      for (const s of [outcome.nearest, ...outcome.results]) {
+        if (s) assert.ok(Number.isFinite(s.relevance) && Number.isFinite(s.dense), `${mode}: ${s.relevance}`);
+      }
+    }
+  });
 });

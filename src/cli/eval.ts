@@ -1,27 +1,29 @@
 /** `npm run eval -- --questions file.jsonl [--json] [--mode hybrid|dense|bm25] [--k 3]`. */
-import { parseArgs } from 'node:util';
 import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { evaluate, readQuestions } from '../eval/evaluate.ts';
 import { Quarry } from '../quarry.ts';
+import { numberOption, parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 runCli(async () => {
-  const { values } = parseArgs({
-    options: {
+  const { values } = parseCommandArgs(
+    'eval',
+    'npm run eval -- --questions <file.jsonl> [--json] [--mode hybrid|dense|bm25] [--k 1-10] [--min-relevance 0-1]',
+    {
       questions: { type: 'string' },
       json: { type: 'boolean', default: false },
       mode: { type: 'string' },
       k: { type: 'string' },
       'min-relevance': { type: 'string' },
     },
-  });
+  );
   if (!values.questions) throw new UserFacingError('eval', '--questions <file.jsonl> is required');
   const mode = (values.mode ?? undefined) as SearchMode | undefined;
   if (mode && !SEARCH_MODES.includes(mode))
     throw new UserFacingError('eval', `--mode must be one of ${SEARCH_MODES.join(', ')}`);
-  const k = values.k ? Number(values.k) : 3;
-  const minRelevance = values['min-relevance'] ? Number(values['min-relevance']) : undefined;
+  const k = numberOption('eval', 'k', values.k, { min: 1, max: 10, whole: true }) ?? 3;
+  const minRelevance = numberOption('eval', 'min-relevance', values['min-relevance'], { min: 0, max: 1 });
   const config = loadCoreConfig();
   const quarry = new Quarry(config);
   await quarry.open();

@@ -201,16 +201,17 @@ export function scoreCandidates(
   return candidates
     .map((c) => {
       const bestSentence = Math.max(...c.sentences.map((s) => s.similarity));
-      const dense = Math.max(
-        0,
-        options.passageShare * c.passageCosine + (1 - options.passageShare) * bestSentence,
+      // A non-finite score is no match (a zero query vector gives NaN cosines, which compare false
+      // with every threshold and were once "answered").
+      const dense = finiteOrZero(
+        Math.max(0, options.passageShare * c.passageCosine + (1 - options.passageShare) * bestSentence),
       );
-      const lexical = maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0;
+      const lexical = finiteOrZero(maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0);
       const relevance = fuse(mode, denseWeight, dense, lexical);
       const quote = chooseQuote(c.sentences, quoteOptions) ?? { start: c.passage.start, end: c.passage.end };
       return {
         passage: c.passage,
-        relevance: Number.isFinite(relevance) ? relevance : 0,
+        relevance,
         dense,
         lexical,
         quote,
@@ -223,6 +224,10 @@ export function scoreCandidates(
 export function quoteOf(scored: ScoredPassage): string {
   const { passage, quote } = scored;
   return passage.text.slice(quote.start - passage.start, quote.end - passage.start);
+}
+
+function finiteOrZero(score: number): number {
+  return Number.isFinite(score) ? score : 0;
 }
 
 function overlaps(a: StoredPassage, b: StoredPassage): boolean {
