@@ -62,7 +62,7 @@ async function showMore(interaction: ButtonInteraction, stored: StoredQuestion, 
   // after "not in the sources", the usual threshold stands and the closest passage is shown.
   const answer = await context.quarry.ask(stored.question, {
     k: topK + MORE_EXTRA_RESULTS,
-    ...(stored.answered ? { minRelevance: 0 } : {}),
+    ...(stored.answered ? { minRelevance: 0, supportShare: 0 } : {}),
   });
   if (!answer.answered) {
     await respond(interaction, formatAnswer(answer, { showNearest: true }));
