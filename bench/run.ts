@@ -15,6 +15,7 @@ import { Quarry } from '../src/quarry.ts';
 import { benchBurst } from './burst.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchEmbedLimit } from './embed-limit.ts';
+import { benchFeedback } from './feedback.ts';
 import { benchHnsw, type HnswRow, measureHnsw } from './hnsw.ts';
 import { benchAskDuringReload, benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     // Comma-separated synthetic HNSW sizes, e.g. 100000 (default: 10000 quick, else 100000,1000000;
     // "none" for none).
     sizes: { type: 'string' },
+    // Only the feedback section (storage, /gaps, /stats chart): a few seconds.
+    'feedback-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -172,6 +175,10 @@ function hnswTable(hnsw: HnswRow[]): string[] {
   ];
 }
 
+function feedbackLine(f: Awaited<ReturnType<typeof benchFeedback>>): string {
+  return `feedback: record question + vote p50 ${f.recordP50Ms} ms, p99 ${f.recordP99Ms} ms (a CPU loop of the same median: p99 ${f.schedulingNoiseP99Ms} ms); /gaps over 10,000 questions ${f.gapsMsAt10k} ms (max ${f.gapsMaxMsAt10k}; ${f.gapCandidates} gaps in ${f.gapGroups} groups); /stats aggregation ${f.statsAggregateMsAt10k} ms, chart ${f.chartMs} ms (max ${f.chartMaxMs})`;
+}
+
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'quarry-bench-'));
   try {
@@ -180,6 +187,11 @@ async function main() {
       ...loadCoreConfig({ ...process.env, EMBEDDING_MODEL: model }),
       indexDir: join(workDir, 'index'),
     };
+    if (values['feedback-only']) {
+      const feedback = await benchFeedback(workDir, log);
+      process.stdout.write(values.json ? `${JSON.stringify({ feedback })}\n` : `${feedbackLine(feedback)}\n`);
+      return;
+    }
     if (values['hnsw-only']) {
       const hnsw = await hnswSection(config);
       const hnswReal = await hnswRealSection(config, name);
@@ -244,6 +256,8 @@ async function main() {
     const burst = await benchBurst(config, questions, 200);
     log(`burst: ${JSON.stringify(burst)}`);
     const knobRows = quick ? [] : await knobs(config, workDir, questions.slice(0, 80));
+    const feedback = await benchFeedback(workDir, log);
+    log(`feedback: ${JSON.stringify(feedback)}`);
 
     const result = {
       model: label,
@@ -274,6 +288,7 @@ async function main() {
       benchProcessRssMb: rssMb(),
       burst,
       knobs: knobRows,
+      feedback,
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
@@ -294,6 +309,7 @@ async function main() {
       ...(hnswReal ? ['real text:', ...hnswTable(hnswReal)] : []),
       `cold start: ${cold.coldStartMs} ms with index and model on disk; ${cold.coldStartRebuildMs} ms with a forced rebuild; RSS serving the article ${cold.rssMb} MB`,
       `burst: ${burst.ackedWithin3s}/${burst.asked} acknowledged within 3 s; final reply p50 ${burst.p50Ms} ms, p99 ${burst.p99Ms} ms; ${burst.errors} errors`,
+      feedbackLine(feedback),
       ...knobRows.map(
         (k) =>
           `knob: ${k.dtype} threads ${k.threads}: p50 ${k.p50Ms} ms, p99 ${k.p99Ms} ms, ${k.qpsConcurrency1} q/s alone, ${k.qpsConcurrency4} q/s at concurrency 4`,

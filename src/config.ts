@@ -32,7 +32,8 @@ export interface CoreConfig {
   passageMaxTokens: number;
   topK: number;
   searchMode: SearchMode;
-  minRelevance: number;
+  /** MIN_RELEVANCE when set; otherwise the model's calibration decides (src/search/calibration.ts). */
+  minRelevance: number | null;
   hnsw: { m: number; efConstruction: number; ef: number };
 }
 
@@ -45,6 +46,10 @@ export interface BotConfig {
   askPrivateByDefault: boolean;
   /** Only for tests and self-hosted gateways: where discord.js sends REST calls. */
   restApi: string | undefined;
+  /** SQLite file of questions and votes (feedback, /gaps, /stats). */
+  feedbackDb: string;
+  /** Questions and votes older than this many days are deleted, daily. */
+  retentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -111,8 +116,6 @@ function snowflakes(env: Env, key: string): string[] {
 
 /** A catalog short name; change the default in src/model/catalog.ts. */
 export const DEFAULT_EMBEDDING_MODEL = DEFAULT_MODEL;
-/** Chosen on the dev question set; see README "Retrieval". */
-export const DEFAULT_MIN_RELEVANCE = 0.3;
 
 export function loadCoreConfig(env: Env = process.env): CoreConfig {
   return {
@@ -132,7 +135,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     passageMaxTokens: integer(env, 'PASSAGE_MAX_TOKENS', 256, 32, 8192),
     topK: integer(env, 'TOP_K', 3, 1, 10),
     searchMode: oneOf(env, 'SEARCH_MODE', SEARCH_MODES, 'hybrid'),
-    minRelevance: decimal(env, 'MIN_RELEVANCE', DEFAULT_MIN_RELEVANCE, 0, 1),
+    minRelevance: env.MIN_RELEVANCE?.trim() ? decimal(env, 'MIN_RELEVANCE', 0, 0, 1) : null,
     hnsw: {
       m: integer(env, 'HNSW_M', 16, 4, 96),
       efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),
@@ -167,5 +170,7 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     askCooldownSeconds: integer(env, 'ASK_COOLDOWN_SECONDS', 10, 0, 3600),
     askPrivateByDefault: flag(env, 'ASK_PRIVATE_DEFAULT', false),
     restApi: env.DISCORD_REST_API?.trim() || undefined,
+    feedbackDb: resolve(text(env, 'FEEDBACK_DB', 'data/feedback.db')),
+    retentionDays: integer(env, 'RETENTION_DAYS', 90, 1, 3650),
   };
 }

@@ -15,7 +15,7 @@ import {
   type StandIn,
   startDiscordStandIn,
 } from './discord-stand-in.ts';
-import { testConfig } from './helpers.ts';
+import { tempDir, testConfig } from './helpers.ts';
 
 export interface MessageBody {
   type?: number;
@@ -23,6 +23,7 @@ export interface MessageBody {
   flags?: number;
   allowed_mentions?: unknown;
   embeds?: { title?: string; description?: string; footer?: { text: string } }[];
+  components?: { type: number; components: { type: number; custom_id: string; label: string }[] }[];
 }
 
 export const isCallback = (call: RecordedCall) => call.path.endsWith('/callback');
@@ -60,6 +61,7 @@ export async function startTestBot(options: {
       DISCORD_TOKEN: options.token,
       MODERATOR_ROLE_IDS: MODERATOR_ROLE_ID,
       ASK_COOLDOWN_SECONDS: '0',
+      FEEDBACK_DB: join(tempDir('quarry-feedback-'), 'feedback.db'),
     }),
     restApi: discord.restApi,
     ...options.bot,

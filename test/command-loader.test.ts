@@ -14,8 +14,11 @@ export async function execute() {}
 describe('loadCommands', () => {
   it('loads the shipped commands with the guards they declare', async () => {
     const commands = await loadCommands();
-    assert.deepEqual([...commands.keys()], ['ask', 'reload', 'sources']);
+    assert.deepEqual([...commands.keys()], ['Ask Quarry', 'ask', 'gaps', 'reload', 'sources', 'stats']);
     assert.deepEqual(commands.get('ask')?.guards, [cooldown]);
+    assert.deepEqual(commands.get('Ask Quarry')?.guards, [cooldown], 'same cooldown as /ask');
+    assert.deepEqual(commands.get('gaps')?.guards, [moderatorOnly]);
+    assert.deepEqual(commands.get('stats')?.guards, [moderatorOnly]);
     assert.deepEqual(commands.get('reload')?.guards, [moderatorOnly, notWhileReloading]);
     assert.equal(commands.get('sources')?.guards, undefined);
   });

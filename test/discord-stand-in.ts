@@ -30,6 +30,8 @@ export interface RecordedCall {
   method: string;
   path: string;
   body: Record<string, unknown> | null;
+  /** Attachments of a multipart request (files[n] parts), in order. */
+  files: { name: string; contentType: string; data: Buffer }[];
   at: number;
 }
 
@@ -45,6 +47,18 @@ export interface InteractionOptions {
   options?: { name: string; type: number; value: string | boolean; focused?: boolean }[];
   member?: Member;
   type?: 2 | 4;
+  /** Application command type: 1 slash command (default), 3 message command. */
+  commandType?: 1 | 3;
+  /** For a message command: the message it was used on (resolved.messages[target_id]). */
+  targetMessage?: { id?: string; content: string; authorId?: string };
+}
+
+/** A button click (interaction type 3) on a message the bot sent earlier. */
+export interface ComponentOptions {
+  customId: string;
+  member?: Member;
+  /** The message the button is on; flags 64 for an ephemeral one. */
+  message?: { id?: string; content?: string; flags?: number; components?: unknown[] };
 }
 
 export interface StandIn {
@@ -60,6 +74,7 @@ export interface StandIn {
   /** Forgets failures set up by failNext that have not happened yet. */
   clearFailures(): void;
   dispatchInteraction(options: InteractionOptions): { id: string; token: string; sentAt: number };
+  dispatchComponent(options: ComponentOptions): { id: string; token: string; sentAt: number };
   /** Callbacks and webhook calls made for one interaction, in order. */
   callsFor(interaction: { id: string; token: string }): RecordedCall[];
   /** Resolves when a call for the interaction matches `predicate`. */
@@ -80,6 +95,10 @@ let snowflakeCounter = 0n;
 function snowflake(): string {
   snowflakeCounter++;
   return ((BigInt(Date.now() - 1420070400000) << 22n) + snowflakeCounter).toString();
+}
+
+function memberUser(id: string): Record<string, unknown> {
+  return { id, username: `member${id.slice(-3)}`, discriminator: '0', avatar: null, global_name: null };
 }
 
 function guildPayload(): Record<string, unknown> {
@@ -171,16 +190,32 @@ function messagePayload(body: Record<string, unknown> | null, id = snowflake()):
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+async function readBody(
+  req: IncomingMessage,
+): Promise<{ body: Record<string, unknown> | null; files: RecordedCall['files'] }> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return null;
-  const text = Buffer.concat(chunks).toString('utf8');
-  if ((req.headers['content-type'] ?? '').includes('multipart/form-data')) {
-    const json = /name="payload_json"\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(text);
-    return json?.[1] ? (JSON.parse(json[1]) as Record<string, unknown>) : null;
+  if (chunks.length === 0) return { body: null, files: [] };
+  const raw = Buffer.concat(chunks);
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.includes('multipart/form-data')) {
+    // Node's own (undici) multipart parser: binary attachments stay byte-exact.
+    const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+    const files: RecordedCall['files'] = [];
+    for (const [key, value] of form.entries()) {
+      if (key.startsWith('files[') && typeof value !== 'string') {
+        files.push({
+          name: value.name,
+          contentType: value.type,
+          data: Buffer.from(await value.arrayBuffer()),
+        });
+      }
+    }
+    const json = form.get('payload_json');
+    return { body: typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : null, files };
   }
-  return text ? (JSON.parse(text) as Record<string, unknown>) : null;
+  const text = raw.toString('utf8');
+  return { body: text ? (JSON.parse(text) as Record<string, unknown>) : null, files: [] };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -217,8 +252,8 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
   async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     const method = req.method ?? 'GET';
-    const body = await readBody(req);
-    const call = { method, path, body, at: Date.now() };
+    const { body, files } = await readBody(req);
+    const call = { method, path, body, files, at: Date.now() };
     calls.push(call);
     const token = tokenOf(path);
     if (token) {
@@ -338,6 +373,44 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
       listeners.add(listener);
     });
 
+  function sendInteraction(
+    type: number,
+    data: Record<string, unknown>,
+    member: Member,
+    extra: Record<string, unknown> = {},
+  ): { id: string; token: string; sentAt: number } {
+    const id = snowflake();
+    const token = `interaction-token-${randomBytes(24).toString('hex')}`;
+    dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: APPLICATION_ID,
+      type,
+      token,
+      version: 1,
+      guild_id: GUILD_ID,
+      channel_id: CHANNEL_ID,
+      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general', permission_overwrites: [] },
+      data,
+      member: {
+        user: memberUser(member.id),
+        roles: member.roles ?? [],
+        permissions: String(member.permissions ?? 0n),
+        joined_at: new Date().toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
+      app_permissions: String(1n << 11n),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': GUILD_ID },
+      context: 0,
+      ...extra,
+    });
+    return { id, token, sentAt: Date.now() };
+  }
+
   return {
     url: `http://127.0.0.1:${port}`,
     restApi: `http://127.0.0.1:${port}/api`,
@@ -357,42 +430,46 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     clearFailures() {
       failures.length = 0;
     },
-    dispatchInteraction({ name, options = [], member = { id: '400000000000000004' }, type = 2 }) {
-      const id = snowflake();
-      const token = `interaction-token-${randomBytes(24).toString('hex')}`;
-      dispatch('INTERACTION_CREATE', {
-        id,
-        application_id: APPLICATION_ID,
-        type,
-        token,
-        version: 1,
-        guild_id: GUILD_ID,
-        channel_id: CHANNEL_ID,
-        channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general', permission_overwrites: [] },
-        data: { id: snowflake(), name, type: 1, guild_id: GUILD_ID, options },
-        member: {
-          user: {
-            id: member.id,
-            username: `member${member.id.slice(-3)}`,
-            discriminator: '0',
-            avatar: null,
-            global_name: null,
+    dispatchInteraction({
+      name,
+      options = [],
+      member = { id: '400000000000000004' },
+      type = 2,
+      commandType = 1,
+      targetMessage,
+    }) {
+      const data: Record<string, unknown> = { id: snowflake(), name, type: commandType, guild_id: GUILD_ID };
+      if (commandType === 1) data.options = options;
+      if (targetMessage) {
+        const id = targetMessage.id ?? snowflake();
+        const author = { ...memberUser(targetMessage.authorId ?? '400000000000000444') };
+        data.target_id = id;
+        data.resolved = {
+          messages: {
+            [id]: {
+              ...messagePayload({ content: targetMessage.content }, id),
+              author,
+              webhook_id: undefined,
+            },
           },
-          roles: member.roles ?? [],
-          permissions: String(member.permissions ?? 0n),
-          joined_at: new Date().toISOString(),
-          deaf: false,
-          mute: false,
-          flags: 0,
+        };
+      }
+      return sendInteraction(type, data, member);
+    },
+    dispatchComponent({ customId, member = { id: '400000000000000004' }, message = {} }) {
+      const id = message.id ?? snowflake();
+      return sendInteraction(3, { custom_id: customId, component_type: 2 }, member, {
+        message: {
+          ...messagePayload({ content: message.content ?? '', flags: message.flags ?? 0 }, id),
+          components: message.components ?? [],
+          interaction_metadata: {
+            id: snowflake(),
+            type: 2,
+            user: memberUser(member.id),
+            authorizing_integration_owners: { '0': GUILD_ID },
+          },
         },
-        app_permissions: String(1n << 11n),
-        locale: 'en-US',
-        guild_locale: 'en-US',
-        entitlements: [],
-        authorizing_integration_owners: { '0': GUILD_ID },
-        context: 0,
       });
-      return { id, token, sentAt: Date.now() };
     },
     callsFor(interaction) {
       return [...(callsByToken.get(interaction.token) ?? [])];

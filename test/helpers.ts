@@ -1,4 +1,5 @@
 /** Shared test set-up: temporary folders, the fixture model, a config pointing at both. */
+import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,6 +94,17 @@ export function runTypeScript(
   options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
 ): Promise<ProcessOutcome> {
   return runProcess(process.execPath, ['--import', TSX, join(ROOT, entry), ...args], options);
+}
+
+/** Checks the PNG signature and returns the IHDR width and height. */
+export function pngSize(png: Buffer): { width: number; height: number } {
+  assert.deepEqual(
+    [...png.subarray(0, 8)],
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    'PNG signature',
+  );
+  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
 /**

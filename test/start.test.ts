@@ -130,7 +130,10 @@ describe('npm run deploy', () => {
       const first = await exec('deploy', env);
       const second = await exec('deploy', env);
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /registered 3 commands in server .*: \/ask \/reload \/sources/);
+      assert.match(
+        first.stdout,
+        /registered 6 commands in server .*: "Ask Quarry" \(message\) \/ask \/gaps \/reload \/sources \/stats/,
+      );
       const puts = discord.calls.filter((c) => c.method === 'PUT');
       assert.equal(puts.length, 2);
       assert.equal(puts[0]?.path, `/api/v10/applications/${APPLICATION_ID}/guilds/${GUILD_ID}/commands`);
@@ -139,8 +142,19 @@ describe('npm run deploy', () => {
         name: string;
         default_member_permissions: string;
       }[];
-      const reload = registered.find((c) => c.name === 'reload');
-      assert.equal(reload?.default_member_permissions, String(1 << 5), 'Manage Server by default');
+      for (const name of ['reload', 'gaps', 'stats']) {
+        const command = registered.find((c) => c.name === name);
+        assert.equal(
+          command?.default_member_permissions,
+          String(1 << 5),
+          `/${name}: Manage Server by default`,
+        );
+      }
+      assert.equal(
+        (registered.find((c) => c.name === 'Ask Quarry') as { type?: number } | undefined)?.type,
+        3,
+        'a message command',
+      );
       assert.equal(second.stdout, first.stdout);
     } finally {
       await discord.close();

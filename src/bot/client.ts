@@ -5,6 +5,7 @@
 import { Client, DiscordAPIError, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
+import { Feedback } from '../feedback/feedback.ts';
 import { log, registerSecret } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
 import type { Command } from './command-contract.ts';
@@ -75,8 +76,12 @@ export async function startBot(options: {
   config: BotConfig;
   quarry: Quarry;
   commands: Map<string, Command>;
+  /** Default: opened from config.feedbackDb (and closed on stop). */
+  feedback?: Feedback;
 }): Promise<Bot> {
   const { config, quarry, commands } = options;
+  const feedback = options.feedback ?? Feedback.open(config.feedbackDb);
+  feedback.startRetention(config.retentionDays);
   registerSecret(config.token);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -94,6 +99,7 @@ export async function startBot(options: {
     quarry,
     config,
     cooldowns: new Cooldowns(config.askCooldownSeconds),
+    feedback,
   });
   const running = new Set<Promise<void>>();
   let stopping = false;
@@ -111,6 +117,7 @@ export async function startBot(options: {
     await client.login(config.token);
   } catch (error) {
     await client.destroy();
+    feedback.close();
     throw discordStartupError(error);
   }
   await ready;
@@ -121,6 +128,7 @@ export async function startBot(options: {
       // Let answers already being written finish, for a few seconds at most.
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 5000))]);
       await client.destroy();
+      feedback.close();
     },
   };
 }

@@ -28,12 +28,12 @@ async function main(): Promise<void> {
   const route = config.guildId
     ? Routes.applicationGuildCommands(config.clientId, config.guildId)
     : Routes.applicationCommands(config.clientId);
-  const registered = (await rest.put(route, { body })) as { name: string }[];
+  const registered = (await rest.put(route, { body })) as { name: string; type?: number }[];
   const where = config.guildId
     ? `in server ${config.guildId}`
     : 'globally (other servers may take a moment to show them)';
   process.stdout.write(
-    `deploy: registered ${registered.length} commands ${where}: ${registered.map((c) => `/${c.name}`).join(' ')}\n`,
+    `deploy: registered ${registered.length} commands ${where}: ${registered.map((c) => (c.type === 3 ? `"${c.name}" (message)` : `/${c.name}`)).join(' ')}\n`,
   );
 }
 

@@ -16,7 +16,7 @@ export const moderatorOnly: Guard = (interaction, { config }) =>
     ? null
     : {
         code: 'guard.moderator-only',
-        message: 'Only moderators (Manage Server permission or a moderator role) can reload the sources.',
+        message: `Only moderators (Manage Server permission or a moderator role) can use ${interaction.isChatInputCommand() ? `/${interaction.commandName}` : interaction.commandName}.`,
       };
 
 /** Refused at once instead of after acknowledging; Quarry refuses a second reload anyway. */

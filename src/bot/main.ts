@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const bot: Bot = await startBot({ config, quarry, commands });
   stopSignals.setBot(bot);
   log.info(
-    `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => `/${c}`).join(' ')}`,
+    `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => (c.includes(' ') ? `"${c}"` : `/${c}`)).join(' ')}`,
   );
 }
 

@@ -3,12 +3,9 @@
  * command's default_member_permissions: a server admin can change which members see and run
  * a command, but not what permissions or roles a member has.
  */
-import { type ChatInputCommandInteraction, GuildMember, PermissionFlagsBits } from 'discord.js';
+import { type CommandInteraction, GuildMember, PermissionFlagsBits } from 'discord.js';
 
-export function isModerator(
-  interaction: ChatInputCommandInteraction,
-  moderatorRoleIds: readonly string[],
-): boolean {
+export function isModerator(interaction: CommandInteraction, moderatorRoleIds: readonly string[]): boolean {
   if (!interaction.inGuild()) return false;
   if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) return true;
   const member = interaction.member;

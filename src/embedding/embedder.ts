@@ -32,6 +32,8 @@ export interface Embedder {
   /** Largest passage, in word pieces including special tokens, that is embedded without truncation. */
   readonly maxTokens: number;
   countTokens(text: string): number;
+  /** The word-piece ids of a text, without special tokens (the answer check reads word rarity). */
+  wordPieces(text: string): number[];
   embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]>;
 }
 
@@ -215,6 +217,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     dimension,
     maxTokens,
     countTokens: (text) => countTokens(passagePrefix + text),
+    wordPieces: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     async embed(texts, kind, onProgress) {
       if (offThread && texts.length >= WORKER_MIN_TEXTS) return offThread.embed(texts, kind, onProgress);
       const prefix = kind === 'query' ? queryPrefix : passagePrefix;
