@@ -145,11 +145,11 @@ async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
 
 /**
  * HNSW on real sentence embeddings (bench/real-text.ts), when they are cached for this model:
- * 10,000 of them in a quick run, 100,000 otherwise, at the shipped M / efConstruction and a
+ * 5,000 of them in a quick run (to keep it near a minute), 100,000 otherwise, at the shipped M / efConstruction and a
  * few ef around the shipped one.
  */
 async function hnswRealSection(config: CoreConfig, modelName: string): Promise<HnswRow[] | undefined> {
-  const set = loadRealTextSet(modelName, config.embeddingDtype, quick ? 10000 : 100000);
+  const set = loadRealTextSet(modelName, config.embeddingDtype, quick ? 5000 : 100000);
   if (!set) {
     log(`hnsw (real text): no cached vectors for ${modelName}; run bench/real-text.ts to add them`);
     return undefined;
@@ -242,7 +242,7 @@ async function main() {
     const askDuringReload = await benchAskDuringReload(
       config,
       workDir,
-      quick ? 300 : 2000,
+      quick ? 200 : 2000,
       join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
       questions,
     );
