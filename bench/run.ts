@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
 import { Quarry } from '../src/quarry.ts';
 import { benchBurst } from './burst.ts';
 import { benchColdStart } from './cold-start.ts';
@@ -30,7 +30,7 @@ const quick = values.quick;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 loadEnvFile();
-setLogLevel('warn');
+configureLog({ level: 'warn', file: null });
 
 /** The real model when EMBEDDING_MODEL points to one (or it was fetched offline); else the fixture. */
 function chooseModel(): { model: string; label: string } {

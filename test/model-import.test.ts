@@ -190,7 +190,7 @@ describe('imported all-MiniLM-L6-v2 against sentence-transformers', { skip: skip
     const quarry = new Quarry(testConfig({ EMBEDDING_MODEL: MINILM }));
     const report = await evaluate(
       quarry,
-      await readQuestions(join(ROOT, '..', 'shared', 'eval', 'questions.dev.jsonl')),
+      await readQuestions(join(ROOT, 'test', 'eval', 'questions.dev.jsonl')),
     );
     assert.equal(report.abstainRate, 1);
     assert.equal(report.falseAbstainRate, 0);

@@ -5,7 +5,7 @@
 import { Client, DiscordAPIError, Events, GatewayIntentBits } from 'discord.js';
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
-import { log, registerSecret } from '../log.ts';
+import { log } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
 import type { Command } from './command.ts';
 import { Cooldowns } from './cooldowns.ts';
@@ -47,7 +47,6 @@ export async function startBot(options: {
   commands: Map<string, Command>;
 }): Promise<Bot> {
   const { config, quarry, commands } = options;
-  registerSecret(config.token);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
