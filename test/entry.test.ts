@@ -56,6 +56,9 @@ describe('entry wrapper', () => {
       env: environmentWithout(['LOG_LEVEL', 'LOG_FILE']),
     });
     assert.equal(out.code, 1);
-    assert.equal(out.stderr.trim(), 'config: LOG_LEVEL must be one of debug, info, warn, error, got "verbose"');
+    assert.equal(
+      out.stderr.trim(),
+      'config: LOG_LEVEL must be one of debug, info, warn, error, got "verbose"',
+    );
   });
 });
