@@ -45,7 +45,10 @@ describe('entry wrapper', () => {
     });
     assert.equal(out.code, 0, out.stderr);
     // The readable answer has the layout of the bot's reply.
-    assert.match(out.stdout, /^Quoted from the sources for “How many time zones does Russia have\?”:\n\n1\. /);
+    assert.match(
+      out.stdout,
+      /^Quoted from the sources for “How many time zones does Russia have\?”:\n\n1\. /,
+    );
     assert.match(out.stdout, /\*\*They have 11 time zones\.\*\*/);
     assert.match(out.stdout, /\nParagraph 3 · relevance \d+% · 000_80816b0a4ae9937f\.txt\n/);
     assert.ok(existsSync(logFile), 'LOG_FILE from .env was written');
