@@ -48,6 +48,15 @@ export interface Answer {
   nearest: AnswerResult | null;
 }
 
+/** What /sources shows. */
+export interface Status {
+  model: string;
+  builtAt: string;
+  passages: number;
+  bytes: number;
+  sources: SourceSummary[];
+}
+
 export interface AskOptions {
   k?: number;
   mode?: SearchMode;
@@ -66,10 +75,14 @@ export const MAX_QUESTION_CHARS = 1000;
 export function normaliseQuestion(raw: string): string {
   const question = stripInvisible(raw, ' ').replace(/\s+/g, ' ').trim();
   if (!question)
-    throw new UserFacingError('ask', 'the question is empty', 'type a question about the sources');
+    throw new UserFacingError(
+      'ask.empty-question',
+      'the question is empty',
+      'type a question about the sources',
+    );
   if (!/[\p{L}\p{N}]/u.test(question)) {
     throw new UserFacingError(
-      'ask',
+      'ask.no-words',
       'the question has no words to search for',
       'ask with words, not only symbols or emoji',
     );
@@ -191,7 +204,7 @@ export class Quarry {
   ): Promise<ReloadSummary> {
     if (this.reloading) {
       return Promise.reject(
-        new UserFacingError('reload', 'a reload is already running', 'wait for it to finish'),
+        new UserFacingError('reload.busy', 'a reload is already running', 'wait for it to finish'),
       );
     }
     this.reloading = this.runReload(options, previous).finally(() => {
@@ -218,7 +231,7 @@ export class Quarry {
       for (const w of loaded.warnings) log.warn(`sources: ${w}`);
       if (only && loaded.sources.length === 0 && loaded.skipped.length === 0) {
         throw new UserFacingError(
-          'reload',
+          'reload.unknown-source',
           `there is no source named "${only}"`,
           'use a name listed by /sources',
         );
@@ -235,7 +248,7 @@ export class Quarry {
       });
       if (plan.passages.length === 0) {
         throw new UserFacingError(
-          'reload',
+          'reload.no-passages',
           `no passages: ${this.config.sourcesDir} has no readable .txt, .md or .html source`,
           'add a source file (SOURCES_DIR) and reload',
         );
@@ -266,13 +279,7 @@ export class Quarry {
   }
 
   /** What /sources shows: each source, the model, and the index size. */
-  async status(): Promise<{
-    model: string;
-    builtAt: string;
-    passages: number;
-    bytes: number;
-    sources: SourceSummary[];
-  }> {
+  async status(): Promise<Status> {
     const snapshot = await this.open();
     return {
       model: snapshot.manifest.model.id,

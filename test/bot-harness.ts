@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Bot, startBot } from '../src/bot/client.ts';
-import { loadCommands } from '../src/bot/commands.ts';
+import { loadCommands } from '../src/bot/command-loader.ts';
 import { type BotConfig, type CoreConfig, loadBotConfig } from '../src/config.ts';
 import { Quarry } from '../src/quarry.ts';
 import {

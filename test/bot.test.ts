@@ -62,12 +62,15 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     return { interaction, final, text: messageText(final), calls: () => discord.callsFor(interaction) };
   }
 
+  const askOptions = (question: string, member?: InteractionOptions['member']): InteractionOptions => ({
+    name: 'ask',
+    options: [{ name: 'question', type: 3, value: question }],
+    ...(member ? { member } : {}),
+  });
   const ask = (question: string, member?: InteractionOptions['member']) =>
-    interact({
-      name: 'ask',
-      options: [{ name: 'question', type: 3, value: question }],
-      ...(member ? { member } : {}),
-    });
+    interact(askOptions(question, member));
+  /** Sends /ask without waiting for a reply: for tests where the reply is what fails. */
+  const sendAsk = (question: string) => discord.dispatchInteraction(askOptions(question));
 
   it('/ask → deferred, then a quoted answer with citation and relevance', async () => {
     const { final, calls } = await ask('How many time zones does Russia have?');
@@ -169,13 +172,60 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     assert.match(messageText(final), /20% of the world/);
   });
 
+  it('when Discord fails every edit of the answer (5xx), the answer arrives as a follow-up and the log says so', async () => {
+    const logged = logLines.length;
+    discord.failNext(/\/messages\/@original$/, 500, 100);
+    const interaction = sendAsk('How many time zones does Russia have?');
+    try {
+      const followUp = await discord.waitFor(
+        interaction,
+        (c) => c.method === 'POST' && /^\/api\/v10\/webhooks\/\d+\/[^/]+$/.test(c.path),
+        30000,
+      );
+      assert.match(messageText(followUp), /11 time zones/);
+      assert.deepEqual(messageBody(followUp).allowed_mentions, { parse: [] });
+    } finally {
+      discord.clearFailures();
+    }
+    const lines = logLines.slice(logged);
+    assert.ok(
+      lines.some((l) => /could not edit the reply to \/ask .*sending it as a follow-up/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(!lines.join('\n').includes(interaction.token), 'interaction token in the log');
+  });
+
+  it('logs a lost connection, an invalidated session and a 429 in one line each, tokens redacted', async () => {
+    const logged = logLines.length;
+    const linesMatching = (pattern: RegExp) => logLines.slice(logged).filter((l) => pattern.test(l));
+
+    const resumes = discord.resumes;
+    discord.dropConnection();
+    await discord.waitForResume(resumes + 1);
+    // The client must have handled RESUMED before the session is invalidated: discord.js
+    // itself fails on a RESUMED that arrives after its session was dropped.
+    const deadline = Date.now() + 10000;
+    while (linesMatching(/gateway connection resumed/).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(linesMatching(/gateway connection lost; reconnecting/).length, 1);
+
+    const identifies = discord.identifies;
+    discord.invalidateSession(false);
+    await discord.waitForIdentify(identifies + 1);
+    assert.equal(linesMatching(/gateway session invalidated; identifying anew/).length, 1);
+
+    discord.failNext(/\/callback$/, 429, 1);
+    const { interaction } = await ask('What share of the world rare earth reserves does Russia have?');
+    const rateLimited = linesMatching(/rate limited \(429\) on POST/);
+    assert.equal(rateLimited.length, 1, rateLimited.join('\n'));
+    assert.match(rateLimited[0] ?? '', /\/interactions\/\d+\/\[redacted\]\/callback/);
+    assert.ok(!logLines.join('\n').includes(interaction.token), 'interaction token in the log');
+  });
+
   it('a reply Discord refuses is logged with an error id and the interaction token redacted', async () => {
     // 404 is not retried: the answer and the apology both fail, and both failures are logged.
     discord.failNext(/\/messages\/@original$/, 404, 2);
-    const interaction = discord.dispatchInteraction({
-      name: 'ask',
-      options: [{ name: 'question', type: 3, value: 'How many time zones does Russia have?' }],
-    });
+    const interaction = sendAsk('How many time zones does Russia have?');
     await discord.waitFor(interaction, (c) => c.method === 'PATCH', 15000);
     const deadline = Date.now() + 5000;
     while (!logLines.some((l) => l.includes('could not tell the member')) && Date.now() < deadline) {
@@ -184,6 +234,27 @@ describe('bot end to end (discord.js against a local stand-in of Discord)', () =
     const failure = logLines.find((l) => /bot: \/ask failed \(error id [0-9a-f]{6}\)/.test(l)) ?? '';
     assert.match(failure, /Simulated failure for PATCH \/api\/v10\/webhooks\/\d+\/\[redacted\]\/messages/);
     assert.ok(!failure.includes(interaction.token));
+  });
+
+  it('when the follow-up with the answer fails too, the member still gets a short error with an id', async () => {
+    discord.failNext(/\/messages\/@original$/, 500, 100);
+    // discord.js tries a request 4 times (3 retries): the answer's follow-up fails for good, the
+    // apology's follow-up gets through.
+    discord.failNext(/^\/api\/v10\/webhooks\/\d+\/[^/]+$/, 500, 4);
+    const interaction = sendAsk('How many time zones does Russia have?');
+    try {
+      const apology = await discord.waitFor(
+        interaction,
+        (c) => c.method === 'POST' && /error id/.test(messageText(c)),
+        30000,
+      );
+      const id = /error id `([0-9a-f]{6})`/.exec(messageText(apology))?.[1];
+      assert.ok(id, messageText(apology));
+      assert.equal(messageBody(apology).flags, 64, 'private');
+      assert.ok(logLines.some((l) => l.includes(`bot: /ask failed (error id ${id})`)));
+    } finally {
+      discord.clearFailures();
+    }
   });
 
   it('never writes the bot token or an interaction token to the log', () => {

@@ -87,7 +87,9 @@ describe('CLI', () => {
     );
     const answer = JSON.parse(out.stdout);
     assert.equal(out.code, 0);
-    for (const r of answer.results) assert.doesNotMatch(r.text, /Comments are closed|Google News/);
+    // The feed boilerplate this question quotes was cleaned out of the sources: nothing answers it.
+    assert.equal(answer.answered, false);
+    assert.deepEqual(answer.results, []);
   });
 
   it('a bad setting is one line naming it, exit code 1, no stack trace', async () => {

@@ -57,6 +57,8 @@ export interface StandIn {
   identifyIntents: number | null;
   /** Makes the next `count` REST calls whose path matches answer with `status` (429 or 500). */
   failNext(pattern: RegExp, status: number, count?: number): void;
+  /** Forgets failures set up by failNext that have not happened yet. */
+  clearFailures(): void;
   dispatchInteraction(options: InteractionOptions): { id: string; token: string; sentAt: number };
   /** Callbacks and webhook calls made for one interaction, in order. */
   callsFor(interaction: { id: string; token: string }): RecordedCall[];
@@ -67,6 +69,8 @@ export interface StandIn {
     timeoutMs?: number,
   ): Promise<RecordedCall>;
   dropConnection(): void;
+  /** Sends INVALID_SESSION (opcode 9); `resumable` is its d field. */
+  invalidateSession(resumable: boolean): void;
   waitForIdentify(count: number, timeoutMs?: number): Promise<void>;
   waitForResume(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -350,6 +354,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });
     },
+    clearFailures() {
+      failures.length = 0;
+    },
     dispatchInteraction({ name, options = [], member = { id: '400000000000000004' }, type = 2 }) {
       const id = snowflake();
       const token = `interaction-token-${randomBytes(24).toString('hex')}`;
@@ -413,6 +420,9 @@ export async function startDiscordStandIn(options: { acceptToken?: string } = {}
     },
     dropConnection() {
       socket?.terminate();
+    },
+    invalidateSession(resumable) {
+      send({ op: 9, d: resumable });
     },
     waitForIdentify(count, timeoutMs = 10000) {
       return waitUntil(() => state.identifies >= count, timeoutMs, `${count} IDENTIFY`);

@@ -118,10 +118,11 @@ describe('a storage failure during reload in the bot process', () => {
     // A file where the cache folder should be: mkdir fails with a real EEXIST/ENOTDIR.
     rmSync(join(config.indexDir, 'embedding-cache'), { recursive: true, force: true });
     writeFileSync(join(config.indexDir, 'embedding-cache'), 'not a folder');
-    await assert.rejects(
-      quarry.reload(),
-      /^UserFacingError: index: could not write the new index .*(EEXIST|ENOTDIR)/,
-    );
+    await assert.rejects(quarry.reload(), {
+      name: 'UserFacingError',
+      code: 'index.write-failed',
+      message: /(EEXIST|ENOTDIR)/,
+    });
     const answer = await quarry.ask('How many time zones does Russia have?');
     assert.match(answer.results[0]?.text ?? '', /They have 11 time zones/);
     assert.ok(existsSync(join(config.indexDir, 'CURRENT')));

@@ -173,6 +173,9 @@ describe('reloading one source', () => {
       (await quarry.ask('How many time zones does Russia have?')).results[0]?.text ?? '',
       /11 time zones/,
     );
-    await assert.rejects(quarry.reload({ only: 'nope.txt' }), /reload: there is no source named "nope\.txt"/);
+    await assert.rejects(quarry.reload({ only: 'nope.txt' }), {
+      code: 'reload.unknown-source',
+      message: /"nope\.txt"/,
+    });
   });
 });

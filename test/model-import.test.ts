@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getEmbedder } from '../src/embedding/embedder.ts';
@@ -89,6 +89,8 @@ describe('checkpoint import', () => {
     const out = join(dir, 'out');
     await assert.rejects(importCheckpoint(dir, out), /the checkpoint has no tensor/);
     assert.ok(!existsSync(out));
+    // Nor the staging folder the import builds in (out.partial-<pid>) next to it.
+    assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
   });
 });
 

@@ -90,10 +90,15 @@ describe('retrieval on the article (fixture model)', () => {
   });
 
   it('refuses empty and symbol-only questions with a user-facing message', async () => {
-    for (const question of ['', '   \u200b ', '???!!! 🤔🤔']) {
+    const cases: [string, string][] = [
+      ['', 'ask.empty-question'],
+      ['   \u200b ', 'ask.empty-question'],
+      ['???!!! 🤔🤔', 'ask.no-words'],
+    ];
+    for (const [question, code] of cases) {
       await assert.rejects(
         quarry.ask(question),
-        (e: unknown) => e instanceof UserFacingError && e.message.startsWith('ask: '),
+        (e: unknown) => e instanceof UserFacingError && e.code === code && e.message.startsWith('ask: '),
       );
     }
   });

@@ -2,12 +2,12 @@
  * The Discord client: Guilds intent only (no privileged intents), mentions disabled at the client
  * level too, interactions routed through the dispatcher. Login failures become one clear line.
  */
-import { Client, DiscordAPIError, Events, GatewayIntentBits } from 'discord.js';
+import { Client, DiscordAPIError, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
-import type { Command } from './command.ts';
+import type { Command } from './command-contract.ts';
 import { Cooldowns } from './cooldowns.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { NO_MENTIONS } from './respond.ts';
@@ -39,6 +39,36 @@ export function discordStartupError(error: unknown): Error {
     return new UserFacingError('discord', `cannot reach Discord (${code})`, 'check the network connection');
   }
   return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
+/**
+ * One log line per connection event an operator should see: the gateway lost (and
+ * reconnecting), lost for good, a session Discord invalidated, a resume; and each REST answer
+ * that was a 429 or a 5xx (discord.js waits or retries by itself, so these are otherwise
+ * invisible). Lines go through the logger, which redacts tokens in URLs.
+ */
+export function logConnectionEvents(client: Client): void {
+  client.on(Events.ShardReconnecting, () => log.warn('discord: gateway connection lost; reconnecting'));
+  // Emitted only for close codes discord.js will not recover from (bad token, intents, …).
+  client.on(Events.ShardDisconnect, (event) =>
+    log.error(`discord: gateway disconnected (code ${event.code}); not reconnecting`),
+  );
+  client.on(Events.ShardResume, () => log.info('discord: gateway connection resumed'));
+  // discord.js reports an invalid session (opcode 9) only as a debug message.
+  client.on(Events.Debug, (message) => {
+    const invalid = /Invalid session; will attempt to resume: (true|false)/.exec(message);
+    if (invalid) {
+      log.warn(
+        `discord: gateway session invalidated; ${invalid[1] === 'true' ? 'resuming' : 'identifying anew'}`,
+      );
+    }
+  });
+  client.rest.on(RESTEvents.Response, (request, response) => {
+    if (response.status === 429 || response.status >= 500) {
+      const what = response.status === 429 ? 'rate limited (429)' : `server error (${response.status})`;
+      log.warn(`discord: ${what} on ${request.method.toUpperCase()} ${request.path}; discord.js retries`);
+    }
+  });
 }
 
 export async function startBot(options: {
@@ -73,10 +103,7 @@ export async function startBot(options: {
   });
   client.on(Events.Error, (error) => log.error('discord:', error));
   client.on(Events.Warn, (message) => log.warn(`discord: ${message}`));
-  client.on(Events.ShardDisconnect, (event) =>
-    log.warn(`discord: gateway disconnected (code ${event.code}); reconnecting`),
-  );
-  client.on(Events.ShardResume, () => log.info('discord: gateway connection resumed'));
+  logConnectionEvents(client);
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   try {

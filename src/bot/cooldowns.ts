@@ -1,4 +1,11 @@
 /** Per-member cooldown for /ask: one question every N seconds, so nobody can flood the bot. */
+
+/**
+ * Expired entries are swept only past this many members: a sweep walks the whole map, and below
+ * this size the map stays under a megabyte, so sweeping on every call would only cost time.
+ */
+const SWEEP_ABOVE_MEMBERS = 10_000;
+
 export class Cooldowns {
   private readonly until = new Map<string, number>();
 
@@ -16,7 +23,7 @@ export class Cooldowns {
   start(userId: string): void {
     if (this.seconds <= 0) return;
     const now = this.now();
-    if (this.until.size > 10_000) {
+    if (this.until.size > SWEEP_ABOVE_MEMBERS) {
       for (const [id, until] of this.until) if (until <= now) this.until.delete(id);
     }
     this.until.set(userId, now + this.seconds * 1000);

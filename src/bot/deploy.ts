@@ -7,7 +7,7 @@ import { REST } from 'discord.js';
 import { loadBotConfig } from '../config.ts';
 import { runEntry } from '../entry.ts';
 import { discordStartupError } from './client.ts';
-import { loadCommands } from './commands.ts';
+import { loadCommands } from './command-loader.ts';
 import { applicationIdOf, commandBodies, commandsRoute, describeScope } from './register.ts';
 
 async function main(): Promise<number> {

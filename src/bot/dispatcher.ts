@@ -1,34 +1,12 @@
 /**
- * Routes interactions to command modules. A UserFacingError becomes its message, shown privately;
- * anything else is a bug: the member gets a short apology with an error id, the log gets the
- * details (tokens redacted by the logger).
+ * Routes interactions to command modules: runs the guards a command declares, then the command;
+ * a failure is reported once, by reportFailure (failure.ts).
  */
-import { randomBytes } from 'node:crypto';
-import type { ChatInputCommandInteraction, Interaction } from 'discord.js';
-import { isUserFacing } from '../errors.ts';
+import type { Interaction } from 'discord.js';
 import { log } from '../log.ts';
-import type { BotContext, Command } from './command.ts';
+import type { BotContext, Command } from './command-contract.ts';
+import { reportFailure } from './failure.ts';
 import { notice } from './respond.ts';
-
-export function newErrorId(): string {
-  return randomBytes(3).toString('hex');
-}
-
-async function reportFailure(interaction: ChatInputCommandInteraction, error: unknown): Promise<void> {
-  let text: string;
-  if (isUserFacing(error)) {
-    text = error.message;
-  } else {
-    const id = newErrorId();
-    log.error(`bot: /${interaction.commandName} failed (error id ${id}):`, error);
-    text = `Sorry, something went wrong (error id \`${id}\`). The details are in the bot's log.`;
-  }
-  try {
-    await notice(interaction, text);
-  } catch (deliveryError) {
-    log.warn(`bot: could not tell the member that /${interaction.commandName} failed:`, deliveryError);
-  }
-}
 
 export function createDispatcher(commands: ReadonlyMap<string, Command>, context: BotContext) {
   return async (interaction: Interaction): Promise<void> => {
@@ -43,14 +21,16 @@ export function createDispatcher(commands: ReadonlyMap<string, Command>, context
     }
     if (!interaction.isChatInputCommand()) return;
     const command = commands.get(interaction.commandName);
-    if (!command) {
-      await reportFailure(
-        interaction,
-        new Error(`no handler for /${interaction.commandName}; run npm run deploy`),
-      );
-      return;
-    }
     try {
+      if (!command) throw new Error(`no handler for /${interaction.commandName}; run npm run deploy`);
+      for (const guard of command.guards ?? []) {
+        const refusal = guard(interaction, context);
+        if (refusal) {
+          log.debug(`bot: /${interaction.commandName} refused (${refusal.code})`);
+          await notice(interaction, refusal.message);
+          return;
+        }
+      }
       await command.execute(interaction, context);
     } catch (error) {
       await reportFailure(interaction, error);

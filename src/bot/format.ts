@@ -4,7 +4,7 @@
  * length, number of results or markdown in a source can produce a message Discord rejects.
  * Plain data in, plain data out (no discord.js types), so it is unit-tested directly.
  */
-import type { Answer, AnswerResult } from '../quarry.ts';
+import type { Answer, AnswerResult, ReloadSummary, Status } from '../quarry.ts';
 
 export const LIMITS = {
   content: 2000,
@@ -50,13 +50,27 @@ export function escapeText(text: string): string {
     .replace(/@(everyone|here)/g, '@\u200b$1');
 }
 
+/**
+ * Cutting at a word boundary may give up at most this share of the room: past it (one very long
+ * word, a URL) the text is cut mid-word rather than shown much shorter than it could be.
+ */
+const MAX_ROOM_LOST_TO_WORD_BOUNDARY = 0.4;
+
+/**
+ * How much of a name or a reason a status line shows. A source id or title: 100, Discord's
+ * limit for an autocomplete choice, so /sources and /reload show a name the same way. One
+ * skipped source's reason or one warning: 200, one line on a phone. The reason a reload failed:
+ * 1,500, the whole message of any error Quarry raises, with room to spare in the embed.
+ */
+export const SHOWN = { name: 100, title: 200, reason: 200, failure: 1500 } as const;
+
 /** Cuts raw text to at most `max` characters at a word boundary, marking the cut with "…". */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   if (max <= 1) return '…'.slice(0, max);
   const cut = text.slice(0, max - 1);
   const space = cut.lastIndexOf(' ');
-  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
+  return `${(space > max * (1 - MAX_ROOM_LOST_TO_WORD_BOUNDARY) ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
 /** Escapes, then truncates the raw text until the escaped form fits `max`. */
@@ -76,7 +90,7 @@ function trimStartAtWord(text: string, keep: number): string {
   if (keep <= 1) return '';
   const tail = text.slice(text.length - (keep - 1));
   const space = tail.indexOf(' ');
-  return `…${space >= 0 && space < keep * 0.4 ? tail.slice(space + 1) : tail}`;
+  return `…${space >= 0 && space < keep * MAX_ROOM_LOST_TO_WORD_BOUNDARY ? tail.slice(space + 1) : tail}`;
 }
 
 function renderQuote(before: string, key: string, after: string): string {
@@ -179,5 +193,87 @@ export function formatAnswer(answer: Answer, options: { showNearest?: boolean } 
   return {
     content: truncate(`Quoted from the sources for “${question}”:`, LIMITS.content),
     embeds: results.map((r, i) => resultEmbed(r, i, budget)),
+  };
+}
+
+/** One embed as a whole message: progress, summaries and failures of long commands. */
+function statusMessage(description: string, color: number): MessageData {
+  return { content: '', embeds: [{ description: truncate(description, LIMITS.embedDescription), color }] };
+}
+
+/** "Reloading [source]… loading → splitting → embedding 120/400" */
+export function formatReloadProgress(only: string | undefined, stages: readonly string[]): MessageData {
+  const subject = only ? ` ${escapeWithin(only, SHOWN.name)}` : '';
+  return statusMessage(`Reloading${subject}… ${stages.join(' → ')}`, COLORS.progress);
+}
+
+export function formatReloadSummary(summary: ReloadSummary): MessageData {
+  const s = summary.sources === 1 ? '' : 's';
+  const lines = [
+    `**Reloaded** ${summary.sources} source${s}, ${summary.passages} passages ` +
+      `(${summary.added} added, ${summary.removed} removed, ${summary.unchanged} unchanged) in ${summary.seconds.toFixed(1)} s.`,
+  ];
+  for (const skipped of summary.skipped)
+    lines.push(
+      `Skipped ${escapeWithin(skipped.id, SHOWN.name)}: ${escapeWithin(skipped.reason, SHOWN.reason)}`,
+    );
+  for (const warning of summary.warnings) lines.push(`Note: ${escapeWithin(warning, SHOWN.reason)}`);
+  return statusMessage(lines.join('\n'), COLORS.success);
+}
+
+/** `reason`: what the member may read about the failure (failure.ts explainFailure). */
+export function formatReloadFailure(reason: string): MessageData {
+  return statusMessage(
+    `**Reload failed**; the previous index is still serving.\nReason: ${escapeWithin(reason, SHOWN.failure)}`,
+    COLORS.failure,
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+/** Discord's relative timestamp markup ("3 minutes ago", in the member's own language). */
+export function relativeTime(iso: string): string {
+  return `<t:${Math.floor(new Date(iso).getTime() / 1000)}:R>`;
+}
+
+/** The reply to /sources: one line per source (as many as fit), the model and the index. */
+export function formatSources(status: Status): MessageData {
+  const lines: string[] = [];
+  let length = 0;
+  for (const [i, source] of status.sources.entries()) {
+    const id = truncate(source.id, SHOWN.name).replace(/`/g, "'");
+    const line =
+      `• **${escapeWithin(source.title, SHOWN.title)}** — \`${id}\` · ${source.passages} passages · loaded ` +
+      relativeTime(source.loadedAt);
+    const more = `… and ${status.sources.length - i} more`;
+    if (length + line.length + 1 > LIMITS.embedDescription - more.length - 1) {
+      lines.push(more);
+      break;
+    }
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return {
+    content: '',
+    embeds: [
+      {
+        title: `Sources (${status.sources.length})`,
+        description: lines.join('\n') || 'No sources are loaded.',
+        color: COLORS.answer,
+        fields: [
+          { name: 'Model', value: truncate(status.model, LIMITS.embedField), inline: true },
+          { name: 'Passages', value: String(status.passages), inline: true },
+          {
+            name: 'Index',
+            value: `${formatBytes(status.bytes)}, built ${relativeTime(status.builtAt)}`,
+            inline: true,
+          },
+        ],
+      },
+    ],
   };
 }

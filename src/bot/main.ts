@@ -10,7 +10,7 @@ import { log } from '../log.ts';
 import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
 import { type Bot, discordStartupError, startBot } from './client.ts';
-import { loadCommands } from './commands.ts';
+import { loadCommands } from './command-loader.ts';
 import { describeScope, syncCommands } from './register.ts';
 
 /**

@@ -6,7 +6,7 @@
  */
 import { type REST, Routes } from 'discord.js';
 import { UserFacingError } from '../errors.ts';
-import type { Command } from './command.ts';
+import type { Command } from './command-contract.ts';
 
 /** The application id: DISCORD_CLIENT_ID when set, else the bot user id inside the token. */
 export function applicationIdOf(config: { clientId: string | undefined; token: string }): string {

@@ -2,24 +2,51 @@
  * Sending replies the one right way: every message carries `allowedMentions: { parse: [] }`
  * (quoted text must never ping anyone), and the call fits the interaction's state — reply when
  * not yet acknowledged, edit the original when deferred or replied — so no "already
- * acknowledged" error can happen.
+ * acknowledged" error can happen. When Discord keeps failing the edit (5xx after discord.js's
+ * retries), the message goes out as a follow-up instead, so the member is not left with a
+ * reply that says "thinking…" for ever.
  */
 import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import { errorMessage } from '../errors.ts';
+import { log } from '../log.ts';
 import type { MessageData } from './format.ts';
 
 export const NO_MENTIONS = { parse: [] as [] };
 
+export interface RespondOptions {
+  /** Only the member sees it (a first reply, or a follow-up sent instead of an edit). */
+  ephemeral?: boolean;
+  /** Send a follow-up when editing fails with a server error (default); off for progress edits. */
+  followUpOnServerError?: boolean;
+}
+
+/** Discord (or the way to it) failed, as opposed to refusing the request: worth another route. */
+function isServerError(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 500;
+}
+
 export async function respond(
   interaction: ChatInputCommandInteraction,
   message: MessageData,
-  options: { ephemeral?: boolean } = {},
+  options: RespondOptions = {},
 ): Promise<void> {
   const payload = { content: message.content, embeds: message.embeds, allowedMentions: NO_MENTIONS };
-  if (interaction.deferred || interaction.replied) {
-    await interaction.editReply(payload);
+  if (!(interaction.deferred || interaction.replied)) {
+    await interaction.reply({ ...payload, ...(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
     return;
   }
-  await interaction.reply({ ...payload, ...(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+  try {
+    await interaction.editReply(payload);
+  } catch (error) {
+    if (options.followUpOnServerError === false || !isServerError(error)) throw error;
+    log.warn(
+      `bot: could not edit the reply to /${interaction.commandName} (${errorMessage(error)}); sending it as a follow-up`,
+    );
+    // A notice stays private; an answer is as private as the reply it replaces.
+    const ephemeral = options.ephemeral ?? interaction.ephemeral ?? false;
+    await interaction.followUp({ ...payload, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+  }
 }
 
 /** A short private notice (cooldown, refusal, error). */

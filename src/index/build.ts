@@ -50,7 +50,7 @@ export async function buildIndex(input: BuildInput): Promise<BuildOutcome> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code && STORAGE_ERRORS.has(code)) {
       throw new UserFacingError(
-        'index',
+        'index.write-failed',
         `could not write the new index in ${input.indexDir} (${code}: ${errorMessage(error)})`,
         'the previous index is still serving; free disk space or fix permissions, then reload again',
       );

@@ -66,10 +66,6 @@ export class EmbeddingCache {
     }
   }
 
-  get size(): number {
-    return this.vectors.size;
-  }
-
   get(text: string): Float32Array | undefined {
     return this.vectors.get(textKey(text));
   }

@@ -3,7 +3,8 @@
  * contributes (reused from the previous index when its text is unchanged, split afresh
  * otherwise), which sources a single-source reload leaves as they were, whether the result is
  * the previous index again, and the counts the summary reports. The caller does the I/O
- * (loading sources, embedding, writing) around it.
+ * (loading sources, embedding, writing) around it. Which texts need the model is not decided
+ * here: the embedding cache knows that per text, sentences included (index/build.ts).
  */
 import type { Passage } from '../passages/split.ts';
 import type { LoadedSources, SkippedSource, Source } from '../sources/load.ts';
@@ -32,12 +33,8 @@ export interface ReloadPlan {
   /** Every passage of the new index, in index order. */
   passages: Passage[];
   sources: SourceSummary[];
-  /** Passages whose id the previous index did not have: what may need the model. */
-  newPassages: Passage[];
   /** Distinct passage ids added, removed and kept against the previous index. */
   counts: { added: number; removed: number; unchanged: number };
-  /** Sources whose passages were reused without splitting. */
-  reusedSources: number;
   /**
    * Same passages at the same offsets and the same sources as the previous index: writing it
    * again would produce an identical generation.
@@ -70,12 +67,10 @@ export function planReload(input: PlanInput): ReloadPlan {
 
   let passages: Passage[] = [];
   let sources: SourceSummary[] = [];
-  let reusedSources = 0;
   for (const source of loaded.sources) {
     const before = previousSources.get(source.id);
     const sameText = before?.contentHash === source.contentHash;
     const kept = sameText ? reusable.get(source.id) : undefined;
-    if (kept) reusedSources++;
     const split = kept ?? input.split(source);
     passages.push(...split);
     sources.push({
@@ -101,7 +96,6 @@ export function planReload(input: PlanInput): ReloadPlan {
   return {
     passages,
     sources,
-    newPassages: passages.filter((p) => !before.has(p.id)),
     counts: sameAsPrevious
       ? { added: 0, removed: 0, unchanged: passages.length }
       : {
@@ -109,7 +103,6 @@ export function planReload(input: PlanInput): ReloadPlan {
           removed: [...before].filter((id) => !after.has(id)).length,
           unchanged,
         },
-    reusedSources,
     sameAsPrevious,
   };
 }

@@ -10,6 +10,13 @@ import { commitFileAtomic } from './atomic-file.ts';
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
+/**
+ * hnswlib draws each point's level at random: a fixed seed makes the same passages build the
+ * same graph, so a rebuild answers exactly as before and benchmarks repeat. 100 is hnswlib's own
+ * default.
+ */
+const HNSW_RANDOM_SEED = 100;
+
 export interface HnswParameters {
   m: number;
   efConstruction: number;
@@ -34,7 +41,7 @@ export class VectorIndex {
       maxElements: Math.max(1, capacity),
       m: params.m,
       efConstruction: params.efConstruction,
-      randomSeed: 100,
+      randomSeed: HNSW_RANDOM_SEED,
     });
     hnsw.setEf(params.ef);
     return new VectorIndex(hnsw, dimension);

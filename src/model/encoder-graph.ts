@@ -30,7 +30,6 @@ export interface EncoderConfig {
   hiddenSize: number;
   layers: number;
   heads: number;
-  intermediateSize: number;
   layerNormEps: number;
   maxPositions: number;
   /** MPNet: the pad token id, which is also where its position ids start. */

@@ -98,7 +98,6 @@ function encoderConfig(config: Record<string, unknown>, family: EncoderFamily): 
     hiddenSize: number('hidden_size'),
     layers: number('num_hidden_layers'),
     heads: number('num_attention_heads'),
-    intermediateSize: number('intermediate_size'),
     layerNormEps: number('layer_norm_eps', 1e-12),
     maxPositions: number('max_position_embeddings', 512),
     padTokenId: number('pad_token_id', family === 'mpnet' ? 1 : 0),

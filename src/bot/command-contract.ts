@@ -1,4 +1,7 @@
-/** What a slash command module in commands/ exports, and what it is given to do its work. */
+/**
+ * The contract of a slash command module in commands/ (checked when the loader imports it), and
+ * what the dispatcher gives it to do its work.
+ */
 import type {
   AutocompleteInteraction,
   ChatInputCommandInteraction,
@@ -14,8 +17,22 @@ export interface BotContext {
   cooldowns: Cooldowns;
 }
 
+/** Why a guard stopped a command: a stable code (for logs and tests) and what the member reads. */
+export interface Refusal {
+  code: string;
+  message: string;
+}
+
+/**
+ * A condition a command declares and the dispatcher checks before `execute` (Sapphire's
+ * "precondition"): null lets the command run, a refusal is shown privately instead.
+ */
+export type Guard = (interaction: ChatInputCommandInteraction, context: BotContext) => Refusal | null;
+
 export interface Command {
   data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  /** Checked in order; the first refusal wins. */
+  guards?: readonly Guard[];
   execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, context: BotContext): Promise<void>;
 }
@@ -27,6 +44,8 @@ export function isCommand(value: unknown): value is Command {
       typeof v.execute === 'function' &&
       v.data &&
       typeof v.data.name === 'string' &&
-      typeof v.data.toJSON === 'function',
+      typeof v.data.toJSON === 'function' &&
+      (v.guards === undefined ||
+        (Array.isArray(v.guards) && v.guards.every((guard) => typeof guard === 'function'))),
   );
 }
