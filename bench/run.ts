@@ -16,6 +16,7 @@ import { benchColdStart } from './cold-start.ts';
 import { benchHnsw, type HnswRow } from './hnsw.ts';
 import { benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
+import { benchSplit } from './split.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
 const { values } = parseArgs({
@@ -159,6 +160,8 @@ async function main() {
       join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
     );
     log(`ingest (synthetic): ${JSON.stringify(synthetic)}`);
+    const split = benchSplit(await quarry.embedder(), quick ? 0.5 : 5);
+    log(`split: ${JSON.stringify(split)}`);
 
     const hnsw = await hnswSection(config);
 
@@ -183,6 +186,7 @@ async function main() {
         unchangedReloadMs: article.unchangedReloadMs,
         article,
         synthetic,
+        split,
       },
       hnsw,
       coldStartMs: cold.coldStartMs,

@@ -33,7 +33,8 @@ export interface CoreConfig {
   passageMaxTokens: number;
   topK: number;
   searchMode: SearchMode;
-  minRelevance: number;
+  /** MIN_RELEVANCE when set; otherwise the model's calibration decides (src/search/calibration.ts). */
+  minRelevance: number | null;
   hnsw: { m: number; efConstruction: number; ef: number };
 }
 
@@ -112,8 +113,6 @@ function snowflakes(env: Env, key: string): string[] {
 
 /** A catalog short name; change the default in src/model/catalog.ts. */
 export const DEFAULT_EMBEDDING_MODEL = DEFAULT_MODEL;
-/** Chosen on the dev question set; see README "Retrieval". */
-export const DEFAULT_MIN_RELEVANCE = 0.3;
 
 export function loadCoreConfig(env: Env = process.env): CoreConfig {
   return {
@@ -133,7 +132,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     passageMaxTokens: integer(env, 'PASSAGE_MAX_TOKENS', 256, 32, 8192),
     topK: integer(env, 'TOP_K', 3, 1, 10),
     searchMode: oneOf(env, 'SEARCH_MODE', SEARCH_MODES, 'hybrid'),
-    minRelevance: decimal(env, 'MIN_RELEVANCE', DEFAULT_MIN_RELEVANCE, 0, 1),
+    minRelevance: env.MIN_RELEVANCE?.trim() ? decimal(env, 'MIN_RELEVANCE', 0, 0, 1) : null,
     hnsw: {
       m: integer(env, 'HNSW_M', 16, 4, 96),
       efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),

@@ -10,15 +10,21 @@ import type { CoreConfig, SearchMode } from './config.ts';
 import { type Embedder, getEmbedder } from './embedding/embedder.ts';
 import { UserFacingError } from './errors.ts';
 import { buildIndex } from './index/build.ts';
-import { withIndexLock } from './index/lock.ts';
+import { notWritable, withIndexLock } from './index/lock.ts';
 import { planReload, type ReloadSummary, summariseReload } from './index/reload-plan.ts';
 import { type SearchIndex, toSearchIndex } from './index/search-index.ts';
 import { currentGeneration, indexSizeOnDisk, loadIndex, type SourceSummary } from './index/store.ts';
 import { log } from './log.ts';
 import { splitIntoPassages } from './passages/split.ts';
 import type { ProgressListener } from './progress.ts';
-import { searchQuery } from './search/query.ts';
-import { type ScoredPassage, search } from './search/retrieve.ts';
+import { ANSWER_CHECK, rareWordTest } from './search/answerability.ts';
+import {
+  type Calibration,
+  calibrationKey,
+  FALLBACK_CALIBRATION,
+  findCalibration,
+} from './search/calibration.ts';
+import { SCORING, type ScoredPassage, type SearchOptions, search } from './search/retrieve.ts';
 import { loadSources } from './sources/load.ts';
 import { stripInvisible } from './text/invisible.ts';
 
@@ -61,6 +67,8 @@ export interface AskOptions {
   k?: number;
   mode?: SearchMode;
   minRelevance?: number;
+  /** Share of the best relevance a supporting passage needs (0: up to k passages, filler included). */
+  supportShare?: number;
 }
 
 export interface ReloadOptions {
@@ -97,6 +105,7 @@ function round(n: number): number {
 
 export class Quarry {
   private snapshot: SearchIndex | null = null;
+  private calibration: Calibration | null = null;
   private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
 
@@ -148,19 +157,53 @@ export class Quarry {
     return this.snapshot;
   }
 
+  /**
+   * How answers are decided for this model: its calibrated thresholds (MIN_RELEVANCE overrides
+   * the abstain threshold), or a fallback with a warning when the model has no calibration.
+   */
+  selectionPolicy(modelName: string | null): SearchOptions {
+    if (!this.calibration) {
+      const key = calibrationKey(modelName, this.config.embeddingModel, this.config.embeddingDtype);
+      const found = findCalibration(key);
+      if (!found && this.config.minRelevance === null) {
+        log.warn(
+          `search: no calibration for ${key}; abstaining with the fallback threshold ${FALLBACK_CALIBRATION.minRelevance}, which may refuse too much or too little — run npm run calibrate, or set MIN_RELEVANCE`,
+        );
+      }
+      this.calibration = found ?? FALLBACK_CALIBRATION;
+    }
+    return {
+      mode: this.config.searchMode,
+      k: this.config.topK,
+      ...SCORING,
+      denseWeight: this.calibration.denseWeight,
+      minRelevance: this.config.minRelevance ?? this.calibration.minRelevance,
+      supportShare: this.calibration.supportShare,
+      answerCheck: ANSWER_CHECK,
+    };
+  }
+
   async ask(rawQuestion: string, options: AskOptions = {}): Promise<Answer> {
     const question = normaliseQuestion(rawQuestion);
     const snapshot = await this.open();
     const embedder = await this.embedder();
     const [queryVector] = await embedder.embed([question], 'query');
     if (!queryVector) throw new Error('embedder: no vector for the question');
-    // Words the question excludes ("besides rare earths") are not searched for by the lexical
-    // side; the embedding keeps the whole question (measured: stripping it too lost one hit@3).
-    const outcome = search(snapshot, searchQuery(question), queryVector, {
-      mode: options.mode ?? this.config.searchMode,
-      k: options.k ?? this.config.topK,
-      minRelevance: options.minRelevance ?? this.config.minRelevance,
-    });
+    // The embedding keeps the whole question, including what it excludes ("besides rare
+    // earths"); search drops that from the lexical side (measured: stripping both lost a hit@3).
+    const outcome = search(
+      snapshot,
+      question,
+      queryVector,
+      {
+        ...this.selectionPolicy(embedder.modelName),
+        ...(options.mode ? { mode: options.mode } : {}),
+        ...(options.k ? { k: options.k } : {}),
+        ...(options.minRelevance !== undefined ? { minRelevance: options.minRelevance } : {}),
+        ...(options.supportShare !== undefined ? { supportShare: options.supportShare } : {}),
+      },
+      rareWordTest((word) => embedder.wordPieces(word)),
+    );
     const toResult = (s: ScoredPassage) => this.toResult(snapshot, s);
     return {
       question,
@@ -220,7 +263,7 @@ export class Quarry {
     const started = performance.now();
     const embedder = await this.embedder(onProgress);
     const previous = this.snapshot ?? (known === undefined ? await this.loadFromDisk() : known);
-    return withIndexLock(this.config.indexDir, async () => {
+    return withIndexLock(this.config.indexDir, async (lock) => {
       onProgress?.({ stage: 'loading' });
       const loaded = await loadSources(this.config.sourcesDir, {
         maxBytes: this.config.maxSourceBytes,
@@ -264,6 +307,7 @@ export class Quarry {
         return summariseReload(plan, loaded, { embedded: 0, seconds: seconds() });
       }
 
+      if (!lock.writable) throw notWritable(lock);
       const built = await buildIndex({
         indexDir: this.config.indexDir,
         embedder,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { normaliseQuestion } from '../src/quarry.ts';
 import { boilerplateRule, cleanText } from '../src/text/clean.ts';
 import { htmlToText } from '../src/text/html.ts';
 import { ARTICLE_PATH } from './helpers.ts';
@@ -117,5 +118,52 @@ describe('htmlToText', () => {
     const { title, text } = htmlToText(html);
     assert.equal(title, 'Widgets & Gadgets');
     assert.equal(text, '# All about widgets\n\nWidgets are small tools.\n\nThey cost $5 — cheap.');
+  });
+});
+
+describe('htmlToText with a real parser (issue 11, item 10)', () => {
+  it('an attribute containing ">" does not leak markup into the text', () => {
+    const { text } = htmlToText('<p title="a > b" data-x=\'c > d\'>Widgets are small.</p>');
+    assert.equal(text, 'Widgets are small.');
+  });
+
+  it('an unterminated <script> or <!-- is not text', () => {
+    assert.equal(
+      htmlToText('<p>Widgets are small.</p><script>var secret = "token";').text,
+      'Widgets are small.',
+    );
+    assert.equal(
+      htmlToText('<p>Widgets are small.</p><!-- draft: never publish this').text,
+      'Widgets are small.',
+    );
+    assert.equal(htmlToText('<p>Widgets are small.</p><style>p { color: red }').text, 'Widgets are small.');
+  });
+
+  it('decodes the full entity table, in text and in the title', () => {
+    const { title, text } = htmlToText(
+      '<title>Caf&eacute; &amp; Cr&egrave;me</title><p>Caf&eacute; &hearts; &frac12; price &euro;5 &#x2013; &#8220;fresh&#8221;</p>',
+    );
+    assert.equal(title, 'Café & Crème');
+    assert.equal(text, 'Café ♥ ½ price €5 – “fresh”');
+  });
+});
+
+describe('item 12 of issue 11: bidirectional controls and code fences', () => {
+  it('strips bidirectional controls (U+202E and friends) from questions and sources', () => {
+    assert.equal(
+      normaliseQuestion('How many \u202Esenoz emit\u202C time zones?'),
+      'How many senoz emit time zones?',
+    );
+    assert.equal(normaliseQuestion('\u2067Russia\u2069 \u200Fzones\u200E?'), 'Russia zones ?');
+    const cleaned = cleanText('Title line\n\nThe \u202Efile.exe\u202C is safe \u2066here\u2069.');
+    assert.doesNotMatch(cleaned.text, /[\u202a-\u202e\u2066-\u2069\u200e\u200f]/u);
+    assert.match(cleaned.text, /The file\.exe is safe here\./);
+  });
+
+  it('keeps a lone ``` line, so a code block in a passage stays balanced', () => {
+    const cleaned = cleanText('Setup notes\n\nRun this:\n```\nnpm install\n```\n\nThen start it.');
+    assert.match(cleaned.text, /Run this:\n```\nnpm install\n```/);
+    assert.equal((cleaned.text.match(/```/g) ?? []).length, 2);
+    assert.ok(!cleaned.removedLines.includes('```'));
   });
 });

@@ -108,3 +108,39 @@ describe('CLI', () => {
     assert.doesNotMatch(out.stderr, /\n\s+at /);
   });
 });
+
+describe('CLI arguments (issue 11, item 2)', () => {
+  it('a question that starts with "-" is a question, not a flag', async () => {
+    const out = await cli(['ask', '--', '--json', '-5 degrees in Russia?'], environment());
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(JSON.parse(out.stdout).question, '-5 degrees in Russia?');
+  });
+
+  for (const [what, args, message] of [
+    ['an unknown ingest flag', ['ingest', '--', '--foo'], /^ingest: Unknown option '--foo'/],
+    [
+      'eval --k abc (NaN once removed the result cap)',
+      ['eval', '--', '--questions', 'q.jsonl', '--k', 'abc'],
+      /^eval: --k must be a whole number from 1 to 10/,
+    ],
+    [
+      'eval --min-relevance abc',
+      ['eval', '--', '--questions', 'q.jsonl', '--min-relevance', 'abc'],
+      /^eval: --min-relevance must be a number/,
+    ],
+    [
+      'ask --k without its value',
+      ['ask', '--', 'a question', '--k'],
+      /^ask: Option '--k <value>' argument missing/,
+    ],
+    ['an unknown ask flag', ['ask', '--', '--verbose', 'a question'], /^ask: Unknown option '--verbose'/],
+    ['a stray word after ingest', ['ingest', '--', 'extra'], /^ingest: Unexpected argument 'extra'/],
+  ] as const) {
+    it(`${what}: one line, exit code 1`, async () => {
+      const out = await cli([...args], environment());
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(out.stderr, message);
+      assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr);
+    });
+  }
+});

@@ -94,3 +94,32 @@ export function runTypeScript(
 ): Promise<ProcessOutcome> {
   return runProcess(process.execPath, ['--import', TSX, join(ROOT, entry), ...args], options);
 }
+
+/**
+ * Options that run a child process without root's power to read and write anything, so a test
+ * of an unreadable folder or an unwritable INDEX_DIR can really fail. Root drops to `nobody`
+ * (65534); any other user already lacks that power. The folders the child must reach are made
+ * world-readable by the caller.
+ */
+export function unprivileged(): { uid?: number; gid?: number } {
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+}
+
+/** Runs an ES module snippet under tsx as an unprivileged user; resolves with its outcome. */
+export async function runUnprivileged(
+  code: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProcessOutcome> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX, '--input-type=module', '-e', code],
+      { env: { ...env, HOME: tmpdir() }, cwd: ROOT, timeout: 120000, ...unprivileged() },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadIndex } from '../src/index/store.ts';
+import { FORMAT_VERSION, loadIndex, writeIndex } from '../src/index/store.ts';
 import { Quarry } from '../src/quarry.ts';
 import { ARTICLE_ID, captureLogs, testConfig } from './helpers.ts';
 
@@ -10,6 +11,32 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name));
+}
+
+type Json = Record<string, unknown>;
+
+function editManifest(edit: (manifest: Json) => void) {
+  return (dir: string, gen: string) => {
+    const path = join(dir, gen, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8'));
+    edit(manifest);
+    writeFileSync(path, JSON.stringify(manifest));
+  };
+}
+
+/** Rewrites passages.json and its checksum in the manifest, so only the shape is wrong. */
+function editPassages(edit: (passages: Json[]) => Json[]) {
+  return (dir: string, gen: string) => {
+    const path = join(dir, gen, 'passages.json');
+    const bytes = Buffer.from(JSON.stringify(edit(JSON.parse(readFileSync(path, 'utf8')))));
+    writeFileSync(path, bytes);
+    editManifest((m) => {
+      (m.files as Json)['passages.json'] = {
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
+    })(dir, gen);
+  };
 }
 
 async function freshIndex() {
@@ -38,7 +65,8 @@ describe('index persistence', () => {
     const { config } = await freshIndex();
     const generation = readFileSync(join(config.indexDir, 'CURRENT'), 'utf8').trim();
     const manifest = JSON.parse(readFileSync(join(config.indexDir, generation, 'manifest.json'), 'utf8'));
-    assert.equal(manifest.formatVersion, 1);
+    assert.equal(manifest.formatVersion, FORMAT_VERSION);
+    assert.equal(manifest.passageMaxTokens, 256);
     assert.equal(manifest.model.dimension, 96);
     assert.match(manifest.model.id, /tiny-embedder#fp32$/);
     assert.equal(manifest.sources[0].id, ARTICLE_ID);
@@ -72,6 +100,47 @@ describe('index persistence', () => {
       /passages\.json checksum mismatch/,
     ],
     ['manifest missing', (dir, gen) => truncateSync(join(dir, gen, 'manifest.json'), 0), /JSON|manifest/],
+    // Issue 11, item 3: JSON that parses but has the wrong shape once crashed every later ask.
+    [
+      'manifest "sources": null',
+      editManifest((m) => Object.assign(m, { sources: null })),
+      /manifest is malformed \(sources/,
+    ],
+    [
+      'manifest "sources": {}',
+      editManifest((m) => Object.assign(m, { sources: {} })),
+      /manifest is malformed \(sources/,
+    ],
+    [
+      'manifest "sources": [1, null]',
+      editManifest((m) => Object.assign(m, { sources: [1, null] })),
+      /manifest is malformed \(sources\.0/,
+    ],
+    [
+      'manifest "model": "x"',
+      editManifest((m) => Object.assign(m, { model: 'x' })),
+      /manifest is malformed \(model/,
+    ],
+    [
+      'manifest without passageMaxTokens',
+      editManifest((m) => Object.assign(m, { passageMaxTokens: undefined })),
+      /passageMaxTokens/,
+    ],
+    [
+      'an index of format version 1',
+      editManifest((m) => Object.assign(m, { formatVersion: 1 })),
+      /format version 1, this Quarry writes 2/,
+    ],
+    [
+      'passages.json of the wrong shape, checksums valid',
+      editPassages((p) => p.map((x: Record<string, unknown>) => ({ ...x, sentences: null }))),
+      /passages\.json is malformed \(0\.sentences/,
+    ],
+    [
+      'passage offsets that do not match its text, checksums valid',
+      editPassages((p) => p.map((x: Record<string, unknown>) => ({ ...x, end: 5 }))),
+      /offsets do not match its text|span ends before it starts/,
+    ],
   ];
   for (const [name, damage, reason] of damages) {
     it(`${name} → rebuilt from the sources with a one-line warning, and answers stay right`, async () => {
@@ -150,6 +219,74 @@ describe('embedding cache', () => {
     assert.ok(result.embedded > 2, 'everything is embedded again, not only the changed passage');
     assert.equal(result.added, 1);
     assert.ok(lines.some((l) => /embedding cache .* unreadable/.test(l)));
+  });
+});
+
+describe('readers while generations are swapped (issue 11, item 7)', () => {
+  it('every load succeeds while a writer swaps generations; the live and the previous one are kept', async () => {
+    const { config } = await freshIndex();
+    const generation = readFileSync(join(config.indexDir, 'CURRENT'), 'utf8').trim();
+    const model = JSON.parse(readFileSync(join(config.indexDir, generation, 'manifest.json'), 'utf8')).model;
+    const first = await loadIndex(config.indexDir, model, config.hnsw);
+    assert.equal(first.status, 'loaded');
+    if (first.status !== 'loaded') return;
+    const { index } = first;
+    let writing = true;
+    let loads = 0;
+    const failures: string[] = [];
+    const writer = (async () => {
+      for (let i = 0; i < 30; i++) {
+        await writeIndex(config.indexDir, {
+          model,
+          passageMaxTokens: index.manifest.passageMaxTokens,
+          hnsw: config.hnsw,
+          sources: index.manifest.sources,
+          passages: index.passages,
+          vectors: index.vectors,
+          sentenceVectors: index.sentenceVectors,
+        });
+      }
+      writing = false;
+    })();
+    const reader = async () => {
+      while (writing) {
+        const outcome = await loadIndex(config.indexDir, model, config.hnsw);
+        loads++;
+        if (outcome.status !== 'loaded')
+          failures.push(outcome.status === 'invalid' ? outcome.reason : 'missing');
+      }
+    };
+    await Promise.all([writer, reader(), reader(), reader()]);
+    assert.deepEqual(failures, [], `${failures.length} of ${loads} loads failed`);
+    assert.ok(loads >= 10, `only ${loads} loads ran during the swaps`);
+    const generations = readdirSync(config.indexDir).filter((n) => n.startsWith('gen-'));
+    assert.equal(generations.length, 2, 'the live generation and the one before it');
+  });
+});
+
+describe('embedding cache checksums (issue 11, item 4)', () => {
+  it('a NaN and a flipped bit in cached vectors are caught: those texts are embedded again, the rest reused', async () => {
+    const { config, quarry } = await freshIndex();
+    const before = await quarry.ask('How many time zones does Russia have?');
+    const [cacheFile] = filesUnder(join(config.indexDir, 'embedding-cache'));
+    assert.ok(cacheFile);
+    const bytes = readFileSync(cacheFile);
+    const count = bytes.readUInt32LE(8);
+    const record = (bytes.length - 12) / count;
+    bytes.writeFloatLE(Number.NaN, 12 + 32); // record 0: first value NaN
+    bytes[12 + record + 40] = (bytes[12 + record + 40] ?? 0) ^ 0x10; // record 1: one bit flipped
+    writeFileSync(cacheFile, bytes);
+    rmSync(join(config.indexDir, 'CURRENT')); // force a full rebuild from the cache
+
+    const rebuilt = new Quarry(config);
+    const { result, lines } = await captureLogs(() => rebuilt.reload());
+    assert.equal(result.embedded, 2, 'exactly the two damaged records are embedded again');
+    assert.ok(
+      lines.some((l) => /2 damaged records dropped/.test(l)),
+      lines.join('\n'),
+    );
+    const after = await rebuilt.ask('How many time zones does Russia have?');
+    assert.deepEqual(after.results, before.results);
   });
 });
 

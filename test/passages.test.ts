@@ -95,3 +95,88 @@ describe('splitIntoPassages', () => {
     assert.equal(changed.filter((id) => !first.includes(id)).length, 1);
   });
 });
+
+/** A token counter that records how many characters it was asked to tokenise: the splitter's work. */
+function meteredCounter(): { count: (text: string) => number; chars: () => number } {
+  let chars = 0;
+  return {
+    count: (text) => {
+      chars += text.length;
+      return countWords(text);
+    },
+    chars: () => chars,
+  };
+}
+
+/** Words from a seeded generator, so every window differs (identical windows are indexed once). */
+function runOnLine(words: number, seed = 1): string {
+  let state = seed;
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) {
+    state = (state * 48271) % 2147483647;
+    out.push(`w${state.toString(36)}`);
+  }
+  return out.join(' ');
+}
+
+describe('splitting stays linear in the input (issue 11, item 1)', () => {
+  it('tokenises each character of a long line without sentence punctuation a bounded number of times', () => {
+    const work = (words: number) => {
+      const src = source('line.txt', runOnLine(words));
+      const meter = meteredCounter();
+      const passages = splitIntoPassages(src, 256, meter.count);
+      for (const p of passages) assert.ok(countWords(p.text) <= 256);
+      assert.equal(
+        passages.map((p) => p.text).join(' '),
+        src.text,
+        'the pieces cover the line, word for word',
+      );
+      return meter.chars() / src.text.length;
+    };
+    const small = work(5000);
+    const large = work(20000);
+    // Linear: the same work per character at both sizes (the old splitter re-tokenised the rest of
+    // the line for every piece: ~60× the input at 5,000 words, ~240× at 20,000).
+    assert.ok(small < 4 && large < 4, `characters tokenised per input character: ${small}, ${large}`);
+    assert.ok(large / small < 1.5, `work per character grew ${large / small}× from 5,000 to 20,000 words`);
+  });
+
+  it('segments a paragraph of many short sentences in time that grows linearly, not quadratically', () => {
+    // Intl.Segmenter's iterator costs the whole string's length at every step; the old code handed
+    // it whole paragraphs. A ratio of two sizes (best of three runs each) is robust on a busy
+    // machine: 4× the text takes ~4× the time when linear, ~16× when quadratic.
+    const timeFor = (sentences: number) => {
+      const text = 'Hi there. '.repeat(sentences);
+      let best = Number.POSITIVE_INFINITY;
+      for (let run = 0; run < 3; run++) {
+        const started = performance.now();
+        const spans = splitSentences(text);
+        best = Math.min(best, performance.now() - started);
+        assert.equal(spans.length, sentences);
+      }
+      return best;
+    };
+    timeFor(1000); // warm-up
+    const small = timeFor(4000);
+    const large = timeFor(16000);
+    assert.ok(large / small < 9, `4× the sentences took ${(large / small).toFixed(1)}× the time`);
+  });
+});
+
+describe('repeated paragraphs (issue 11, item 11)', () => {
+  it('a paragraph repeated word for word in one source is one passage, not two sharing an id', () => {
+    const src = source(
+      'repeat.txt',
+      'The ferry leaves at nine.\n\nTickets are sold on board.\n\nThe ferry leaves at nine.',
+    );
+    const passages = splitIntoPassages(src, 256, countWords);
+    assert.deepEqual(
+      passages.map((p) => [p.text, p.paragraph]),
+      [
+        ['The ferry leaves at nine.', 1],
+        ['Tickets are sold on board.', 2],
+      ],
+    );
+    assert.equal(new Set(passages.map((p) => p.id)).size, passages.length);
+  });
+});

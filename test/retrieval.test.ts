@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { UserFacingError } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
 import { searchQuery } from '../src/search/query.ts';
+import { search } from '../src/search/retrieve.ts';
 import { splitSentences } from '../src/text/sentences.ts';
 import { testConfig } from './helpers.ts';
 
@@ -62,7 +63,7 @@ describe('retrieval on the article (fixture model)', () => {
     const hits = async (mode: 'hybrid' | 'dense' | 'bm25') => {
       let n = 0;
       for (const q of questions) {
-        const answer = await quarry.ask(q.question, { mode });
+        const answer = await quarry.ask(q.question, { mode, supportShare: 0 });
         if (answer.results.slice(0, 3).some((r) => q.expect.some((e) => r.text.includes(e)))) n++;
       }
       return n;
@@ -76,7 +77,7 @@ describe('retrieval on the article (fixture model)', () => {
     const small = new Quarry(testConfig({ PASSAGE_MAX_TOKENS: '48' }));
     const answer = await small.ask(
       'Russia has the largest piece of land, bigger than China, and 11 time zones to fly through',
-      { k: 10, minRelevance: 0 },
+      { k: 10, minRelevance: 0, supportShare: 0 },
     );
     assert.ok(answer.results.length > 3);
     const sentencesOf = (text: string) => splitSentences(text).map((s) => text.slice(s.start, s.end));
@@ -122,4 +123,25 @@ describe('searchQuery (what the lexical search looks for)', () => {
   for (const [question, expected] of cases) {
     it(`${question} → ${expected}`, () => assert.equal(searchQuery(question), expected));
   }
+});
+
+describe('non-finite scores (issue 11, item 5)', () => {
+  it('a question vector of NaN (a zero vector normalised: all-unknown tokens) is no match, in every mode', async () => {
+    const quarry = new Quarry(testConfig());
+    const snapshot = await quarry.open();
+    const nanVector = new Float32Array(snapshot.manifest.model.dimension).fill(Number.NaN);
+    for (const mode of ['hybrid', 'dense', 'bm25'] as const) {
+      const options = { ...quarry.selectionPolicy(null), mode, minRelevance: 0.3 };
+      const outcome = search(snapshot, 'qqqq zzzz', nanVector, options, () => false);
+      assert.equal(
+        outcome.answered,
+        false,
+        `${mode}: answered with ${outcome.results.map((r) => r.relevance)}`,
+      );
+      assert.deepEqual(outcome.results, []);
+      for (const s of [outcome.nearest, ...outcome.results]) {
+        if (s) assert.ok(Number.isFinite(s.relevance) && Number.isFinite(s.dense), `${mode}: ${s.relevance}`);
+      }
+    }
+  });
 });

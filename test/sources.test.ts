@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { splitIntoPassages } from '../src/passages/split.ts';
 import { loadSources } from '../src/sources/load.ts';
-import { tempDir } from './helpers.ts';
+import { ROOT, runUnprivileged, tempDir } from './helpers.ts';
 
 const MB = 1024 * 1024;
 
@@ -68,5 +69,95 @@ describe('loadSources', () => {
     const changed = await loadSources(dir, { maxBytes: MB });
     assert.equal(first.sources[0]?.contentHash, again.sources[0]?.contentHash);
     assert.notEqual(first.sources[0]?.contentHash, changed.sources[0]?.contentHash);
+  });
+});
+
+describe('loadSources hardening (issue 11)', () => {
+  it('item 9: Windows-1252 punctuation decodes to “ ” – € (not C1 controls), and the quote stays verbatim', async () => {
+    const dir = tempDir();
+    // 0x93 “  0x94 ”  0x96 –  0x80 €  0xe9 é
+    const bytes = Buffer.concat([
+      Buffer.from('The caf'),
+      Buffer.from([0xe9, 0x20, 0x93]),
+      Buffer.from('bistro'),
+      Buffer.from([0x94, 0x20, 0x96, 0x20]),
+      Buffer.from('a menu at 5 '),
+      Buffer.from([0x80]),
+      Buffer.from(' for lunch.'),
+    ]);
+    writeFileSync(join(dir, 'menu.txt'), bytes);
+    const loaded = await loadSources(dir, { maxBytes: MB });
+    const text = loaded.sources[0]?.text ?? '';
+    assert.equal(text, 'The café “bistro” – a menu at 5 € for lunch.');
+    assert.doesNotMatch(text, /[\u0080-\u009f]/u);
+    const source = loaded.sources[0];
+    assert.ok(source);
+    const [passage] = splitIntoPassages(source, 256, (t) => t.split(/\s+/).length + 2);
+    assert.equal(passage?.text, text, 'the passage is cut verbatim from the decoded text');
+  });
+
+  it('item 9: UTF-16 files with a byte-order mark (LE and BE) are decoded, not skipped as binary', async () => {
+    const dir = tempDir();
+    const line = 'Über “tea” at 5 €: the kettle boils.';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(line, 'utf16le')]);
+    const be = Buffer.from(le);
+    be.swap16();
+    writeFileSync(join(dir, 'le.txt'), le);
+    writeFileSync(join(dir, 'be.txt'), Buffer.concat([Buffer.from([0xfe, 0xff]), be.subarray(2)]));
+    const loaded = await loadSources(dir, { maxBytes: MB });
+    assert.deepEqual(
+      loaded.skipped.map((s) => s.reason),
+      ['same text as be.txt'],
+      'le.txt is the same text',
+    );
+    assert.equal(loaded.sources[0]?.text, line);
+    assert.deepEqual(loaded.warnings, []);
+  });
+
+  it('item 11: two byte-identical files without a title are indexed once', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'first.txt'), 'The kettle boils at one hundred degrees.');
+    writeFileSync(join(dir, 'second.txt'), 'The kettle boils at one hundred degrees.');
+    const loaded = await loadSources(dir, { maxBytes: MB });
+    assert.deepEqual(
+      loaded.sources.map((s) => s.id),
+      ['first.txt'],
+    );
+    assert.deepEqual(loaded.skipped, [{ id: 'second.txt', reason: 'same text as first.txt' }]);
+  });
+
+  it('item 12: a symbolic link is skipped with a warning, not silently', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'real.txt'), 'The ferry leaves at nine.');
+    symlinkSync(join(dir, 'real.txt'), join(dir, 'link.txt'));
+    const loaded = await loadSources(dir, { maxBytes: MB });
+    assert.deepEqual(
+      loaded.sources.map((s) => s.id),
+      ['real.txt'],
+    );
+    assert.equal(loaded.skipped.length, 1);
+    assert.equal(loaded.skipped[0]?.id, 'link.txt');
+    assert.match(loaded.skipped[0]?.reason ?? '', /symbolic link, not followed/);
+  });
+
+  it('item 12: one unreadable sub-folder is skipped with its reason; the other sources load', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'ok.txt'), 'The ferry leaves at nine.');
+    mkdirSync(join(dir, 'locked'));
+    writeFileSync(join(dir, 'locked', 'secret.txt'), 'Never read.');
+    chmodSync(join(dir, 'locked'), 0o000);
+    const out = await runUnprivileged(
+      `const { loadSources } = await import(${JSON.stringify(join(ROOT, 'src', 'sources', 'load.ts'))});
+       console.log(JSON.stringify(await loadSources(${JSON.stringify(dir)}, { maxBytes: 1e6 })));`,
+    );
+    assert.equal(out.code, 0, out.stderr);
+    const loaded = JSON.parse(out.stdout);
+    assert.deepEqual(
+      loaded.sources.map((s: { id: string }) => s.id),
+      ['ok.txt'],
+    );
+    assert.equal(loaded.skipped[0]?.id, 'locked/');
+    assert.match(loaded.skipped[0]?.reason, /folder unreadable \(EACCES/);
   });
 });

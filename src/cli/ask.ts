@@ -2,12 +2,12 @@
  * `npm run ask -- "question"` prints a readable quoted answer;
  * `npm run --silent ask -- --json "question"` prints only JSON on stdout (logs go to stderr).
  */
-import { parseArgs } from 'node:util';
 import { percent } from '../bot/format.ts';
 import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { terminalProgress } from '../progress.ts';
 import { type Answer, type AnswerResult, Quarry } from '../quarry.ts';
+import { numberOption, parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 export function answerToJson(answer: Answer): object {
@@ -50,23 +50,19 @@ export function answerToText(answer: Answer, bold: (text: string) => string = (t
 }
 
 runCli(async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      k: { type: 'string' },
-      mode: { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseCommandArgs(
+    'ask',
+    'npm run ask -- [--json] [--k 1-10] [--mode hybrid|dense|bm25] "your question"',
+    { json: { type: 'boolean', default: false }, k: { type: 'string' }, mode: { type: 'string' } },
+    { allowPositionals: true },
+  );
   const question = positionals.join(' ');
   if (!question.trim())
     throw new UserFacingError('ask', 'no question given', 'usage: npm run ask -- "your question"');
   const mode = values.mode as SearchMode | undefined;
-  if (mode && !SEARCH_MODES.includes(mode))
+  if (mode !== undefined && !SEARCH_MODES.includes(mode))
     throw new UserFacingError('ask', `--mode must be one of ${SEARCH_MODES.join(', ')}`);
-  const k = values.k ? Number(values.k) : undefined;
-  if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > 10))
-    throw new UserFacingError('ask', '--k must be a whole number from 1 to 10');
+  const k = numberOption('ask', 'k', values.k, { min: 1, max: 10, whole: true });
   const quarry = new Quarry(loadCoreConfig());
   const progress = terminalProgress();
   await quarry.open(progress);

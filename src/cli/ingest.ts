@@ -1,13 +1,14 @@
 /** `npm run ingest`: builds or refreshes the index from SOURCES_DIR, with progress and a summary. */
-import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../config.ts';
 import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
+import { parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 runCli(async () => {
-  const { values } = parseArgs({
-    options: { only: { type: 'string' }, json: { type: 'boolean', default: false } },
+  const { values } = parseCommandArgs('ingest', 'npm run ingest -- [--only <source>] [--json]', {
+    only: { type: 'string' },
+    json: { type: 'boolean', default: false },
   });
   const config = loadCoreConfig();
   const quarry = new Quarry(config);

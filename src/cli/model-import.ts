@@ -1,15 +1,17 @@
 /** `npm run model:import -- <checkpoint dir> --out <dir> [--int8]` */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UserFacingError } from '../errors.ts';
 import { describeInt8Agreement, importCheckpoint } from '../model/import-checkpoint.ts';
+import { parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 runCli(async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { out: { type: 'string' }, int8: { type: 'boolean', default: false } },
-  });
+  const { values, positionals } = parseCommandArgs(
+    'import',
+    'npm run model:import -- <checkpoint dir> --out <dir> [--int8]',
+    { out: { type: 'string' }, int8: { type: 'boolean', default: false } },
+    { allowPositionals: true },
+  );
   const [checkpoint] = positionals;
   if (!checkpoint || !values.out) {
     throw new UserFacingError(

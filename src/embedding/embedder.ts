@@ -30,6 +30,8 @@ export interface Embedder {
   /** Largest passage, in word pieces including special tokens, that is embedded without truncation. */
   readonly maxTokens: number;
   countTokens(text: string): number;
+  /** The word-piece ids of a text, without special tokens (the answer check reads word rarity). */
+  wordPieces(text: string): number[];
   embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]>;
 }
 
@@ -203,6 +205,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     dimension,
     maxTokens,
     countTokens: (text) => countTokens(passagePrefix + text),
+    wordPieces: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     async embed(texts, kind, onProgress) {
       const prefix = kind === 'query' ? queryPrefix : passagePrefix;
       // Batches of similar length waste less work on padding; results go back in input order.

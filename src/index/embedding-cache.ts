@@ -1,21 +1,28 @@
 /**
  * Embeddings already computed, keyed by (model, sha256 of the text), so a rebuild embeds only
  * passages and sentences that changed. One binary file per model:
- *   "QEC1" | u32 dimension | u32 count | count × (32-byte sha256 | dimension × f32)
- * A damaged cache file is not an error: it is dropped with a warning and refilled.
+ *   "QEC2" | u32 dimension | u32 count | count × (32-byte sha256 | dimension × f32 | u32 CRC-32)
+ * Each record carries a CRC-32 of its key and vector, and every value must be finite: a flipped
+ * bit or a NaN once gave wrong answers until the cache was deleted by hand. A record that fails
+ * is dropped (so its text is embedded again); a damaged header drops the file. Neither is an
+ * error: a warning says what was dropped.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { errorMessage } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { log } from '../log.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
-const MAGIC = 'QEC1';
+const MAGIC = 'QEC2';
 const HEADER_BYTES = 12;
 const KEY_BYTES = 32;
+const CRC_BYTES = 4;
 
 const textKey = sha256;
+
+const recordBytes = (dimension: number) => KEY_BYTES + dimension * 4 + CRC_BYTES;
 
 export class EmbeddingCache {
   private readonly vectors = new Map<string, Float32Array>();
@@ -39,7 +46,11 @@ export class EmbeddingCache {
       return cache; // No cache yet.
     }
     try {
-      cache.decode(bytes);
+      const damaged = cache.decode(bytes);
+      if (damaged > 0)
+        log.warn(
+          `index: embedding cache ${cache.path}: ${damaged} damaged records dropped; their texts are embedded again`,
+        );
     } catch (error) {
       cache.vectors.clear();
       log.warn(
@@ -49,21 +60,29 @@ export class EmbeddingCache {
     return cache;
   }
 
-  private decode(bytes: Buffer): void {
+  /** Reads every record; returns how many failed their checksum or held a non-finite value. */
+  private decode(bytes: Buffer): number {
     if (bytes.length < HEADER_BYTES || bytes.toString('latin1', 0, 4) !== MAGIC)
-      throw new Error('bad header');
+      throw new Error('bad header (or an older format)');
     const dimension = bytes.readUInt32LE(4);
     const count = bytes.readUInt32LE(8);
-    const record = KEY_BYTES + dimension * 4;
+    const record = recordBytes(dimension);
     if (dimension !== this.dimension) throw new Error(`dimension ${dimension}, expected ${this.dimension}`);
     if (bytes.length !== HEADER_BYTES + count * record) throw new Error('truncated');
+    let damaged = 0;
     for (let i = 0; i < count; i++) {
       const offset = HEADER_BYTES + i * record;
-      const key = bytes.toString('hex', offset, offset + KEY_BYTES);
+      const body = bytes.subarray(offset, offset + record - CRC_BYTES);
       const vector = new Float32Array(dimension);
       for (let d = 0; d < dimension; d++) vector[d] = bytes.readFloatLE(offset + KEY_BYTES + d * 4);
-      this.vectors.set(key, vector);
+      if (crc32(body) !== bytes.readUInt32LE(offset + record - CRC_BYTES) || !vector.every(Number.isFinite)) {
+        damaged++;
+        continue;
+      }
+      this.vectors.set(bytes.toString('hex', offset, offset + KEY_BYTES), vector);
     }
+    if (damaged > 0) this.dirty = true;
+    return damaged;
   }
 
   get(text: string): Float32Array | undefined {
@@ -71,7 +90,9 @@ export class EmbeddingCache {
   }
 
   set(text: string, vector: Float32Array): void {
-    this.vectors.set(textKey(text), vector);
+    // A text of nothing the model knows can embed to NaN (a zero vector normalised); it is kept
+    // as the zero vector, which matches nothing, so the cache holds finite values only.
+    this.vectors.set(textKey(text), vector.every(Number.isFinite) ? vector : new Float32Array(vector.length));
     this.dirty = true;
   }
 
@@ -89,7 +110,7 @@ export class EmbeddingCache {
 
   async save(): Promise<void> {
     if (!this.dirty) return;
-    const record = KEY_BYTES + this.dimension * 4;
+    const record = recordBytes(this.dimension);
     const bytes = Buffer.alloc(HEADER_BYTES + this.vectors.size * record);
     bytes.write(MAGIC, 0, 'latin1');
     bytes.writeUInt32LE(this.dimension, 4);
@@ -98,6 +119,8 @@ export class EmbeddingCache {
     for (const [key, vector] of this.vectors) {
       bytes.write(key, offset, 'hex');
       Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(bytes, offset + KEY_BYTES);
+      const end = offset + record - CRC_BYTES;
+      bytes.writeUInt32LE(crc32(bytes.subarray(offset, end)), end);
       offset += record;
     }
     await mkdir(join(this.path, '..'), { recursive: true });

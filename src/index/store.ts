@@ -15,13 +15,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { errorMessage } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import type { Passage } from '../passages/split.ts';
 import { fsyncDirectory, writeFileAtomic } from './atomic-file.ts';
 import { type HnswParameters, VectorIndex } from './vector-index.ts';
 
-export const FORMAT_VERSION = 1;
+/** 2: passageMaxTokens is required, and manifest and passages are checked against a schema. */
+export const FORMAT_VERSION = 2;
 const POINTER = 'CURRENT';
 const FILES = { passages: 'passages.json', vectors: 'vectors.hnsw', sentences: 'sentences.f32' } as const;
 
@@ -44,8 +46,8 @@ export interface ModelIdentity {
 export interface Manifest {
   formatVersion: number;
   model: ModelIdentity;
-  /** The passage size limit the sources were split with (absent in older indexes). */
-  passageMaxTokens?: number;
+  /** The passage size limit the sources were split with. */
+  passageMaxTokens: number;
   passageCount: number;
   sentenceCount: number;
   builtAt: string;
@@ -93,12 +95,79 @@ async function readPointer(indexDir: string): Promise<string | null> {
   return generation;
 }
 
+// What is read back from disk is checked against these schemas before anything uses it: a file
+// that parses as JSON but has the wrong shape ("sources": null) once crashed every later ask.
+const count = z.number().int().nonnegative();
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const spanSchema = z
+  .object({ start: count, end: count })
+  .refine((s) => s.start <= s.end, 'span ends before it starts');
+const manifestSchema = z.object({
+  formatVersion: z.literal(FORMAT_VERSION),
+  model: z.object({ id: z.string().min(1), fingerprint: z.string(), dimension: count.positive() }),
+  passageMaxTokens: count.positive(),
+  passageCount: count,
+  sentenceCount: count,
+  builtAt: z.string(),
+  hnsw: z.object({ space: z.literal('cosine'), m: count.positive(), efConstruction: count.positive() }),
+  sources: z.array(
+    z.object({
+      id: z.string().min(1),
+      title: z.string(),
+      url: z.string().optional(),
+      contentHash: hex64,
+      passages: count,
+      loadedAt: z.string(),
+    }),
+  ),
+  files: z.record(z.string(), z.object({ bytes: count, sha256: hex64 })),
+});
+const passagesSchema = z.array(
+  z.object({
+    id: z.string().min(1),
+    sourceId: z.string().min(1),
+    paragraph: count.positive(),
+    start: count,
+    end: count,
+    text: z.string(),
+    sentences: z.array(spanSchema).min(1),
+    sentenceRow: count,
+  }),
+);
+
+/** The first problem zod found, as "where: what" on one line. */
+function schemaProblem(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'does not match the schema';
+  const where = issue.path.length ? issue.path.join('.') : 'top level';
+  return `${where}: ${issue.message}`;
+}
+
 function parseManifest(raw: string): Manifest {
-  const manifest = JSON.parse(raw) as Manifest;
-  if (typeof manifest !== 'object' || manifest === null || typeof manifest.files !== 'object') {
-    throw new Error('manifest is malformed');
+  const json: unknown = JSON.parse(raw);
+  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === 'number' && version !== FORMAT_VERSION)
+    throw new Error(`format version ${version}, this Quarry writes ${FORMAT_VERSION}`);
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`manifest is malformed (${schemaProblem(parsed.error)})`);
+  return parsed.data as Manifest;
+}
+
+/** Passages must match the schema and agree with the manifest: counts, sentence rows, sources. */
+function parsePassages(raw: string, manifest: Manifest): StoredPassage[] {
+  const parsed = passagesSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`passages.json is malformed (${schemaProblem(parsed.error)})`);
+  const passages = parsed.data as StoredPassage[];
+  if (passages.length !== manifest.passageCount) throw new Error('passage count does not match the manifest');
+  const sources = new Set(manifest.sources.map((s) => s.id));
+  for (const p of passages) {
+    if (p.end - p.start !== p.text.length) throw new Error(`passage ${p.id}: offsets do not match its text`);
+    if (p.sentenceRow + p.sentences.length > manifest.sentenceCount)
+      throw new Error(`passage ${p.id}: sentence rows beyond the sentence vectors`);
+    if (!sources.has(p.sourceId))
+      throw new Error(`passage ${p.id}: source ${p.sourceId} is not in the manifest`);
   }
-  return manifest;
+  return passages;
 }
 
 async function verifyFiles(dir: string, manifest: Manifest): Promise<Map<string, Buffer>> {
@@ -124,17 +193,36 @@ export async function loadIndex(
   model: ModelIdentity,
   params: HnswParameters,
 ): Promise<LoadOutcome> {
+  let generation: string | null;
   try {
-    const generation = await readPointer(indexDir);
-    if (!generation) return { status: 'missing' };
-    const dir = join(indexDir, generation);
+    generation = await readPointer(indexDir);
+  } catch (error) {
+    return { status: 'invalid', reason: errorMessage(error) };
+  }
+  if (!generation) return { status: 'missing' };
+  const outcome = await loadGeneration(indexDir, generation, model, params);
+  if (outcome !== VANISHED) return outcome;
+  // A writer swapped generations twice since we read CURRENT (the previous one is kept, so one
+  // swap is harmless): read the pointer again, once.
+  const again = await currentGeneration(indexDir);
+  if (again && again !== generation) {
+    const retried = await loadGeneration(indexDir, again, model, params);
+    if (retried !== VANISHED) return retried;
+  }
+  return { status: 'invalid', reason: `generation ${generation} vanished while it was being read` };
+}
+
+const VANISHED = Symbol('vanished');
+
+async function loadGeneration(
+  indexDir: string,
+  generation: string,
+  model: ModelIdentity,
+  params: HnswParameters,
+): Promise<LoadOutcome | typeof VANISHED> {
+  const dir = join(indexDir, generation);
+  try {
     const manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'));
-    if (manifest.formatVersion !== FORMAT_VERSION) {
-      return {
-        status: 'invalid',
-        reason: `format version ${manifest.formatVersion}, this Quarry writes ${FORMAT_VERSION}`,
-      };
-    }
     if (manifest.model?.id !== model.id || manifest.model.fingerprint !== model.fingerprint) {
       const what =
         manifest.model?.id === model.id
@@ -149,10 +237,7 @@ export async function loadIndex(
       };
     }
     const contents = await verifyFiles(dir, manifest);
-    const passages = JSON.parse(contents.get(FILES.passages)?.toString('utf8') ?? '[]') as StoredPassage[];
-    if (!Array.isArray(passages) || passages.length !== manifest.passageCount) {
-      return { status: 'invalid', reason: 'passage count does not match the manifest' };
-    }
+    const passages = parsePassages(contents.get(FILES.passages)?.toString('utf8') ?? '[]', manifest);
     const sentenceBytes = contents.get(FILES.sentences) ?? Buffer.alloc(0);
     const sentenceVectors = new Float32Array(
       sentenceBytes.buffer.slice(
@@ -168,8 +253,17 @@ export async function loadIndex(
       return { status: 'invalid', reason: 'vector count does not match the passages' };
     return { status: 'loaded', index: { manifest, generation, passages, vectors, sentenceVectors } };
   } catch (error) {
+    // Whatever failed (ENOENT, or hnswlib's "failed to open file"): a folder that is gone vanished.
+    if (!(await exists(dir))) return VANISHED;
     return { status: 'invalid', reason: errorMessage(error) };
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface IndexToWrite {
@@ -188,7 +282,8 @@ async function fileEntry(path: string): Promise<{ bytes: number; sha256: string 
 }
 
 /**
- * Writes a complete new generation, then points CURRENT at it, then removes older generations.
+ * Writes a complete new generation, then points CURRENT at it, then removes generations older
+ * than the one it replaced.
  * If anything fails before the pointer moves, the live index is untouched.
  */
 export async function writeIndex(
@@ -199,6 +294,7 @@ export async function writeIndex(
   const generation = `gen-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const dir = join(indexDir, generation);
   await mkdir(dir);
+  let written: { manifest: Manifest; bytes: number; previous: string | null };
   try {
     await writeFileAtomic(join(dir, FILES.passages), JSON.stringify(data.passages));
     await data.vectors.save(join(dir, FILES.vectors));
@@ -222,19 +318,28 @@ export async function writeIndex(
     };
     await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await fsyncDirectory(dir);
+    const previous = await currentGeneration(indexDir);
     await writeFileAtomic(join(indexDir, POINTER), `${generation}\n`);
-    await removeOtherGenerations(indexDir, generation);
     const bytes = Object.values(files).reduce((sum, f) => sum + f.bytes, 0);
-    return { manifest, generation, bytes };
+    written = { manifest, bytes, previous };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  // After the swap: the new index is live whatever happens here, so a failed clean-up is not a
+  // failed write (it once deleted the generation CURRENT had just been pointed at).
+  await removeOldGenerations(indexDir, [generation, written.previous]).catch(() => undefined);
+  return { manifest: written.manifest, generation, bytes: written.bytes };
 }
 
-async function removeOtherGenerations(indexDir: string, keep: string): Promise<void> {
+/**
+ * Removes generations other than `keep` (the live one and the one before it). A reader that read
+ * CURRENT just before a swap is still opening the previous generation; only a reader two swaps
+ * behind can find its generation gone, and loadIndex then reads CURRENT again.
+ */
+async function removeOldGenerations(indexDir: string, keep: (string | null)[]): Promise<void> {
   for (const entry of await readdir(indexDir)) {
-    if (entry.startsWith('gen-') && entry !== keep)
+    if (entry.startsWith('gen-') && !keep.includes(entry))
       await rm(join(indexDir, entry), { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
+import iconv from 'iconv-lite';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { cleanText, type Paragraph } from '../text/clean.ts';
@@ -38,18 +39,52 @@ export interface LoadedSources {
 const TEXT_EXTENSIONS = new Set(['.txt', '.text', '.md', '.markdown']);
 const HTML_EXTENSIONS = new Set(['.html', '.htm']);
 
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && !e.name.startsWith('.'))
-    .map((e) => join(e.parentPath, e.name))
-    .filter(
-      (path) =>
-        !relative(dir, path)
-          .split(sep)
-          .some((part) => part.startsWith('.')),
-    )
-    .sort();
+interface Listing {
+  files: string[];
+  /** Folders that could not be read and links that were not followed, with why. */
+  skipped: SkippedSource[];
+}
+
+const relativeId = (dir: string, path: string) => relative(dir, path).split(sep).join('/');
+
+/**
+ * Walks the folder one level at a time, so one unreadable sub-folder is skipped with a reason
+ * instead of aborting the whole listing (readdir's `recursive` gives up on the first EACCES).
+ * Symbolic links are not followed (a link can point outside SOURCES_DIR or into a loop); each is
+ * named in the skipped list so nobody wonders where a source went.
+ */
+async function listFiles(dir: string): Promise<Listing> {
+  const listing: Listing = { files: [], skipped: [] };
+  const walk = async (folder: string, top: boolean): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if (top) throw error;
+      listing.skipped.push({
+        id: `${relativeId(dir, folder)}/`,
+        reason: `folder unreadable (${errorMessage(error)})`,
+      });
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(folder, entry.name);
+      if (entry.isSymbolicLink()) {
+        listing.skipped.push({
+          id: relativeId(dir, path),
+          reason: 'symbolic link, not followed (copy the file in instead)',
+        });
+      } else if (entry.isDirectory()) {
+        await walk(path, false);
+      } else if (entry.isFile()) {
+        listing.files.push(path);
+      }
+    }
+  };
+  await walk(dir, true);
+  listing.files.sort();
+  return listing;
 }
 
 /** Binary files have NUL bytes or many control characters near the start. */
@@ -63,13 +98,42 @@ export function looksBinary(bytes: Uint8Array): boolean {
   return sample.length > 0 && control / sample.length > 0.1;
 }
 
-export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'windows-1252' } {
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+/** The encoding a byte-order mark announces, and the mark's length. */
+function byteOrderMark(bytes: Uint8Array): { encoding: TextEncoding; length: number } | null {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: 'utf-8', length: 3 };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: 'utf-16le', length: 2 };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: 'utf-16be', length: 2 };
+  return null;
+}
+
+/**
+ * Text from bytes: a byte-order mark decides (UTF-8, UTF-16 LE or BE); otherwise strict UTF-8;
+ * otherwise Windows-1252, the most common legacy Western encoding, which decodes every byte.
+ * iconv-lite does the legacy codecs: Node 20's TextDecoder('windows-1252') maps 0x80–0x9F to C1
+ * control characters instead of “ ” – € and friends.
+ */
+export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEncoding } {
+  const bom = byteOrderMark(bytes);
+  if (bom) {
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset + bom.length, bytes.byteLength - bom.length);
+    return { text: iconv.decode(body, bom.encoding, { stripBOM: false }), encoding: bom.encoding };
+  }
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8' };
   } catch {
-    // Not UTF-8: legacy Western text is by far the most common case, and 1252 decodes every byte.
-    return { text: new TextDecoder('windows-1252').decode(bytes), encoding: 'windows-1252' };
+    return {
+      text: iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'windows-1252'),
+      encoding: 'windows-1252',
+    };
   }
+}
+
+/** Decoded text, or null for a binary file. UTF-16 is full of NUL bytes, so its mark is checked first. */
+export function decodeSource(bytes: Uint8Array): { text: string; encoding: TextEncoding } | null {
+  if (!byteOrderMark(bytes) && looksBinary(bytes)) return null;
+  return decodeText(bytes);
 }
 
 function fileTitle(id: string): string {
@@ -109,7 +173,7 @@ async function loadFile(
   maxBytes: number,
   warnings: string[],
 ): Promise<Source | SkippedSource> {
-  const id = relative(dir, path).split(sep).join('/');
+  const id = relativeId(dir, path);
   const extension = extname(path).toLowerCase();
   const kind = HTML_EXTENSIONS.has(extension) ? 'html' : TEXT_EXTENSIONS.has(extension) ? 'text' : null;
   if (!kind) return { id, reason: `unsupported file type "${extension || 'none'}" (use .txt, .md or .html)` };
@@ -121,11 +185,10 @@ async function loadFile(
         reason: `too large (${(size / 1048576).toFixed(1)} MB; the limit is MAX_SOURCE_MB=${maxBytes / 1048576})`,
       };
     }
-    const bytes = await readFile(path);
-    if (looksBinary(bytes)) return { id, reason: 'looks like a binary file, not text' };
-    const { text, encoding } = decodeText(bytes);
-    if (encoding !== 'utf-8') warnings.push(`${id}: not valid UTF-8, read as Windows-1252`);
-    return sourceFromText(id, text, kind);
+    const decoded = decodeSource(await readFile(path));
+    if (!decoded) return { id, reason: 'looks like a binary file, not text' };
+    if (decoded.encoding === 'windows-1252') warnings.push(`${id}: not valid UTF-8, read as Windows-1252`);
+    return sourceFromText(id, decoded.text, kind);
   } catch (error) {
     return { id, reason: `unreadable (${errorMessage(error)})` };
   }
@@ -167,9 +230,10 @@ async function readUrlList(file: string, warnings: string[]): Promise<UrlList> {
 async function loadUrl(url: string, policy: FetchPolicy): Promise<Source | SkippedSource> {
   try {
     const page = await fetchSource(url, policy);
-    if (looksBinary(page.body)) return { id: url, reason: 'the page looks binary, not text' };
+    const decoded = decodeSource(page.body);
+    if (!decoded) return { id: url, reason: 'the page looks binary, not text' };
     const kind = page.contentType.includes('html') ? 'html' : 'text';
-    return sourceFromText(url, decodeText(page.body).text, kind, page.finalUrl);
+    return sourceFromText(url, decoded.text, kind, page.finalUrl);
   } catch (error) {
     return { id: url, reason: `could not fetch it: ${errorMessage(error)}` };
   }
@@ -180,9 +244,9 @@ export async function loadSources(
   dir: string,
   options: { maxBytes: number; only?: string; urls?: UrlSources },
 ): Promise<LoadedSources> {
-  let files: string[];
+  let listing: Listing;
   try {
-    files = await listFiles(dir);
+    listing = await listFiles(dir);
   } catch (error) {
     throw new UserFacingError(
       'sources',
@@ -190,22 +254,30 @@ export async function loadSources(
       'check SOURCES_DIR',
     );
   }
-  const result: LoadedSources = { sources: [], skipped: [], warnings: [] };
-  const byHash = new Map<string, string>();
-  for (const path of files) {
-    const id = relative(dir, path).split(sep).join('/');
+  const result: LoadedSources = {
+    sources: [],
+    skipped: listing.skipped.filter((s) => !options.only || s.id === options.only),
+    warnings: [],
+  };
+  // Duplicates are keyed on the cleaned text alone: a title-less file's title comes from its
+  // name, so keying on title and text let two byte-identical files through.
+  const byText = new Map<string, string>();
+  const twinOf = (source: Source) => byText.get(sha256(source.text));
+  const remember = (source: Source) => byText.set(sha256(source.text), source.id);
+  for (const path of listing.files) {
+    const id = relativeId(dir, path);
     if (options.only && id !== options.only) continue;
     const loaded = await loadFile(dir, path, options.maxBytes, result.warnings);
     if (!isSource(loaded)) {
       result.skipped.push(loaded);
       continue;
     }
-    const twin = byHash.get(loaded.contentHash);
+    const twin = twinOf(loaded);
     if (twin) {
       result.skipped.push({ id, reason: `same text as ${twin}` });
       continue;
     }
-    byHash.set(loaded.contentHash, id);
+    remember(loaded);
     result.sources.push(loaded);
   }
   if (options.urls) {
@@ -219,11 +291,11 @@ export async function loadSources(
     const wanted = list.urls.filter((url) => !options.only || url === options.only);
     // Fetched concurrently: one slow site must not hold up the others for its whole timeout.
     for (const loaded of await Promise.all(wanted.map((url) => loadUrl(url, policy)))) {
-      const twin = isSource(loaded) ? byHash.get(loaded.contentHash) : undefined;
+      const twin = isSource(loaded) ? twinOf(loaded) : undefined;
       if (!isSource(loaded)) result.skipped.push(loaded);
       else if (twin) result.skipped.push({ id: loaded.id, reason: `same text as ${twin}` });
       else {
-        byHash.set(loaded.contentHash, loaded.id);
+        remember(loaded);
         result.sources.push(loaded);
       }
     }

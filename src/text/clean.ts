@@ -19,12 +19,15 @@ export interface CleanedText {
   removedLines: string[];
 }
 
+const CODE_FENCE = /^\s*(```|~~~)/;
+
 // Short lines only: a rule that matched a long line would risk dropping real content.
 const MAX_BOILERPLATE_LENGTH = 200;
 
 const BOILERPLATE_RULES: { name: string; test: (line: string) => boolean }[] = [
-  // Lone numbers, dashes, bullets, non-breaking spaces: nothing a reader would quote.
-  { name: 'no words', test: (line) => !/\p{L}/u.test(line) },
+  // Lone numbers, dashes, bullets, non-breaking spaces: nothing a reader would quote. A code
+  // fence ("```") has no words either, but dropping it unbalances the block it opens or closes.
+  { name: 'no words', test: (line) => !/\p{L}/u.test(line) && !CODE_FENCE.test(line) },
   // "[Read More]", "[…]", "Continue reading →": link labels left behind by feeds.
   { name: 'link label', test: (line) => /^\[[^\]]{0,60}\]$/.test(line) },
   {

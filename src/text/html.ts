@@ -1,93 +1,95 @@
 /**
- * HTML → plain text with paragraph breaks. Not a browser: it drops what is never article text
- * (scripts, styles, navigation, headers, footers, forms), turns block elements into blank-line
- * separated paragraphs, marks headings with "#" so the cleaner treats them as headings, and
- * decodes entities. Good enough for articles and documentation pages; no dependency needed.
+ * HTML → plain text with paragraph breaks. htmlparser2 does the parsing (attributes that contain
+ * ">", unterminated scripts and comments, the full entity table — a hand-written regex parser
+ * leaked markup and script text into passages); this module decides what is article text: it
+ * drops what never is (scripts, styles, navigation, headers, footers, forms), turns block
+ * elements into blank-line separated paragraphs and marks headings with "#" so the cleaner
+ * treats them as headings.
  */
-const DROPPED_ELEMENTS = [
+import { Parser } from 'htmlparser2';
+
+const DROPPED_ELEMENTS = new Set([
+  'head',
+  'title',
   'script',
   'style',
   'noscript',
   'template',
   'svg',
+  'math',
   'nav',
   'header',
   'footer',
   'aside',
   'form',
   'iframe',
+  'object',
   'button',
   'select',
-];
-const BLOCK_ELEMENTS =
-  'p|div|section|article|main|blockquote|pre|ul|ol|li|dl|dt|dd|table|tr|figure|figcaption|hr|br|address|details|summary';
-
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: ' ',
-  ndash: '–',
-  mdash: '—',
-  hellip: '…',
-  lsquo: '‘',
-  rsquo: '’',
-  ldquo: '“',
-  rdquo: '”',
-  laquo: '«',
-  raquo: '»',
-  copy: '©',
-  reg: '®',
-  trade: '™',
-  euro: '€',
-  pound: '£',
-  yen: '¥',
-  cent: '¢',
-  deg: '°',
-  middot: '·',
-  bull: '•',
-  times: '×',
-  shy: '',
-};
-
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, body: string) => {
-    if (body[0] === '#') {
-      const code =
-        body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
-      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
-  });
-}
+  'textarea',
+]);
+const BLOCK_ELEMENTS = new Set(
+  'p div section article main blockquote pre ul ol li dl dt dd table tr figure figcaption hr br address details summary'.split(
+    ' ',
+  ),
+);
+const HEADING = /^h([1-6])$/;
 
 export interface HtmlText {
   title: string | null;
   text: string;
 }
 
+const collapse = (text: string) => text.replace(/[ \t\r\n\f\v\u00a0]+/g, ' ').trim();
+
 export function htmlToText(html: string): HtmlText {
-  const titleMatch = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html);
-  let body = html.replace(/<!--[\s\S]*?-->/g, '').replace(/<head[\s\S]*?<\/head>/i, '');
-  for (const tag of DROPPED_ELEMENTS) {
-    body = body.replace(new RegExp(`<${tag}\\b[\\s\\S]*?<\\/${tag}\\s*>`, 'gi'), '\n');
-  }
-  body = body
-    .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_m, level: string, inner: string) => {
-      const heading = inner
-        .replace(/<[^>]+>/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim();
-      return heading ? `\n\n${'#'.repeat(Number(level))} ${heading}\n\n` : '\n\n';
-    })
-    .replace(new RegExp(`<\\/?(?:${BLOCK_ELEMENTS})\\b[^>]*>`, 'gi'), '\n\n')
-    .replace(/<[^>]+>/g, '');
-  const paragraphs = decodeEntities(body)
+  let out = '';
+  let dropped = 0;
+  let title: string | null = null;
+  let titleText: string | null = null;
+  let heading: { level: number; text: string } | null = null;
+
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (name === 'title' && title === null) titleText = '';
+        if (DROPPED_ELEMENTS.has(name)) dropped++;
+        if (dropped > 0) return;
+        const level = HEADING.exec(name)?.[1];
+        if (level) heading = { level: Number(level), text: '' };
+        else if (BLOCK_ELEMENTS.has(name)) out += '\n\n';
+      },
+      ontext(text) {
+        if (titleText !== null) titleText += text;
+        if (dropped > 0) return;
+        if (heading) heading.text += text;
+        else out += text;
+      },
+      onclosetag(name) {
+        if (name === 'title' && titleText !== null) {
+          title = collapse(titleText) || null;
+          titleText = null;
+        }
+        if (DROPPED_ELEMENTS.has(name)) {
+          dropped = Math.max(0, dropped - 1);
+          out += '\n\n';
+          return;
+        }
+        if (dropped > 0) return;
+        if (heading && HEADING.test(name)) {
+          const text = collapse(heading.text);
+          out += text ? `\n\n${'#'.repeat(heading.level)} ${text}\n\n` : '\n\n';
+          heading = null;
+        } else if (BLOCK_ELEMENTS.has(name)) out += '\n\n';
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, recognizeSelfClosing: true },
+  );
+  parser.write(html);
+  parser.end();
+  const paragraphs = out
     .split(/\n\s*\n/)
-    .map((p) => p.replace(/[ \t\r\n\f\v\u00a0]+/g, ' ').trim())
+    .map(collapse)
     .filter(Boolean);
-  const title = titleMatch?.[1] ? decodeEntities(titleMatch[1]).replace(/\s+/g, ' ').trim() || null : null;
   return { title, text: paragraphs.join('\n\n') };
 }
