@@ -10,7 +10,6 @@
  *
  *   nice -n 19 npx tsx bench/real-text.ts [--model all-MiniLM-L6-v2] [--dtype fp32] [--count 102000]
  */
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -25,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { type EmbeddingDtype, loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { getEmbedder } from '../src/embedding/embedder.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
 import { DEFAULT_MODEL } from '../src/model/catalog.ts';
 import { splitSentences } from '../src/text/sentences.ts';
 import { seededRandom } from './stats.ts';
@@ -264,7 +263,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     },
   });
   loadEnvFile();
-  setLogLevel('warn');
+  configureLog({ level: 'warn', file: null });
   const count = Number(values.count);
   if (values['collect-only']) {
     const all = loadSentences(0);

@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
 import { DEFAULT_MODEL, findCatalogModel } from '../src/model/catalog.ts';
 import { Quarry } from '../src/quarry.ts';
 import { benchBurst } from './burst.ts';
@@ -40,7 +40,7 @@ const quick = values.quick;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 loadEnvFile();
-setLogLevel('warn');
+configureLog({ level: 'warn', file: null });
 
 /**
  * The real model when EMBEDDING_MODEL names one, else the default model when it was fetched

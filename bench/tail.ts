@@ -9,7 +9,7 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
 import { Quarry } from '../src/quarry.ts';
 import { benchmarkQuestions } from './questions.ts';
 import { percentile, round } from './stats.ts';
@@ -24,7 +24,7 @@ interface Sample {
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 loadEnvFile();
-setLogLevel('warn');
+configureLog({ level: 'warn', file: null });
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { UserFacingError } from './errors.ts';
+import { LOG_LEVELS, type LogLevel, registerSecret } from './log.ts';
 import { DEFAULT_MODEL } from './model/catalog.ts';
 
 export type SearchMode = 'hybrid' | 'dense' | 'bm25';
@@ -144,6 +145,17 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
   };
 }
 
+export interface LogConfig {
+  level: LogLevel;
+  /** Absolute path every log line is also appended to, or null. */
+  file: string | null;
+}
+
+export function loadLogConfig(env: Env = process.env): LogConfig {
+  const file = env.LOG_FILE?.trim();
+  return { level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'), file: file ? resolve(file) : null };
+}
+
 export function loadBotConfig(env: Env = process.env): BotConfig {
   const token = env.DISCORD_TOKEN?.trim();
   if (!token) {
@@ -153,6 +165,8 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
       'put your bot token in .env (see .env.example)',
     );
   }
+  // Read here and nowhere else, so registered here: no log line can carry it from now on.
+  registerSecret(token);
   const clientId = env.DISCORD_CLIENT_ID?.trim() || undefined;
   const guildId = env.GUILD_ID?.trim() || undefined;
   for (const [key, value] of [

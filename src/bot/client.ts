@@ -6,7 +6,7 @@ import { Client, DiscordAPIError, Events, GatewayIntentBits, RESTEvents } from '
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { Feedback } from '../feedback/feedback.ts';
-import { log, registerSecret } from '../log.ts';
+import { log } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
 import type { Command } from './command-contract.ts';
 import { Cooldowns } from './cooldowns.ts';
@@ -82,7 +82,6 @@ export async function startBot(options: {
   const { config, quarry, commands } = options;
   const feedback = options.feedback ?? Feedback.open(config.feedbackDb);
   feedback.startRetention(config.retentionDays);
-  registerSecret(config.token);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
