@@ -7,8 +7,9 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreConfig } from '../src/config.ts';
+import { sentenceTexts } from '../src/index/search-index.ts';
 import { Quarry } from '../src/quarry.ts';
-import { median, round, seededRandom } from './stats.ts';
+import { median, percentile, round, seededRandom } from './stats.ts';
 
 export function syntheticCorpus(paragraphs: number, vocabularySource: string): string {
   const words = [
@@ -36,6 +37,8 @@ export interface IngestResult {
   seconds: number;
   passagesPerSec: number;
   unchangedReloadMs: number;
+  /** What the ingest embedded (passages and sentences, deduplicated), for the embedding limit. */
+  texts: string[];
 }
 
 async function measure(config: CoreConfig, unchangedRuns: number): Promise<IngestResult> {
@@ -49,7 +52,14 @@ async function measure(config: CoreConfig, unchangedRuns: number): Promise<Inges
       throw new Error('bench: an unchanged reload embedded texts; the cache is broken');
     unchanged.push(again.seconds * 1000);
   }
+  const index = await quarry.open();
+  const texts = new Set<string>();
+  for (const p of index.passages) {
+    texts.add(p.text);
+    for (const s of sentenceTexts(p)) texts.add(s);
+  }
   return {
+    texts: [...texts],
     passages: summary.passages,
     seconds: summary.seconds,
     passagesPerSec: round(summary.passages / summary.seconds, 1),
@@ -77,4 +87,48 @@ export async function benchIngestSynthetic(
     { ...base, sourcesDir, indexDir: join(workDir, 'synthetic-index'), maxSourceBytes: 512 * 1048576 },
     3,
   );
+}
+
+/**
+ * `/ask` latency while a reload embeds `paragraphs` new synthetic passages: the article is
+ * served, the synthetic file is added, and questions are asked one after another until the
+ * reload has finished.
+ */
+export async function benchAskDuringReload(
+  base: CoreConfig,
+  workDir: string,
+  paragraphs: number,
+  article: string,
+  questions: string[],
+): Promise<{ p50Ms: number; p99Ms: number; asked: number; reloadSeconds: number; passages: number }> {
+  const sourcesDir = join(workDir, 'reload-sources');
+  mkdirSync(sourcesDir, { recursive: true });
+  cpSync(base.sourcesDir, sourcesDir, { recursive: true });
+  const quarry = new Quarry({
+    ...base,
+    sourcesDir,
+    indexDir: join(workDir, 'reload-index'),
+    maxSourceBytes: 512 * 1048576,
+  });
+  await quarry.open();
+  for (const q of questions.slice(0, 10)) await quarry.ask(q);
+  writeFileSync(join(sourcesDir, 'synthetic.md'), syntheticCorpus(paragraphs, article));
+  let done = false;
+  const reload = quarry.reload().finally(() => {
+    done = true;
+  });
+  const samples: number[] = [];
+  for (let i = 0; !done; i++) {
+    const started = performance.now();
+    await quarry.ask(questions[i % questions.length] ?? '');
+    samples.push(performance.now() - started);
+  }
+  const summary = await reload;
+  return {
+    p50Ms: round(percentile(samples, 50)),
+    p99Ms: round(percentile(samples, 99)),
+    asked: samples.length,
+    reloadSeconds: round(summary.seconds, 1),
+    passages: summary.passages,
+  };
 }

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { evaluate, readQuestions } from '../src/eval/evaluate.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresIndexes } from '../src/storage/postgres/indexes.ts';
@@ -25,7 +25,7 @@ import { benchmarkQuestions } from './questions.ts';
 import { percentile, round } from './stats.ts';
 
 loadEnvFile();
-setLogLevel('warn');
+configureLog({ level: 'warn', file: null });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('bench: set DATABASE_URL (postgres://…)');

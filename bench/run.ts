@@ -6,16 +6,20 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
+import { DEFAULT_MODEL, findCatalogModel } from '../src/model/catalog.ts';
 import { Quarry } from '../src/quarry.ts';
 import { benchBurst } from './burst.ts';
 import { benchColdStart } from './cold-start.ts';
-import { benchHnsw, type HnswRow } from './hnsw.ts';
-import { benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
+import { benchEmbedLimit } from './embed-limit.ts';
+import { benchFeedback } from './feedback.ts';
+import { benchHnsw, type HnswRow, measureHnsw } from './hnsw.ts';
+import { benchAskDuringReload, benchIngestArticle, benchIngestSynthetic } from './ingest.ts';
 import { benchmarkQuestions } from './questions.ts';
+import { loadRealTextSet, QUERY_COUNT } from './real-text.ts';
 import { benchServers } from './servers.ts';
 import { benchSplit } from './split.ts';
 import { percentile, round, rssMb } from './stats.ts';
@@ -28,22 +32,34 @@ const { values } = parseArgs({
     'hnsw-only': { type: 'boolean', default: false },
     // Only the per-server section (1,000 servers' memory, 50-page PDF add → first answer).
     'servers-only': { type: 'boolean', default: false },
+    // Comma-separated synthetic HNSW sizes, e.g. 100000 (default: 10000 quick, else 100000,1000000;
+    // "none" for none).
+    sizes: { type: 'string' },
+    // Only the feedback section (storage, /gaps, /stats chart): a few seconds.
+    'feedback-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 loadEnvFile();
-setLogLevel('warn');
+configureLog({ level: 'warn', file: null });
 
-/** The real model when EMBEDDING_MODEL points to one (or it was fetched offline); else the fixture. */
-function chooseModel(): { model: string; label: string } {
-  if (process.env.EMBEDDING_MODEL)
-    return { model: process.env.EMBEDDING_MODEL, label: process.env.EMBEDDING_MODEL };
-  const imported = resolve('data/models/all-MiniLM-L6-v2');
-  if (existsSync(join(imported, 'onnx', 'model.onnx')))
-    return { model: imported, label: 'all-MiniLM-L6-v2 (imported from PyPI)' };
-  return { model: resolve('test/fixtures/tiny-embedder'), label: 'fixture tiny-embedder (NOT a real model)' };
+/**
+ * The real model when EMBEDDING_MODEL names one, else the default model when it was fetched
+ * (npm run model:fetch), else the fixture. `name` keys the real-text vector cache.
+ */
+function chooseModel(): { model: string; name: string; label: string } {
+  const chosen = process.env.EMBEDDING_MODEL;
+  if (chosen) return { model: chosen, name: basename(chosen), label: chosen };
+  const fetched = resolve('data/models', DEFAULT_MODEL);
+  if (existsSync(join(fetched, 'onnx', 'model.onnx')))
+    return { model: fetched, name: DEFAULT_MODEL, label: `${DEFAULT_MODEL} (fetched into data/models)` };
+  return {
+    model: resolve('test/fixtures/tiny-embedder'),
+    name: 'tiny-embedder',
+    label: 'fixture tiny-embedder (NOT a real model)',
+  };
 }
 
 async function askLatency(quarry: Quarry, questions: string[], warmup: number) {
@@ -103,7 +119,16 @@ async function knobs(base: CoreConfig, workDir: string, questions: string[]) {
 
 async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
   const hnsw: HnswRow[] = [];
-  const sizes = quick ? [10000] : [100000, 1000000];
+  // --sizes none: real text only.
+  const sizes =
+    values.sizes !== undefined
+      ? values.sizes
+          .split(',')
+          .map(Number)
+          .filter((n) => n > 0)
+      : quick
+        ? [10000]
+        : [100000, 1000000];
   for (const n of sizes) {
     // 1M at efConstruction 100 keeps its single-threaded build near half an hour on this machine.
     const efs = n >= 1000000 ? [32, 64, 128] : [16, 32, 64, 128, 256];
@@ -121,6 +146,28 @@ async function hnswSection(config: CoreConfig): Promise<HnswRow[]> {
   return hnsw;
 }
 
+/**
+ * HNSW on real sentence embeddings (bench/real-text.ts), when they are cached for this model:
+ * 5,000 of them in a quick run (to keep it near a minute), 100,000 otherwise, at the shipped M / efConstruction and a
+ * few ef around the shipped one.
+ */
+async function hnswRealSection(config: CoreConfig, modelName: string): Promise<HnswRow[] | undefined> {
+  const set = loadRealTextSet(modelName, config.embeddingDtype, quick ? 5000 : 100000);
+  if (!set) {
+    log(`hnsw (real text): no cached vectors for ${modelName}; run bench/real-text.ts to add them`);
+    return undefined;
+  }
+  const efs = [...new Set([16, 32, config.hnsw.ef, 128, 256])].sort((a, b) => a - b);
+  const rows = await measureHnsw(set.data, set.n, set.dimension, set.queries, quick ? 100 : QUERY_COUNT, {
+    m: config.hnsw.m,
+    efConstruction: config.hnsw.efConstruction,
+    efs,
+    log,
+  });
+  log(`hnsw (real text): ${JSON.stringify(rows)}`);
+  return rows;
+}
+
 function hnswTable(hnsw: HnswRow[]): string[] {
   return [
     'hnsw:      n    ef  recall@10      qps  exact qps  speed-up  build s   MB on disk',
@@ -131,17 +178,31 @@ function hnswTable(hnsw: HnswRow[]): string[] {
   ];
 }
 
+function feedbackLine(f: Awaited<ReturnType<typeof benchFeedback>>): string {
+  return `feedback: record question + vote p50 ${f.recordP50Ms} ms, p99 ${f.recordP99Ms} ms (a CPU loop of the same median: p99 ${f.schedulingNoiseP99Ms} ms); /gaps over 10,000 questions ${f.gapsMsAt10k} ms (max ${f.gapsMaxMsAt10k}; ${f.gapCandidates} gaps in ${f.gapGroups} groups); /stats aggregation ${f.statsAggregateMsAt10k} ms, chart ${f.chartMs} ms (max ${f.chartMaxMs})`;
+}
+
 async function main() {
   const workDir = mkdtempSync(join(tmpdir(), 'quarry-bench-'));
   try {
-    const { model, label } = chooseModel();
+    const { model, name, label } = chooseModel();
     const config: CoreConfig = {
       ...loadCoreConfig({ ...process.env, EMBEDDING_MODEL: model }),
       indexDir: join(workDir, 'index'),
     };
+    if (values['feedback-only']) {
+      const feedback = await benchFeedback(workDir, log);
+      process.stdout.write(values.json ? `${JSON.stringify({ feedback })}\n` : `${feedbackLine(feedback)}\n`);
+      return;
+    }
     if (values['hnsw-only']) {
       const hnsw = await hnswSection(config);
-      process.stdout.write(values.json ? `${JSON.stringify({ hnsw })}\n` : `${hnswTable(hnsw).join('\n')}\n`);
+      const hnswReal = await hnswRealSection(config, name);
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ hnsw, ...(hnswReal ? { hnswReal } : {}) })}\n`
+          : `${[...hnswTable(hnsw), ...(hnswReal ? hnswTable(hnswReal) : [])].join('\n')}\n`,
+      );
       return;
     }
     if (values['servers-only']) {
@@ -160,18 +221,43 @@ async function main() {
     log(`ask: ${JSON.stringify(ask)}`);
 
     const article = await benchIngestArticle(config, workDir);
-    log(`ingest (article): ${JSON.stringify(article)}`);
+    log(`ingest (article): ${JSON.stringify({ ...article, texts: article.texts.length })}`);
     const synthetic = await benchIngestSynthetic(
       config,
       workDir,
       quick ? 150 : 10000,
       join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
     );
-    log(`ingest (synthetic): ${JSON.stringify(synthetic)}`);
+    const { texts: syntheticTexts, ...syntheticFigures } = synthetic;
+    log(`ingest (synthetic): ${JSON.stringify(syntheticFigures)}`);
     const split = benchSplit(await quarry.embedder(), quick ? 0.5 : 5);
     log(`split: ${JSON.stringify(split)}`);
+    const catalog = findCatalogModel(name);
+    const embedder = await quarry.embedder();
+    const embedLimit = await benchEmbedLimit({
+      modelDir: config.embeddingModel,
+      dtype: config.embeddingDtype,
+      maxTokens: embedder.maxTokens,
+      queryPrefix: config.queryPrefix ?? catalog?.queryPrefix ?? '',
+      passagePrefix: config.passagePrefix ?? catalog?.passagePrefix ?? '',
+      questions,
+      texts: syntheticTexts,
+      passages: synthetic.passages,
+      repeats: quick ? 1 : 3,
+    });
+    log(`embedding limit (raw onnxruntime): ${JSON.stringify(embedLimit)}`);
+
+    const askDuringReload = await benchAskDuringReload(
+      config,
+      workDir,
+      quick ? 200 : 2000,
+      join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
+      questions,
+    );
+    log(`ask during reload: ${JSON.stringify(askDuringReload)}`);
 
     const hnsw = await hnswSection(config);
+    const hnswReal = await hnswRealSection(config, name);
 
     const cold = await benchColdStart(config, workDir, quick ? 1 : 3);
     log(`cold start: ${JSON.stringify(cold)}`);
@@ -180,6 +266,8 @@ async function main() {
     const knobRows = quick ? [] : await knobs(config, workDir, questions.slice(0, 80));
     const servers = await benchServers(config, workDir, quick ? 100 : 1000);
     log(`servers: ${JSON.stringify(servers)}`);
+    const feedback = await benchFeedback(workDir, log);
+    log(`feedback: ${JSON.stringify(feedback)}`);
 
     const result = {
       model: label,
@@ -194,11 +282,16 @@ async function main() {
       ingest: {
         passagesPerSec: article.passagesPerSec,
         unchangedReloadMs: article.unchangedReloadMs,
-        article,
-        synthetic,
+        article: { ...article, texts: article.texts.length },
+        synthetic: { ...syntheticFigures, texts: syntheticTexts.length },
         split,
+        /** Synthetic ingest against the raw-runtime limit for the same texts. */
+        ofEmbedLimit: round(synthetic.passagesPerSec / embedLimit.passagesPerSec, 2),
       },
+      embedLimit,
+      askDuringReload,
       hnsw,
+      ...(hnswReal ? { hnswReal } : {}),
       coldStartMs: cold.coldStartMs,
       coldStartRebuildMs: cold.coldStartRebuildMs,
       rssMb: cold.rssMb,
@@ -206,6 +299,7 @@ async function main() {
       burst,
       knobs: knobRows,
       servers,
+      feedback,
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
@@ -220,11 +314,15 @@ async function main() {
       `model: ${label} (${result.machine.cpus} × ${result.machine.cpu}, ${result.machine.memoryGb} GiB, Node ${result.machine.node})`,
       `/ask in-process: p50 ${ask.p50Ms} ms, p95 ${ask.p95Ms} ms, p99 ${ask.p99Ms} ms over ${ask.questions} questions`,
       `ingest: article ${article.passagesPerSec} passages/s (${article.passages} passages); synthetic ${synthetic.passagesPerSec} passages/s (${synthetic.passages}); unchanged reload ${article.unchangedReloadMs} ms`,
+      `embedding limit (raw onnxruntime, ${embedLimit.threads} threads): one question p50 ${embedLimit.p50Ms} ms; ${embedLimit.passagesPerSec} passages/s (ingest reaches ${result.ingest.ofEmbedLimit} of it)`,
+      `/ask during a reload of ${askDuringReload.passages} passages: p50 ${askDuringReload.p50Ms} ms, p99 ${askDuringReload.p99Ms} ms over ${askDuringReload.asked} questions`,
       ...hnswTable(hnsw),
+      ...(hnswReal ? ['real text:', ...hnswTable(hnswReal)] : []),
       `cold start: ${cold.coldStartMs} ms with index and model on disk; ${cold.coldStartRebuildMs} ms with a forced rebuild; RSS serving the article ${cold.rssMb} MB`,
       `burst: ${burst.ackedWithin3s}/${burst.asked} acknowledged within 3 s; final reply p50 ${burst.p50Ms} ms, p99 ${burst.p99Ms} ms; ${burst.errors} errors`,
       `servers: ${JSON.stringify(servers.allLoaded)}; capped at 200: ${JSON.stringify(servers.capped)}`,
       `PDF add (${servers.pdf.pages} pages, ${servers.pdf.passages} passages) → first answer: ${servers.pdf.firstAnswerMs} ms (extract ${servers.pdf.extractMs} ms, cited page ${servers.pdf.citedPage})`,
+      feedbackLine(feedback),
       ...knobRows.map(
         (k) =>
           `knob: ${k.dtype} threads ${k.threads}: p50 ${k.p50Ms} ms, p99 ${k.p99Ms} ms, ${k.qpsConcurrency1} q/s alone, ${k.qpsConcurrency4} q/s at concurrency 4`,

@@ -8,12 +8,12 @@
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCoreConfig } from '../src/config.ts';
-import { setLogLevel } from '../src/log.ts';
+import { configureLog } from '../src/log.ts';
 import { prepareSource } from '../src/servers/intake.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
-setLogLevel('error');
+configureLog({ level: 'error', file: null });
 const [mode, arg, template] = process.argv.slice(2);
 const config = loadCoreConfig();
 const bases = new KnowledgeBases(config);

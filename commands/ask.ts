@@ -1,10 +1,8 @@
 /** /ask question:<3–300 chars> [private] — answers by quoting the sources. */
 import { type ChatInputCommandInteraction, InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { askAndAnswer } from '../src/bot/answer.ts';
 import type { BotContext } from '../src/bot/command-contract.ts';
-import { formatAnswer } from '../src/bot/format.ts';
 import { cooldown } from '../src/bot/guards.ts';
-import { defer, respond } from '../src/bot/respond.ts';
-import { normaliseQuestion } from '../src/quarry.ts';
 
 export const data = new SlashCommandBuilder()
   .setName('ask')
@@ -22,18 +20,7 @@ export const data = new SlashCommandBuilder()
 
 export const guards = [cooldown];
 
-export async function execute(
-  interaction: ChatInputCommandInteraction,
-  { knowledgeBases, config, cooldowns }: BotContext,
-): Promise<void> {
-  // Refuse an empty or symbol-only question before acknowledging (throws a user-facing error).
-  const question = normaliseQuestion(interaction.options.getString('question', true));
-  const ephemeral = interaction.options.getBoolean('private') ?? config.askPrivateByDefault;
-  // Acknowledge at once: the first answer may wait for the model to load, and Discord allows 3 s.
-  await defer(interaction, ephemeral);
-  // Started only now: a question refused as empty costs the member no wait.
-  cooldowns.start(interaction.user.id);
-  // This server's sources and the shared ones; never another server's.
-  const answer = await knowledgeBases.ask(interaction.guildId, question);
-  await respond(interaction, formatAnswer(answer, { showNearest: true }));
+export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const ephemeral = interaction.options.getBoolean('private') ?? context.config.askPrivateByDefault;
+  await askAndAnswer(interaction, interaction.options.getString('question', true), ephemeral, context);
 }

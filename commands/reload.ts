@@ -20,6 +20,7 @@ import {
   SHOWN,
   truncate,
 } from '../src/bot/format.ts';
+import { isOwner } from '../src/bot/permissions.ts';
 import { progressReply } from '../src/bot/progress-reply.ts';
 import { defer, notice } from '../src/bot/respond.ts';
 import { baseFor, maySourcesChange, notWhileChanging, recordChange } from '../src/bot/scope.ts';
@@ -71,12 +72,20 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
 
 export async function autocomplete(
   interaction: AutocompleteInteraction,
-  { knowledgeBases }: BotContext,
+  { knowledgeBases, config }: BotContext,
 ): Promise<void> {
   const typed = interaction.options.getFocused().toLowerCase();
-  // This server's sources only: another server's names are not even suggested.
-  if (!interaction.guildId) return interaction.respond([]);
-  const sources = await knowledgeBases.forServer(interaction.guildId).list();
+  // `shared: true` from a bot owner: the shared sources (what that reload would act on).
+  // Otherwise this server's sources only: another server's names are not even suggested.
+  const shared = interaction.options.getBoolean('shared') ?? false;
+  const base =
+    shared && isOwner(interaction.user.id, config.ownerIds)
+      ? knowledgeBases.shared
+      : interaction.guildId
+        ? knowledgeBases.forServer(interaction.guildId)
+        : null;
+  if (!base) return interaction.respond([]);
+  const sources = await base.list();
   const choices = sources
     .filter((s) => s.id.toLowerCase().includes(typed) || s.title.toLowerCase().includes(typed))
     .slice(0, MAX_CHOICES)

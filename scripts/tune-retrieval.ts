@@ -1,208 +1,227 @@
 /**
- * How the retrieval defaults were chosen: scores every passage for every question once, then
- * replays fusion variants, weights and abstain thresholds over the dev set and our own set.
- *   EMBEDDING_MODEL=data/models/all-MiniLM-L6-v2 npx tsx scripts/tune-retrieval.ts
- * Prints one line per variant: hit@1, hit@3, MRR, abstain rate, false-abstain rate per set.
+ * How the retrieval defaults were chosen, re-runnable against the code that ships: every question
+ * is embedded once and its candidates gathered once with src/search/retrieve.ts's own
+ * gatherCandidates; each setting is then replayed through the shipped scoreCandidates and
+ * selectResults and judged by the eval's own judge/summarise.
+ *
+ *   npx tsx scripts/tune-retrieval.ts [question files…]          grid of fusion weights × thresholds
+ *   npx tsx scripts/tune-retrieval.ts --calibrate [files…]        writes this model's thresholds
+ *   npx tsx scripts/tune-retrieval.ts --explain [files…]          the decision for every question
+ *   npx tsx scripts/tune-retrieval.ts --table [files…]            README rows: stage × question set
+ *
+ * Default files: the tuning half and the dev and own sets. Never pass the held-out half: it is
+ * for the final, once-only measurement.
  */
+import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { foldForMatch, readQuestions } from '../src/eval/evaluate.ts';
+import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
-import { searchQuery } from '../src/search/query.ts';
-import { cosineAt } from '../src/search/vectors.ts';
-import { contentTerms } from '../src/text/terms.ts';
+import { RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
+import { type Calibration, calibrationKey, writeCalibration } from '../src/search/calibration.ts';
+import {
+  type Candidate,
+  gatherCandidates,
+  type PreparedQuestion,
+  prepareQuestion,
+  quoteOf,
+  type SearchOptions,
+  scoreCandidates,
+  selectResults,
+} from '../src/search/retrieve.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    calibrate: { type: 'boolean', default: false },
+    explain: { type: 'boolean', default: false },
+    table: { type: 'boolean', default: false },
+  },
+});
+const files = positionals.length
+  ? positionals
+  : ['test/eval/questions.tune.jsonl', 'test/eval/questions.dev.jsonl', 'test/eval/questions.own.jsonl'];
+if (files.some((f) => f.includes('heldout')))
+  throw new Error('tune: the held-out half is for the final measurement only');
 
 loadEnvFile();
-const quarry = new Quarry(loadCoreConfig());
+const config = loadCoreConfig();
+const quarry = new Quarry(config);
 const snapshot = await quarry.open();
 const embedder = await quarry.embedder();
-const passageVectors = await embedder.embed(
-  snapshot.passages.map((p) => p.text),
-  'passage',
-);
-const sets = {
-  dev: await readQuestions('test/eval/questions.dev.jsonl'),
-  own: await readQuestions('test/eval/questions.own.jsonl'),
+
+let rareId = RARE_WORD_ID;
+const vocabulary = {
+  knows: (term: string) => snapshot.lexical.knows(term),
+  isRareWord: (word: string) => rareWordTest((w) => embedder.wordPieces(w), rareId)(word),
 };
 
-interface Row {
-  passage: number;
-  cos: number;
-  sentence: number;
-  bm25: number;
-  coverage: number;
-  overlap: number;
+interface Gathered {
+  question: EvalQuestion;
+  prepared: PreparedQuestion;
+  candidates: Candidate[];
 }
-const scored: Record<string, { expect: string[]; rows: Row[] }[]> = {};
-for (const [name, questions] of Object.entries(sets)) {
-  scored[name] = [];
-  for (const q of questions) {
-    const [v] = await embedder.embed([q.question], 'query');
-    if (!v) throw new Error('no vector');
-    const query = searchQuery(q.question);
-    const lexical = new Map(snapshot.lexical.query(query, 1000).map((h) => [h.label, h]));
-    const terms = new Set(contentTerms(query));
-    const rows = snapshot.passages.map((p, i) => {
-      const sentences = p.sentences.map((_, j) => cosineAt(v, snapshot.sentenceVectors, p.sentenceRow + j));
-      const passageTerms = new Set(contentTerms(p.text));
-      return {
-        passage: i,
-        cos: cosineAt(v, passageVectors[i] ?? new Float32Array(), 0),
-        sentence: Math.max(...sentences),
-        bm25: lexical.get(i)?.score ?? 0,
-        coverage: lexical.get(i)?.coverage ?? 0,
-        overlap: terms.size ? [...terms].filter((t) => passageTerms.has(t)).length / terms.size : 0,
-      };
-    });
-    scored[name]?.push({ expect: q.expect, rows });
+const sets: Record<string, Gathered[]> = {};
+for (const file of files) {
+  const gathered: Gathered[] = [];
+  for (const question of await readQuestions(file)) {
+    const [vector] = await embedder.embed([question.question], 'query');
+    if (!vector) throw new Error('tune: no vector');
+    const prepared = prepareQuestion(question.question);
+    const candidates = gatherCandidates(snapshot, prepared, vector, 'hybrid', snapshot.passages.length);
+    gathered.push({ question, prepared, candidates });
   }
+  sets[file.replace(/^.*questions\.|\.jsonl$/g, '')] = gathered;
 }
 
-type Variant = { name: string; dense: (r: Row) => number; lexical: (r: Row, maxBm25: number) => number };
-const variants: Variant[] = [
-  {
-    name: 'max(p,s) + bm25·cov',
-    dense: (r) => Math.max(r.cos, r.sentence),
-    lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0),
-  },
-  { name: 'passage + bm25·cov', dense: (r) => r.cos, lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0) },
-  {
-    name: 'sentence + bm25·cov',
-    dense: (r) => r.sentence,
-    lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0),
-  },
-  {
-    name: 'mean(p,s) + bm25·cov',
-    dense: (r) => (r.cos + r.sentence) / 2,
-    lexical: (r, m) => (m ? (r.bm25 / m) * r.coverage : 0),
-  },
-  {
-    name: 'mean(p,s) + bm25',
-    dense: (r) => (r.cos + r.sentence) / 2,
-    lexical: (r, m) => (m ? r.bm25 / m : 0),
-  },
-  { name: 'mean(p,s) + coverage', dense: (r) => (r.cos + r.sentence) / 2, lexical: (r) => r.coverage },
-];
-
-function evaluate(set: string, variant: Variant, weight: number, threshold: number) {
-  let answerable = 0,
-    hit1 = 0,
-    hit3 = 0,
-    rr = 0,
-    off = 0,
-    abstained = 0,
-    falseAbstain = 0;
-  for (const q of scored[set] ?? []) {
-    const maxBm25 = Math.max(...q.rows.map((r) => r.bm25));
-    const ranked = q.rows
-      .map((r) => ({
-        r,
-        score: weight * Math.max(0, variant.dense(r)) + (1 - weight) * variant.lexical(r, maxBm25),
-      }))
-      .sort((a, b) => b.score - a.score);
-    const answered = (ranked[0]?.score ?? 0) >= threshold;
-    if (!q.expect.length) {
-      off++;
-      if (!answered) abstained++;
-      continue;
-    }
-    answerable++;
-    if (!answered) {
-      falseAbstain++;
-      continue;
-    }
-    const wanted = q.expect.map(foldForMatch);
-    const rank = ranked
-      .slice(0, 3)
-      .findIndex(({ r }) =>
-        wanted.some((w) => foldForMatch(snapshot.passages[r.passage]?.text ?? '').includes(w)),
-      );
-    if (rank === 0) hit1++;
-    if (rank >= 0) {
-      hit3++;
-      rr += 1 / (rank + 1);
-    }
-  }
-  const f = (n: number, d: number) => (d ? (n / d).toFixed(2) : '-');
-  return `${f(hit1, answerable)} ${f(hit3, answerable)} ${f(rr, answerable)} abst ${f(abstained, off)} false ${f(falseAbstain, answerable)}`;
-}
-
-// Reciprocal-rank fusion of passage cosine, best-sentence cosine and BM25 (ranking only).
-function rrf(set: string, lists: (keyof Row)[], k = 60) {
-  let answerable = 0,
-    hit1 = 0,
-    hit3 = 0;
-  for (const q of scored[set] ?? []) {
-    if (!q.expect.length) continue;
-    answerable++;
-    const fused = new Map<number, number>();
-    for (const key of lists) {
-      const order = [...q.rows].sort((a, b) => (b[key] as number) - (a[key] as number));
-      order.forEach((r, rank) => {
-        fused.set(r.passage, (fused.get(r.passage) ?? 0) + 1 / (k + rank + 1));
-      });
-    }
-    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
-    const wanted = q.expect.map(foldForMatch);
-    const rank = ranked.findIndex(([p]) =>
-      wanted.some((w) => foldForMatch(snapshot.passages[p]?.text ?? '').includes(w)),
-    );
-    if (rank === 0) hit1++;
-    if (rank >= 0) hit3++;
-  }
-  return `${(hit1 / answerable).toFixed(2)} ${(hit3 / answerable).toFixed(2)}`;
-}
-for (const lists of [
-  ['cos', 'bm25'],
-  ['sentence', 'bm25'],
-  ['cos', 'sentence', 'bm25'],
-  ['cos', 'sentence', 'coverage'],
-  ['cos', 'sentence'],
-] as (keyof Row)[][]) {
-  for (const k of [10, 60])
-    console.log(`rrf ${lists.join('+')} k=${k}  dev ${rrf('dev', lists, k)} | own ${rrf('own', lists, k)}`);
-}
-
-const threshold = Number(process.env.TUNE_THRESHOLD ?? 0.3);
-for (const variant of variants) {
-  for (const weight of [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1]) {
-    console.log(
-      `${variant.name.padEnd(24)} w=${weight}  dev ${evaluate('dev', variant, weight, threshold)} | own ${evaluate('own', variant, weight, threshold)}`,
-    );
-  }
-}
-// The abstain threshold: best relevance of off-topic questions against answerable ones.
-const best = (set: string, variant: Variant, weight: number) =>
-  (scored[set] ?? []).map((q) => {
-    const maxBm25 = Math.max(...q.rows.map((r) => r.bm25));
-    const top = Math.max(
-      ...q.rows.map(
-        (r) => weight * Math.max(0, variant.dense(r)) + (1 - weight) * variant.lexical(r, maxBm25),
-      ),
-    );
-    return { offTopic: q.expect.length === 0, top };
+function decide(g: Gathered, options: SearchOptions) {
+  const scored = scoreCandidates(g.candidates, g.prepared, options);
+  const outcome = selectResults(scored, g.prepared, options, vocabulary);
+  const row = judge(g.question, {
+    answered: outcome.answered,
+    results: outcome.results.map((s) => ({ text: s.passage.text, quote: quoteOf(s), score: s.relevance })),
   });
-for (const variant of variants.slice(0, 4)) {
-  for (const weight of [0.5, 0.6, 0.7]) {
-    const all = [...best('dev', variant, weight), ...best('own', variant, weight)];
-    const off = all.filter((a) => a.offTopic).map((a) => a.top);
-    const on = all.filter((a) => !a.offTopic).map((a) => a.top);
-    console.log(
-      `${variant.name.padEnd(24)} w=${weight}  off-topic max ${Math.max(...off).toFixed(3)}  answerable min ${Math.min(...on).toFixed(3)}`,
-    );
-  }
+  return { scored, outcome, row };
 }
 
-if (process.env.TUNE_DEBUG) {
-  const q = scored.dev?.find((x) => x.expect[0]?.startsWith(process.env.TUNE_DEBUG ?? ''));
-  for (const r of [...(q?.rows ?? [])].sort((a, b) => b.sentence - a.sentence).slice(0, 8)) {
-    console.log(
-      r.passage,
-      snapshot.passages[r.passage]?.paragraph,
-      r.cos.toFixed(3),
-      r.sentence.toFixed(3),
-      r.bm25.toFixed(2),
-      r.coverage.toFixed(2),
-      snapshot.passages[r.passage]?.text.slice(0, 60),
-    );
+function replay(gathered: Gathered[], options: SearchOptions) {
+  return summarise(gathered.map((g) => decide(g, options).row));
+}
+
+const f2 = (n: number) => n.toFixed(2);
+function line(report: ReturnType<typeof replay>): string {
+  return `${f2(report.hitAt1)} ${f2(report.hitAt3)} q${f2(report.quoteHitAt1)} off${f2(report.abstainRate)} near${f2(report.nearMissAbstainRate)} fa${f2(report.falseAbstainRate)} n${f2(report.resultsPerAnswer)}`;
+}
+
+const all = Object.values(sets).flat();
+
+/** The best fusion weight, threshold and support share for these options on all tuning files. */
+function calibrate(options: SearchOptions, denseWeights: number[]) {
+  let best:
+    | (Omit<Calibration, 'questions'> & { score: number; line: string; options: SearchOptions })
+    | null = null;
+  for (const denseWeight of denseWeights) {
+    for (let minRelevance = 0; minRelevance <= 0.9; minRelevance += 0.01) {
+      for (const supportShare of [0.7, 0.75, 0.8, 0.85, 0.9, 0.95]) {
+        const candidate = {
+          ...options,
+          denseWeight,
+          minRelevance: Number(minRelevance.toFixed(2)),
+          supportShare,
+        };
+        const report = replay(all, candidate);
+        // Refuse every off-topic question and as many near-misses as possible while refusing
+        // almost no answerable one; rank and quote right; show as few passages as possible.
+        const score =
+          report.hitAt1 +
+          0.5 * report.hitAt3 +
+          0.5 * report.quoteHitAt1 +
+          2 * report.abstainRate +
+          report.nearMissAbstainRate -
+          4 * report.falseAbstainRate -
+          0.02 * report.resultsPerAnswer;
+        if (!best || score > best.score + 1e-9)
+          best = {
+            score,
+            denseWeight,
+            minRelevance: candidate.minRelevance,
+            supportShare,
+            line: line(report),
+            options: candidate,
+          };
+      }
+    }
   }
+  if (!best) throw new Error('tune: nothing to calibrate on');
+  return best;
+}
+
+const shipped: SearchOptions = { ...quarry.selectionPolicy(embedder.modelName), mode: 'hybrid' };
+
+if (values.explain) {
+  for (const [name, gathered] of Object.entries(sets)) {
+    for (const g of gathered) {
+      const { scored, outcome, row } = decide(g, shipped);
+      const top = outcome.results[0] ?? outcome.nearest;
+      const verdict =
+        row.kind === 'answerable'
+          ? row.hitRank === 1
+            ? row.quoteHit
+              ? 'ok  '
+              : 'okP '
+            : row.answered
+              ? 'MISS'
+              : 'FABS'
+          : row.answered
+            ? 'LEAK'
+            : 'abst';
+      console.log(
+        `${name} ${verdict} ${row.kind.slice(0, 4)} ${f2(scored[0]?.relevance ?? 0)}/${f2(scored[1]?.relevance ?? 0)} ${top?.check?.reason ?? ''} | ${g.question.question} | ${top ? quoteOf(top).slice(0, 90) : ''}`,
+      );
+    }
+  }
+} else if (values.calibrate) {
+  // The fusion weight, abstain threshold and support share for this model, on the tuning files
+  // only; the quote weights and the answer check stay the shipped ones.
+  const best = calibrate(shipped, [0.6, 0.7, 0.8, 0.9, 1]);
+  const { denseWeight, minRelevance, supportShare } = best;
+  const key = calibrationKey(embedder.modelName, config.embeddingModel, config.embeddingDtype);
+  await writeCalibration(key, { denseWeight, minRelevance, supportShare, questions: all.length });
+  console.log(
+    `${key}: weight ${denseWeight}, minRelevance ${minRelevance}, supportShare ${supportShare}  ${best.line}`,
+  );
+} else if (values.table) {
+  // README "Measured": each stage with its own best threshold on the tuning files; the last row
+  // is what ships (the stored calibration).
+  const stages: [string, SearchOptions][] = [
+    ['dense', calibrate({ ...shipped, mode: 'dense', answerCheck: null }, [1]).options],
+    ['hybrid', calibrate({ ...shipped, answerCheck: null }, [0.6, 0.7, 0.8, 0.9]).options],
+    ['hybrid + answer check (shipped)', shipped],
+  ];
+  const pct = (n: number) => n.toFixed(2);
+  for (const [stage, options] of stages) {
+    for (const [name, gathered] of Object.entries(sets)) {
+      const r = replay(gathered, options);
+      console.log(
+        `| ${config.embeddingModel.split('/').pop()} ${config.embeddingDtype} | ${stage} | ${name} | ${pct(r.hitAt1)} | ${pct(r.hitAt3)} | ${pct(r.quoteHitAt1)} | ${pct(r.abstainRate)} | ${pct(r.nearMissAbstainRate)} | ${pct(r.falseAbstainRate)} | ${pct(r.resultsPerAnswer)} |`,
+      );
+    }
+  }
+} else {
+  const show = (label: string, options: SearchOptions) => {
+    const cells = Object.entries(sets).map(([name, g]) => `${name} ${line(replay(g, options))}`);
+    console.log(`${label.padEnd(28)} all ${line(replay(all, options))} | ${cells.join(' | ')}`);
+  };
+  show('shipped', shipped);
+  for (const mode of ['dense', 'bm25', 'hybrid'] as const)
+    show(`${mode}, ranking only`, { ...shipped, mode, minRelevance: 0, supportShare: 0, answerCheck: null });
+  for (const denseWeight of [0.5, 0.6, 0.7, 0.8, 0.9])
+    show(`fusion weight ${denseWeight}`, { ...shipped, denseWeight });
+  for (const passageShare of [0, 0.3, 0.4, 0.5, 0.6, 0.7, 1])
+    show(`passage share ${passageShare}`, { ...shipped, passageShare });
+  for (const typeMargin of [0, 0.05, 0.1, 0.15, 0.2])
+    show(`type margin ${typeMargin}`, { ...shipped, answerCheck: { typeMargin, focusCheck: true } });
+  for (const id of [3000, 5000, 8000, 10000, 13000, 16000, 20000]) {
+    rareId = id;
+    show(`rare word from id ${id}`, shipped);
+  }
+  rareId = RARE_WORD_ID;
+  show('no focus check', { ...shipped, answerCheck: { typeMargin: 0.1, focusCheck: false } });
+  show('no answer-type check', { ...shipped, answerCheck: null });
+  for (const quoteWeightedOverlap of [false, true])
+    for (const quoteDenseWeight of [0.2, 0.4, 0.5, 0.6, 0.7, 0.8])
+      for (const quoteTypeBonus of [0, 0.1])
+        show(
+          `quote ${quoteWeightedOverlap ? 'idf ' : ''}weight ${quoteDenseWeight} bonus ${quoteTypeBonus}`,
+          {
+            ...shipped,
+            quoteDenseWeight,
+            quoteTypeBonus,
+            quoteWeightedOverlap,
+          },
+        );
+  for (const minRelevance of [-0.06, -0.03, 0.03, 0.06])
+    show(`threshold ${minRelevance > 0 ? '+' : ''}${minRelevance}`, {
+      ...shipped,
+      minRelevance: shipped.minRelevance + minRelevance,
+    });
 }

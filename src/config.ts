@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { UserFacingError } from './errors.ts';
+import { LOG_LEVELS, type LogLevel, registerSecret } from './log.ts';
 import { DEFAULT_MODEL } from './model/catalog.ts';
 
 export type SearchMode = 'hybrid' | 'dense' | 'bm25';
@@ -32,7 +33,8 @@ export interface CoreConfig {
   passageMaxTokens: number;
   topK: number;
   searchMode: SearchMode;
-  minRelevance: number;
+  /** MIN_RELEVANCE when set; otherwise the model's calibration decides (src/search/calibration.ts). */
+  minRelevance: number | null;
   hnsw: { m: number; efConstruction: number; ef: number };
   /** Per-server knowledge bases: SERVERS_DIR/<guild id>/{sources,index}. */
   serversDir: string;
@@ -58,8 +60,10 @@ export interface BotConfig {
   ownerIds: string[];
   /** Hosts attachments may be downloaded from (Discord's CDN; a local one in tests). */
   attachmentHosts: string[];
-  /** SQLite file shared by feedback and the sources audit log. */
+  /** SQLite file of questions and votes (feedback, /gaps, /stats) and the sources audit log. */
   feedbackDb: string;
+  /** Questions and votes older than this many days are deleted, daily. */
+  retentionDays: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,8 +146,6 @@ function oneOfPattern(env: Env, key: string, pattern: RegExp, fallback: string):
 
 /** A catalog short name; change the default in src/model/catalog.ts. */
 export const DEFAULT_EMBEDDING_MODEL = DEFAULT_MODEL;
-/** Chosen on the dev question set; see README "Retrieval". */
-export const DEFAULT_MIN_RELEVANCE = 0.3;
 
 export function loadCoreConfig(env: Env = process.env): CoreConfig {
   return {
@@ -163,7 +165,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     passageMaxTokens: integer(env, 'PASSAGE_MAX_TOKENS', 256, 32, 8192),
     topK: integer(env, 'TOP_K', 3, 1, 10),
     searchMode: oneOf(env, 'SEARCH_MODE', SEARCH_MODES, 'hybrid'),
-    minRelevance: decimal(env, 'MIN_RELEVANCE', DEFAULT_MIN_RELEVANCE, 0, 1),
+    minRelevance: env.MIN_RELEVANCE?.trim() ? decimal(env, 'MIN_RELEVANCE', 0, 0, 1) : null,
     hnsw: {
       m: integer(env, 'HNSW_M', 16, 4, 96),
       efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),
@@ -177,6 +179,17 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
   };
 }
 
+export interface LogConfig {
+  level: LogLevel;
+  /** Absolute path every log line is also appended to, or null. */
+  file: string | null;
+}
+
+export function loadLogConfig(env: Env = process.env): LogConfig {
+  const file = env.LOG_FILE?.trim();
+  return { level: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'), file: file ? resolve(file) : null };
+}
+
 export function loadBotConfig(env: Env = process.env): BotConfig {
   const token = env.DISCORD_TOKEN?.trim();
   if (!token) {
@@ -186,6 +199,8 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
       'put your bot token in .env (see .env.example)',
     );
   }
+  // Read here and nowhere else, so registered here: no log line can carry it from now on.
+  registerSecret(token);
   const clientId = env.DISCORD_CLIENT_ID?.trim() || undefined;
   const guildId = env.GUILD_ID?.trim() || undefined;
   for (const [key, value] of [
@@ -208,5 +223,6 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
       .split(/[\s,]+/)
       .filter(Boolean),
     feedbackDb: resolve(text(env, 'FEEDBACK_DB', 'data/feedback.db')),
+    retentionDays: integer(env, 'RETENTION_DAYS', 90, 1, 3650),
   };
 }

@@ -8,10 +8,13 @@ import { appendFileSync } from 'node:fs';
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVEL_ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+export const LOG_LEVELS = Object.keys(LEVEL_ORDER) as Level[];
+export type LogLevel = Level;
+
 const secrets = new Set<string>();
 // LOG_FILE: every line, already redacted, is also appended here (operators keep a log; CI scans
-// the whole test run's logs for leaked tokens).
-const logFile = process.env.LOG_FILE?.trim() || null;
+// the whole test run's logs for leaked tokens). Set by configureLog once .env is loaded.
+let logFile: string | null = null;
 let threshold: number = LEVEL_ORDER.info;
 let sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
 
@@ -34,8 +37,10 @@ export function redact(text: string): string {
     .replace(AUTH_HEADER_PATTERN, '$1 [redacted]');
 }
 
-export function setLogLevel(level: string | undefined): void {
-  if (level && level in LEVEL_ORDER) threshold = LEVEL_ORDER[level as Level];
+/** Applies LOG_LEVEL and LOG_FILE as validated by config.ts (this module reads no environment). */
+export function configureLog(settings: { level: Level; file: string | null }): void {
+  threshold = LEVEL_ORDER[settings.level];
+  logFile = settings.file;
 }
 
 /** Redirects log lines (tests capture them to prove no token leaks). Returns the previous sink. */

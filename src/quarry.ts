@@ -17,8 +17,14 @@ import { currentGeneration, indexSizeOnDisk, loadIndex, type SourceSummary } fro
 import { log } from './log.ts';
 import { splitIntoPassages } from './passages/split.ts';
 import type { ProgressListener } from './progress.ts';
-import { searchQuery } from './search/query.ts';
-import { type ScoredPassage, search } from './search/retrieve.ts';
+import { ANSWER_CHECK, rareWordTest } from './search/answerability.ts';
+import {
+  type Calibration,
+  calibrationKey,
+  FALLBACK_CALIBRATION,
+  findCalibration,
+} from './search/calibration.ts';
+import { SCORING, type ScoredPassage, type SearchOptions, search } from './search/retrieve.ts';
 import { loadSources } from './sources/load.ts';
 import { PostgresIndexes, type RemoteSnapshot } from './storage/postgres/indexes.ts';
 import { searchRemote } from './storage/postgres/search.ts';
@@ -50,6 +56,8 @@ export interface Answer {
   results: AnswerResult[];
   /** When not answered: the closest passage, for a "low confidence" hint. */
   nearest: AnswerResult | null;
+  /** The question's embedding (stored with feedback so /gaps groups near duplicates). */
+  queryVector?: Float32Array;
 }
 
 /** What /sources shows. */
@@ -67,6 +75,8 @@ export interface AskOptions {
   minRelevance?: number;
   /** The question's embedding when the caller already has it (one question, several indexes). */
   queryVector?: Float32Array;
+  /** Share of the best relevance a supporting passage needs (0: up to k passages, filler included). */
+  supportShare?: number;
 }
 
 export interface ReloadOptions {
@@ -103,6 +113,7 @@ function round(n: number): number {
 
 export class Quarry {
   private snapshot: SearchIndex | null = null;
+  private calibration: Calibration | null = null;
   private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
 
@@ -176,26 +187,56 @@ export class Quarry {
     return this.snapshot;
   }
 
+  /**
+   * How answers are decided for this model: its calibrated thresholds (MIN_RELEVANCE overrides
+   * the abstain threshold), or a fallback with a warning when the model has no calibration.
+   */
+  selectionPolicy(modelName: string | null): SearchOptions {
+    if (!this.calibration) {
+      const key = calibrationKey(modelName, this.config.embeddingModel, this.config.embeddingDtype);
+      const found = findCalibration(key);
+      if (!found && this.config.minRelevance === null) {
+        log.warn(
+          `search: no calibration for ${key}; abstaining with the fallback threshold ${FALLBACK_CALIBRATION.minRelevance}, which may refuse too much or too little — run npm run calibrate, or set MIN_RELEVANCE`,
+        );
+      }
+      this.calibration = found ?? FALLBACK_CALIBRATION;
+    }
+    return {
+      mode: this.config.searchMode,
+      k: this.config.topK,
+      ...SCORING,
+      denseWeight: this.calibration.denseWeight,
+      minRelevance: this.config.minRelevance ?? this.calibration.minRelevance,
+      supportShare: this.calibration.supportShare,
+      answerCheck: ANSWER_CHECK,
+    };
+  }
+
   async ask(rawQuestion: string, options: AskOptions = {}): Promise<Answer> {
     const question = normaliseQuestion(rawQuestion);
     let snapshot = await this.open();
+    const embedder = await this.embedder();
     const [queryVector] = options.queryVector
       ? [options.queryVector]
-      : await (await this.embedder()).embed([question], 'query');
+      : await embedder.embed([question], 'query');
     if (!queryVector) throw new Error('embedder: no vector for the question');
-    const searchOptions = {
-      mode: options.mode ?? this.config.searchMode,
-      k: options.k ?? this.config.topK,
-      minRelevance: options.minRelevance ?? this.config.minRelevance,
+    const searchOptions: SearchOptions = {
+      ...this.selectionPolicy(embedder.modelName),
+      ...(options.mode ? { mode: options.mode } : {}),
+      ...(options.k ? { k: options.k } : {}),
+      ...(options.minRelevance !== undefined ? { minRelevance: options.minRelevance } : {}),
+      ...(options.supportShare !== undefined ? { supportShare: options.supportShare } : {}),
     };
-    // Words the question excludes ("besides rare earths") are not searched for by the lexical
-    // side; the embedding keeps the whole question (measured: stripping it too lost one hit@3).
-    let outcome = await this.searchSnapshot(snapshot, searchQuery(question), queryVector, searchOptions);
+    const answerable = rareWordTest((word) => embedder.wordPieces(word));
+    // The embedding keeps the whole question, including what it excludes ("besides rare
+    // earths"); search drops that from the lexical side (measured: stripping both lost a hit@3).
+    let outcome = await this.searchSnapshot(snapshot, question, queryVector, searchOptions, answerable);
     if (outcome === 'stale') {
       // Another process published a newer index of this scope: serve that one from now on.
       if (this.snapshot === snapshot) this.snapshot = null;
       snapshot = await this.open();
-      outcome = await this.searchSnapshot(snapshot, searchQuery(question), queryVector, searchOptions);
+      outcome = await this.searchSnapshot(snapshot, question, queryVector, searchOptions, answerable);
       if (outcome === 'stale')
         throw new UserFacingError('reload.busy', 'the index is being replaced', 'ask again');
     }
@@ -205,6 +246,7 @@ export class Quarry {
       answered: outcome.answered,
       results: outcome.results.map(toResult),
       nearest: outcome.nearest ? toResult(outcome.nearest) : null,
+      queryVector,
     };
   }
 
@@ -213,10 +255,11 @@ export class Quarry {
     question: string,
     queryVector: Float32Array,
     options: Parameters<typeof search>[3],
+    answerable: Parameters<typeof search>[4],
   ): Promise<ReturnType<typeof search> | 'stale'> {
     const remote = (snapshot as Partial<RemoteSnapshot>).remote ? await this.remoteIndexes() : null;
-    if (!remote) return search(snapshot, question, queryVector, options);
-    return searchRemote(remote, snapshot as RemoteSnapshot, question, queryVector, options);
+    if (!remote) return search(snapshot, question, queryVector, options, answerable);
+    return searchRemote(remote, snapshot as RemoteSnapshot, question, queryVector, options, answerable);
   }
 
   private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {

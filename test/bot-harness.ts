@@ -24,6 +24,7 @@ export interface MessageBody {
   flags?: number;
   allowed_mentions?: unknown;
   embeds?: { title?: string; description?: string; footer?: { text: string } }[];
+  components?: { type: number; components: { type: number; custom_id: string; label: string }[] }[];
 }
 
 export const isCallback = (call: RecordedCall) => call.path.endsWith('/callback');

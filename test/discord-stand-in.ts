@@ -40,6 +40,8 @@ export interface RecordedCall {
   method: string;
   path: string;
   body: Record<string, unknown> | null;
+  /** Attachments of a multipart request (files[n] parts), in order. */
+  files: { name: string; contentType: string; data: Buffer }[];
   at: number;
 }
 
@@ -78,12 +80,20 @@ export interface InteractionOptions {
   shard?: number;
   /** Attachments referenced by attachment options (type 11), by id. */
   attachments?: AttachmentData[];
+  /** Application command type: 1 slash command (default), 3 message command. */
+  commandType?: 1 | 3;
+  /** For a message command: the message it was used on (resolved.messages[target_id]). */
+  targetMessage?: { id?: string; content: string; authorId?: string };
 }
 
-export interface ButtonOptions {
+/** A button click (interaction type 3) on a message the bot sent earlier. */
+export interface ComponentOptions {
   customId: string;
   member?: Member;
+  /** Which server the click comes from (default GUILD_ID). */
   guildId?: string;
+  /** The message the button is on; flags 64 for an ephemeral one. */
+  message?: { id?: string; content?: string; flags?: number; components?: unknown[] };
 }
 
 export interface StandIn {
@@ -102,7 +112,7 @@ export interface StandIn {
   clearFailures(): void;
   dispatchInteraction(options: InteractionOptions): { id: string; token: string; sentAt: number };
   /** A member clicks a button (type 3, component type 2) on a message of the bot. */
-  dispatchButton(options: ButtonOptions): { id: string; token: string; sentAt: number };
+  dispatchComponent(options: ComponentOptions): { id: string; token: string; sentAt: number };
   /** Callbacks and webhook calls made for one interaction, in order. */
   callsFor(interaction: { id: string; token: string }): RecordedCall[];
   /** Resolves when a call for the interaction matches `predicate`. */
@@ -128,6 +138,10 @@ function snowflake(): string {
 /** The shard Discord delivers a guild's events on. */
 export function shardOf(guildId: string, count: number): number {
   return Number((BigInt(guildId) >> 22n) % BigInt(count));
+}
+
+function memberUser(id: string): Record<string, unknown> {
+  return { id, username: `member${id.slice(-3)}`, discriminator: '0', avatar: null, global_name: null };
 }
 
 function guildPayload(guildId = GUILD_ID): Record<string, unknown> {
@@ -204,13 +218,7 @@ function channelOf(guildId: string): string {
 
 function memberPayload(member: Member): Record<string, unknown> {
   return {
-    user: {
-      id: member.id,
-      username: `member${member.id.slice(-3)}`,
-      discriminator: '0',
-      avatar: null,
-      global_name: null,
-    },
+    user: memberUser(member.id),
     roles: member.roles ?? [],
     permissions: String(member.permissions ?? 0n),
     joined_at: new Date().toISOString(),
@@ -243,16 +251,32 @@ function messagePayload(body: Record<string, unknown> | null, id = snowflake()):
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | null> {
+async function readBody(
+  req: IncomingMessage,
+): Promise<{ body: Record<string, unknown> | null; files: RecordedCall['files'] }> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return null;
-  const text = Buffer.concat(chunks).toString('utf8');
-  if ((req.headers['content-type'] ?? '').includes('multipart/form-data')) {
-    const json = /name="payload_json"\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(text);
-    return json?.[1] ? (JSON.parse(json[1]) as Record<string, unknown>) : null;
+  if (chunks.length === 0) return { body: null, files: [] };
+  const raw = Buffer.concat(chunks);
+  const contentType = req.headers['content-type'] ?? '';
+  if (contentType.includes('multipart/form-data')) {
+    // Node's own (undici) multipart parser: binary attachments stay byte-exact.
+    const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+    const files: RecordedCall['files'] = [];
+    for (const [key, value] of form.entries()) {
+      if (key.startsWith('files[') && typeof value !== 'string') {
+        files.push({
+          name: value.name,
+          contentType: value.type,
+          data: Buffer.from(await value.arrayBuffer()),
+        });
+      }
+    }
+    const json = form.get('payload_json');
+    return { body: typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : null, files };
   }
-  return text ? (JSON.parse(text) as Record<string, unknown>) : null;
+  const text = raw.toString('utf8');
+  return { body: text ? (JSON.parse(text) as Record<string, unknown>) : null, files: [] };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -300,8 +324,8 @@ export async function startDiscordStandIn(
   async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     const method = req.method ?? 'GET';
-    const body = await readBody(req);
-    const call = { method, path, body, at: Date.now() };
+    const { body, files } = await readBody(req);
+    const call = { method, path, body, files, at: Date.now() };
     calls.push(call);
     const token = tokenOf(path);
     if (token) {
@@ -431,12 +455,13 @@ export async function startDiscordStandIn(
       listeners.add(listener);
     });
 
-  /** INTERACTION_CREATE of any type, in a server's #general, from `member`. */
-  function dispatchAnyInteraction(
+  /** INTERACTION_CREATE of any type, in a server's #general, from `member`; `extra` adds fields. */
+  function sendInteraction(
     type: number,
     guildId: string,
+    data: Record<string, unknown>,
     member: Member,
-    body: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
     shard = shardOf(guildId, shardCount),
   ): { id: string; token: string; sentAt: number } {
     const id = snowflake();
@@ -451,7 +476,7 @@ export async function startDiscordStandIn(
       guild_id: guildId,
       channel_id: channelId,
       channel: { id: channelId, type: 0, guild_id: guildId, name: 'general', permission_overwrites: [] },
-      ...body,
+      data,
       member: memberPayload(member),
       app_permissions: String(1n << 11n),
       locale: 'en-US',
@@ -459,6 +484,7 @@ export async function startDiscordStandIn(
       entitlements: [],
       authorizing_integration_owners: { '0': guildId },
       context: 0,
+      ...extra,
     });
     return { id, token, sentAt: Date.now() };
   }
@@ -493,30 +519,45 @@ export async function startDiscordStandIn(
       guildId = GUILD_ID,
       shard,
       attachments = [],
+      commandType = 1,
+      targetMessage,
     }) {
-      return dispatchAnyInteraction(
-        type,
-        guildId,
-        member,
-        {
-          data: {
+      const data: Record<string, unknown> = { id: snowflake(), name, type: commandType, guild_id: guildId };
+      if (commandType === 1) data.options = options;
+      if (attachments.length) {
+        data.resolved = { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) };
+      }
+      if (targetMessage) {
+        const id = targetMessage.id ?? snowflake();
+        const author = { ...memberUser(targetMessage.authorId ?? '400000000000000444') };
+        data.target_id = id;
+        data.resolved = {
+          messages: {
+            [id]: {
+              ...messagePayload({ content: targetMessage.content }, id),
+              channel_id: channelOf(guildId),
+              author,
+              webhook_id: undefined,
+            },
+          },
+        };
+      }
+      return sendInteraction(type, guildId, data, member, {}, shard);
+    },
+    dispatchComponent({ customId, member = { id: '400000000000000004' }, guildId = GUILD_ID, message = {} }) {
+      const id = message.id ?? snowflake();
+      return sendInteraction(3, guildId, { custom_id: customId, component_type: 2 }, member, {
+        message: {
+          ...messagePayload({ content: message.content ?? '', flags: message.flags ?? 0 }, id),
+          channel_id: channelOf(guildId),
+          components: message.components ?? [],
+          interaction_metadata: {
             id: snowflake(),
-            name,
-            type: 1,
-            guild_id: guildId,
-            options,
-            ...(attachments.length
-              ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } }
-              : {}),
+            type: 2,
+            user: memberUser(member.id),
+            authorizing_integration_owners: { '0': guildId },
           },
         },
-        shard,
-      );
-    },
-    dispatchButton({ customId, member = { id: '400000000000000004' }, guildId = GUILD_ID }) {
-      return dispatchAnyInteraction(3, guildId, member, {
-        data: { custom_id: customId, component_type: 2 },
-        message: { ...messagePayload({ content: '', flags: 64 }), channel_id: channelOf(guildId) },
       });
     },
     callsFor(interaction) {

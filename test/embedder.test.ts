@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { getEmbedder } from '../src/embedding/embedder.ts';
+import { getEmbedder, WORKER_MIN_TEXTS } from '../src/embedding/embedder.ts';
 import { UserFacingError } from '../src/errors.ts';
 import type { ProgressEvent } from '../src/progress.ts';
 import { FIXTURE_MODEL, tempDir, testConfig } from './helpers.ts';
@@ -35,6 +35,30 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
       events.map((e) => e.done),
       [16, 32, 40],
     );
+  });
+
+  it('embeds a large job in the embedding worker, with the same vectors as the main thread', async () => {
+    const embedder = await getEmbedder(testConfig());
+    const texts = Array.from(
+      { length: WORKER_MIN_TEXTS + 10 },
+      (_, i) => `Passage ${i} about rare earth ${i % 7}.`,
+    );
+    const events: ProgressEvent[] = [];
+    const job = embedder.embed(texts, 'passage', (e) => events.push(e));
+    // Asked while the job runs: answered by the main thread's model, not after the whole job.
+    const [question] = await embedder.embed(['rare earth'], 'query');
+    const jobDoneWhenQuestionAnswered = events.at(-1)?.done === texts.length;
+    const vectors = await job;
+    assert.ok(question);
+    assert.equal(vectors.length, texts.length);
+    for (const i of [0, 137, texts.length - 1]) {
+      const [alone] = await embedder.embed([texts[i] ?? ''], 'passage');
+      assert.ok(dot(vectors[i] ?? new Float32Array(), alone ?? new Float32Array()) > 0.9999, `text ${i}`);
+    }
+    // The worker takes batches of 32 (the main thread 16, to keep its event loop responsive).
+    assert.equal(events[0]?.done, 32);
+    assert.equal(events.at(-1)?.done, texts.length);
+    assert.equal(jobDoneWhenQuestionAnswered, false);
   });
 
   it('counts word pieces with the model tokenizer, special tokens included', async () => {

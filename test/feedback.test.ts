@@ -1,16 +1,17 @@
 /** The feedback store, gaps grouping, stats and chart, without Discord. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { formatGaps } from '../src/bot/feedback-format.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
 import { Feedback } from '../src/feedback/feedback.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
 import { computeStats } from '../src/feedback/stats.ts';
 import { DAY_MS, FeedbackStore, type QuestionWithVector } from '../src/feedback/store.ts';
-import { captureLogs, ROOT, tempDir } from './helpers.ts';
+import { captureLogs, pngSize, ROOT, tempDir } from './helpers.ts';
 
 const GUILD = '200000000000000002';
 const OTHER_GUILD = '200000000000000099';
@@ -36,17 +37,6 @@ function record(
     passageIds: ['p1', 'p2'],
     ...extra,
   });
-}
-
-/** PNG signature and IHDR width/height. */
-export function pngSize(png: Buffer): { width: number; height: number } {
-  assert.deepEqual(
-    [...png.subarray(0, 8)],
-    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
-    'PNG signature',
-  );
-  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
 describe('feedback store', () => {
@@ -116,6 +106,23 @@ describe('feedback store', () => {
     store.close();
   });
 
+  it('the bot prunes at start-up (then daily) what is older than RETENTION_DAYS', () => {
+    const { store, path } = newStore();
+    record(store, 'too old', { askedAt: Date.now() - 31 * DAY_MS });
+    record(store, 'recent', { askedAt: Date.now() - 29 * DAY_MS });
+    store.close();
+    const feedback = Feedback.open(path);
+    feedback.startRetention(30);
+    assert.deepEqual(
+      feedback
+        .reports()
+        .questionsSince(GUILD, 0)
+        .map((q) => q.question),
+      ['recent'],
+    );
+    feedback.close();
+  });
+
   it('keeps stored data across a reopen (migrations run once)', () => {
     const { store, path } = newStore();
     const id = record(store, 'persisted?');
@@ -125,6 +132,19 @@ describe('feedback store', () => {
     assert.equal(again.question(GUILD, id)?.question, 'persisted?');
     assert.equal(again.memberHash(MEMBER), hash, 'same salt after a restart');
     again.close();
+  });
+
+  it('checkpoints the WAL into the database on a background thread', async () => {
+    const { store, path } = newStore();
+    const vector = new Float32Array(384).fill(0.05);
+    for (let i = 0; i < 300; i++) record(store, `q${i}`, { vector });
+    const before = statSync(path).size;
+    assert.ok(before < 100_000, `${before} bytes: the rows are still in the WAL only`);
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size === before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.ok(statSync(path).size > 300 * 1536, `${statSync(path).size} bytes after the checkpoint`);
+    store.close();
   });
 
   it('moves a damaged file aside with a warning and starts a new database', async () => {
@@ -149,26 +169,42 @@ describe('feedback store', () => {
     const store = FeedbackStore.open(path);
     store.close();
     // A second connection holding the write lock: "database is locked" for ours.
+    const args = {
+      guildId: GUILD,
+      channelId: 'c',
+      memberId: MEMBER,
+      question: 'q',
+      answered: true,
+      topScore: 1,
+      passageIds: [],
+    };
     const holder = new Database(path);
     holder.exec('BEGIN IMMEDIATE');
     const { lines } = await captureLogs(async () => {
       const feedback = Feedback.open(path);
-      const args = {
-        guildId: GUILD,
-        channelId: 'c',
-        memberId: MEMBER,
-        question: 'q',
-        answered: true,
-        topScore: 1,
-        passageIds: [],
-      };
       assert.equal(feedback.recordQuestion(args), undefined);
       assert.equal(feedback.recordQuestion(args), undefined);
       feedback.close();
     });
     holder.exec('ROLLBACK');
-    holder.close();
     const errors = lines.filter((l) => l.includes('feedback: could not'));
+    // Locked after a successful open: the write fails, is logged once, and later writes recover.
+    const feedback = Feedback.open(path);
+    assert.equal(feedback.enabled, true);
+    holder.exec('BEGIN IMMEDIATE');
+    const later = await captureLogs(async () => {
+      assert.equal(feedback.recordQuestion(args), undefined);
+      assert.equal(feedback.recordQuestion(args), undefined);
+      holder.exec('ROLLBACK');
+      assert.ok((feedback.recordQuestion(args) ?? 0) > 0, 'writes again once the lock is gone');
+    });
+    holder.close();
+    feedback.close();
+    assert.equal(
+      later.lines.filter((l) => /could not write to .*SQLITE_BUSY/.test(l)).length,
+      1,
+      later.lines.join('\n'),
+    );
     assert.equal(errors.length, 1, lines.join('\n'));
     assert.match(errors[0] ?? '', /SQLITE_BUSY.*another process holds the database/);
   });
@@ -252,8 +288,8 @@ function gap(
 }
 
 describe('gaps', () => {
-  it('groups exact and near duplicates, ranked by count, the common wording first', () => {
-    const groups = groupGaps([
+  it('groups exact and near duplicates, ranked by count, the common wording first', async () => {
+    const groups = await groupGaps([
       gap('What is the population of Russia?', [1, 0, 0]),
       gap('what is the population of russia', [1, 0, 0]),
       gap('What is the population of Russia?', [1, 0, 0]),
@@ -274,13 +310,26 @@ describe('gaps', () => {
     assert.equal(groups[2]?.notAnswered, 0);
   });
 
-  it('keeps dissimilar questions apart', () => {
-    const groups = groupGaps([gap('a', [1, 0]), gap('b', [0, 1]), gap('c', [0.6, 0.8])]);
+  it('keeps dissimilar questions apart', async () => {
+    const groups = await groupGaps([gap('a', [1, 0]), gap('b', [0, 1]), gap('c', [0.6, 0.8])]);
     assert.equal(groups.length, 3);
   });
 
-  it('writes every question to CSV, quoted, with formula-looking cells defused', () => {
-    const csv = gapsCsv(groupGaps([gap('Is "this", a question?', [1, 0]), gap('=HYPERLINK("x")', [0, 1])]));
+  it('the /gaps reply keeps Discord limits for any number of groups and says how many it left out', async () => {
+    const many = Array.from({ length: 500 }, (_, i) =>
+      gap(`${'Why @everyone **bold** '.repeat(20)} ${i}?`, null),
+    );
+    const embed = formatGaps(await groupGaps(many), 30, 'quarry-gaps.csv');
+    assert.ok((embed.description ?? '').length <= 4096);
+    assert.match(embed.description ?? '', /… and \d+ more groups in the CSV$/);
+    assert.ok(!(embed.description ?? '').includes('@everyone'), 'mentions broken');
+    assert.match(embed.footer?.text ?? '', /^500 questions in 500 groups/);
+  });
+
+  it('writes every question to CSV, quoted, with formula-looking cells defused', async () => {
+    const csv = gapsCsv(
+      await groupGaps([gap('Is "this", a question?', [1, 0]), gap('=HYPERLINK("x")', [0, 1])]),
+    );
     const lines = csv.trim().split('\n');
     assert.equal(
       lines[0],

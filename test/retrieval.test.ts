@@ -63,7 +63,7 @@ describe('retrieval on the article (fixture model)', () => {
     const hits = async (mode: 'hybrid' | 'dense' | 'bm25') => {
       let n = 0;
       for (const q of questions) {
-        const answer = await quarry.ask(q.question, { mode });
+        const answer = await quarry.ask(q.question, { mode, supportShare: 0 });
         if (answer.results.slice(0, 3).some((r) => q.expect.some((e) => r.text.includes(e)))) n++;
       }
       return n;
@@ -77,7 +77,7 @@ describe('retrieval on the article (fixture model)', () => {
     const small = new Quarry(testConfig({ PASSAGE_MAX_TOKENS: '48' }));
     const answer = await small.ask(
       'Russia has the largest piece of land, bigger than China, and 11 time zones to fly through',
-      { k: 10, minRelevance: 0 },
+      { k: 10, minRelevance: 0, supportShare: 0 },
     );
     assert.ok(answer.results.length > 3);
     const sentencesOf = (text: string) => splitSentences(text).map((s) => text.slice(s.start, s.end));
@@ -131,7 +131,8 @@ describe('non-finite scores (issue 11, item 5)', () => {
     const snapshot = await quarry.open();
     const nanVector = new Float32Array(snapshot.manifest.model.dimension).fill(Number.NaN);
     for (const mode of ['hybrid', 'dense', 'bm25'] as const) {
-      const outcome = search(snapshot, 'qqqq zzzz', nanVector, { mode, k: 3, minRelevance: 0.3 });
+      const options = { ...quarry.selectionPolicy(null), mode, minRelevance: 0.3 };
+      const outcome = search(snapshot, 'qqqq zzzz', nanVector, options, () => false);
       assert.equal(
         outcome.answered,
         false,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setLogSink } from '../src/log.ts';
-import { isFinalReply, messageText, startTestBot, type TestBot } from './bot-harness.ts';
+import { isFinalReply, messageBody, messageText, startTestBot, type TestBot } from './bot-harness.ts';
 import {
   GUILD_ID,
   type InteractionOptions,
@@ -103,6 +103,14 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
   it('members of A are quoted from it; members of B are not', async () => {
     const inA = await ask('How many puffins does the lighthouse keeper feed?', GUILD_ID);
     assert.match(inA.text, /seventeen puffins/);
+    // The answer's More button asks again in the same server: A's own source, not only the shared.
+    const more = (messageBody(inA.final).components ?? [])
+      .flatMap((row) => row.components)
+      .find((b) => b.custom_id.startsWith('fb:more:'));
+    assert.ok(more, 'the answer carries a More button');
+    const click = harness.discord.dispatchComponent({ customId: more.custom_id, guildId: GUILD_ID });
+    const inFull = await harness.discord.waitFor(click, isFinalReply, 30000);
+    assert.match(messageText(inFull), /seventeen puffins/);
     const inB = await ask('How many puffins does the lighthouse keeper feed?', OTHER_GUILD_ID);
     assert.doesNotMatch(inB.text, /seventeen puffins|harbour-notes/);
     // Both still read the shared sources.
@@ -304,14 +312,20 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     const [confirm] = data.components[0]?.components ?? [];
     assert.ok(confirm && /^sources:remove:/.test(confirm.custom_id));
 
-    const stranger = harness.discord.dispatchButton({
+    // The confirmation is private (ephemeral, flags 64), as /sources remove sends it.
+    const stranger = harness.discord.dispatchComponent({
       customId: confirm.custom_id,
       member: { ...MOD_A, id: MOD_B.id },
+      message: { flags: 64 },
     });
     const refused = await harness.discord.waitFor(stranger, isFinalReply);
     assert.match(messageText(refused), /Only the moderator who asked/);
 
-    const click = harness.discord.dispatchButton({ customId: confirm.custom_id, member: MOD_A });
+    const click = harness.discord.dispatchComponent({
+      customId: confirm.custom_id,
+      member: MOD_A,
+      message: { flags: 64 },
+    });
     const done = await harness.discord.waitFor(
       click,
       (c) => isEdit(c) && /Removed|Not removed/.test(messageText(c)),
@@ -377,10 +391,11 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     });
     const data = final.body?.data as { components: { components: { custom_id: string }[] }[] };
     const confirm = data.components[0]?.components[0]?.custom_id ?? '';
-    const click = harness.discord.dispatchButton({
+    const click = harness.discord.dispatchComponent({
       customId: confirm,
       member: { id: OWNER },
       guildId: OTHER_GUILD_ID,
+      message: { flags: 64 },
     });
     const done = await harness.discord.waitFor(
       click,

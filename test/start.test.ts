@@ -1,6 +1,7 @@
 /** `npm start` and `npm run deploy` as processes, against the local stand-in of Discord. */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -117,7 +118,103 @@ describe('npm start', () => {
   });
 });
 
+/** The pids of a process's children (Linux /proc), to signal what `npm start` launched. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('npm start without DISCORD_CLIENT_ID or a deploy step', () => {
+  it('registers its commands globally on first start, and only reads them on the next', async () => {
+    const discord = await startDiscordStandIn({ acceptToken: TOKEN });
+    const indexDir = join(tempDir(), 'index');
+    try {
+      for (const round of [1, 2]) {
+        const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
+          cwd: tempDir(),
+          env: baseEnv({ DISCORD_TOKEN: TOKEN, DISCORD_REST_API: discord.restApi, INDEX_DIR: indexDir }),
+        });
+        try {
+          const output = await waitForOutput(child, /discord: commands (registered|up to date)/, 90000);
+          assert.match(output, round === 1 ? /commands registered globally/ : /commands up to date globally/);
+        } finally {
+          child.kill('SIGTERM');
+          await new Promise((resolve) => child.on('exit', resolve));
+        }
+      }
+      const route = `/api/v10/applications/${APPLICATION_ID}/commands`;
+      assert.equal(
+        discord.calls.filter((c) => c.method === 'PUT' && c.path === route).length,
+        1,
+        'one write',
+      );
+      assert.equal(discord.calls.filter((c) => c.method === 'GET' && c.path === route).length, 2);
+    } finally {
+      await discord.close();
+    }
+  });
+
+  // Docker's CMD ["npm","start"] and some process managers signal npm only; others signal what
+  // npm launched. Either way the bot must stop cleanly: the start script execs node, so the
+  // launched process is the bot, and npm forwards SIGTERM to it.
+  for (const target of ['the process npm start launched', 'npm itself'] as const) {
+    it(`under a supervisor: SIGTERM to ${target} stops the bot, exit code 0`, async () => {
+      const discord = await startDiscordStandIn({ acceptToken: TOKEN });
+      // The real `npm start`: build, then the start script.
+      const npm = spawn('npm', ['start', '--silent'], {
+        cwd: ROOT,
+        env: baseEnv({ DISCORD_TOKEN: TOKEN, DISCORD_REST_API: discord.restApi }),
+      });
+      let launched: number | undefined;
+      try {
+        await waitForOutput(npm, /logged in as/, 120000);
+        [launched] = childrenOf(npm.pid ?? 0);
+        assert.ok(launched, 'npm start launched a process');
+        assert.match(readFileSync(`/proc/${launched}/cmdline`, 'utf8'), /^node\0.*dist\/src\/bot\/main\.js/);
+        const npmExit = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+        process.kill(target === 'npm itself' ? (npm.pid ?? 0) : launched, 'SIGTERM');
+        assert.equal(await npmExit, 0, 'the bot (and so npm start) exited 0');
+        assert.ok(!existsSync(`/proc/${launched}`), 'the bot process is gone');
+      } finally {
+        // On failure, leave no bot behind (that is the bug this guards against).
+        for (const pid of [...childrenOf(launched ?? 0), launched ?? 0, npm.pid ?? 0]) {
+          try {
+            if (pid) process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        await discord.close();
+      }
+    });
+  }
+});
+
 describe('npm run deploy', () => {
+  it('without DISCORD_CLIENT_ID takes the application id from the token', async () => {
+    const discord = await startDiscordStandIn({ acceptToken: TOKEN });
+    try {
+      const out = await exec(
+        'deploy',
+        baseEnv({ DISCORD_TOKEN: TOKEN, GUILD_ID, DISCORD_REST_API: discord.restApi }),
+      );
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(
+        discord.calls.find((c) => c.method === 'PUT')?.path,
+        `/api/v10/applications/${APPLICATION_ID}/guilds/${GUILD_ID}/commands`,
+      );
+    } finally {
+      await discord.close();
+    }
+  });
+
   it('registers the three commands in the guild by bulk overwrite; twice changes nothing', async () => {
     const discord = await startDiscordStandIn({ acceptToken: TOKEN });
     try {
@@ -130,7 +227,10 @@ describe('npm run deploy', () => {
       const first = await exec('deploy', env);
       const second = await exec('deploy', env);
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /registered 3 commands in server .*: \/ask \/reload \/sources/);
+      assert.match(
+        first.stdout,
+        /registered 6 commands in server .*: "Ask Quarry" \(message\) \/ask \/gaps \/reload \/sources \/stats/,
+      );
       const puts = discord.calls.filter((c) => c.method === 'PUT');
       assert.equal(puts.length, 2);
       assert.equal(puts[0]?.path, `/api/v10/applications/${APPLICATION_ID}/guilds/${GUILD_ID}/commands`);
@@ -139,8 +239,19 @@ describe('npm run deploy', () => {
         name: string;
         default_member_permissions: string;
       }[];
-      const reload = registered.find((c) => c.name === 'reload');
-      assert.equal(reload?.default_member_permissions, String(1 << 5), 'Manage Server by default');
+      for (const name of ['reload', 'gaps', 'stats']) {
+        const command = registered.find((c) => c.name === name);
+        assert.equal(
+          command?.default_member_permissions,
+          String(1 << 5),
+          `/${name}: Manage Server by default`,
+        );
+      }
+      assert.equal(
+        (registered.find((c) => c.name === 'Ask Quarry') as { type?: number } | undefined)?.type,
+        3,
+        'a message command',
+      );
       assert.equal(second.stdout, first.stdout);
     } finally {
       await discord.close();

@@ -5,8 +5,9 @@
 import { Client, DiscordAPIError, Events, GatewayIntentBits, RESTEvents } from 'discord.js';
 import type { BotConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
-import { openAuditLog, type SourcesAudit } from '../feedback/audit.ts';
-import { log, registerSecret } from '../log.ts';
+import type { SourcesAudit } from '../feedback/audit.ts';
+import { Feedback } from '../feedback/feedback.ts';
+import { log } from '../log.ts';
 import type { Quarry } from '../quarry.ts';
 import { KnowledgeBases } from '../servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../storage/postgres/audit.ts';
@@ -79,10 +80,14 @@ export async function startBot(options: {
   quarry: Quarry;
   commands: Map<string, Command>;
   knowledgeBases?: KnowledgeBases;
+  /** Default: Postgres with DATABASE_URL, else the feedback database's audit table. */
   audit?: SourcesAudit | null;
+  /** Default: opened from config.feedbackDb (and closed on stop). */
+  feedback?: Feedback;
 }): Promise<Bot> {
   const { config, quarry, commands } = options;
-  registerSecret(config.token);
+  const feedback = options.feedback ?? Feedback.open(config.feedbackDb);
+  feedback.startRetention(config.retentionDays);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
@@ -104,8 +109,9 @@ export async function startBot(options: {
         ? options.audit
         : quarry.config.databaseUrl
           ? new PostgresAuditLog(quarry.config)
-          : openAuditLog(config.feedbackDb),
+          : feedback.auditLog(),
     cooldowns: new Cooldowns(config.askCooldownSeconds),
+    feedback,
   });
   const running = new Set<Promise<void>>();
   let stopping = false;
@@ -123,6 +129,7 @@ export async function startBot(options: {
     await client.login(config.token);
   } catch (error) {
     await client.destroy();
+    feedback.close();
     throw discordStartupError(error);
   }
   await ready;
@@ -133,6 +140,7 @@ export async function startBot(options: {
       // Let answers already being written finish, for a few seconds at most.
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 5000))]);
       await client.destroy();
+      feedback.close();
     },
   };
 }

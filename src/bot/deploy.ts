@@ -1,45 +1,28 @@
 /**
- * `npm run deploy`: registers the slash commands from commands/ by bulk overwrite — in GUILD_ID
- * when set (instant), else globally. Overwriting with the same list changes nothing, so running
- * it twice is safe.
+ * `npm run deploy` (optional: `npm start` registers changed commands itself): registers the slash
+ * commands from commands/ by bulk overwrite — in GUILD_ID when set (instant), else globally.
+ * Overwriting with the same list changes nothing, so running it twice is safe.
  */
-import { REST, Routes } from 'discord.js';
-import { loadBotConfig, loadEnvFile } from '../config.ts';
-import { isUserFacing, UserFacingError } from '../errors.ts';
-import { log, registerSecret, setLogLevel } from '../log.ts';
+import { REST } from 'discord.js';
+import { loadBotConfig } from '../config.ts';
+import { runEntry } from '../entry.ts';
 import { discordStartupError } from './client.ts';
 import { loadCommands } from './command-loader.ts';
+import { applicationIdOf, commandBodies, commandsRoute, describeScope } from './register.ts';
 
-async function main(): Promise<void> {
-  loadEnvFile();
-  setLogLevel(process.env.LOG_LEVEL);
+async function main(): Promise<number> {
   const config = loadBotConfig();
-  registerSecret(config.token);
-  if (!config.clientId) {
-    throw new UserFacingError(
-      'config',
-      'DISCORD_CLIENT_ID is not set',
-      'copy the Application ID from the developer portal into .env',
-    );
-  }
-  const commands = await loadCommands();
-  const body = [...commands.values()].map((c) => c.data.toJSON());
+  const applicationId = applicationIdOf(config);
+  const body = commandBodies(await loadCommands());
   const rest = new REST(config.restApi ? { api: config.restApi } : {}).setToken(config.token);
-  const route = config.guildId
-    ? Routes.applicationGuildCommands(config.clientId, config.guildId)
-    : Routes.applicationCommands(config.clientId);
-  const registered = (await rest.put(route, { body })) as { name: string }[];
-  const where = config.guildId
-    ? `in server ${config.guildId}`
-    : 'globally (other servers may take a moment to show them)';
+  const registered = (await rest.put(commandsRoute(applicationId, config.guildId), { body })) as {
+    name: string;
+    type?: number;
+  }[];
   process.stdout.write(
-    `deploy: registered ${registered.length} commands ${where}: ${registered.map((c) => `/${c.name}`).join(' ')}\n`,
+    `deploy: registered ${registered.length} commands ${describeScope(config.guildId)}: ${registered.map((c) => (c.type === 3 ? `"${c.name}" (message)` : `/${c.name}`)).join(' ')}\n`,
   );
+  return 0;
 }
 
-main().catch((raw: unknown) => {
-  const error = discordStartupError(raw);
-  if (isUserFacing(error)) process.stderr.write(`${error.message}\n`);
-  else log.error('deploy: failed:', error);
-  process.exit(1);
-});
+runEntry(main, { name: 'deploy', mapError: discordStartupError });

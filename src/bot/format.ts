@@ -240,29 +240,46 @@ export function relativeTime(iso: string): string {
   return `<t:${Math.floor(new Date(iso).getTime() / 1000)}:R>`;
 }
 
-/** The reply to /sources: one line per source (as many as fit), the model and the index. */
-export function formatSources(status: Status): MessageData {
-  const lines: string[] = [];
+/**
+ * As many whole lines as fit in `max` characters, then `more(remaining)` in place of the rest
+ * (a list never ends mid-line, and always says how much it left out).
+ */
+export function linesWithin(
+  lines: readonly string[],
+  max: number,
+  more: (remaining: number) => string,
+): string {
+  const kept: string[] = [];
   let length = 0;
-  for (const [i, source] of status.sources.entries()) {
-    const id = truncate(source.id, SHOWN.name).replace(/`/g, "'");
-    const line =
-      `• **${escapeWithin(source.title, SHOWN.title)}** — \`${id}\` · ${source.passages} passages · loaded ` +
-      relativeTime(source.loadedAt);
-    const more = `… and ${status.sources.length - i} more`;
-    if (length + line.length + 1 > LIMITS.embedDescription - more.length - 1) {
-      lines.push(more);
+  for (const [i, line] of lines.entries()) {
+    const tail = more(lines.length - i);
+    if (length + line.length + 1 > max - tail.length - 1) {
+      kept.push(tail);
       break;
     }
-    lines.push(line);
+    kept.push(line);
     length += line.length + 1;
   }
+  return kept.join('\n');
+}
+
+/** The reply to /sources: one line per source (as many as fit), the model and the index. */
+export function formatSources(status: Status): MessageData {
+  const lines = status.sources.map((source) => {
+    const id = truncate(source.id, SHOWN.name).replace(/`/g, "'");
+    return (
+      `• **${escapeWithin(source.title, SHOWN.title)}** — \`${id}\` · ${source.passages} passages · loaded ` +
+      relativeTime(source.loadedAt)
+    );
+  });
   return {
     content: '',
     embeds: [
       {
         title: `Sources (${status.sources.length})`,
-        description: lines.join('\n') || 'No sources are loaded.',
+        description:
+          linesWithin(lines, LIMITS.embedDescription, (left) => `… and ${left} more`) ||
+          'No sources are loaded.',
         color: COLORS.answer,
         fields: [
           { name: 'Model', value: truncate(status.model, LIMITS.embedField), inline: true },

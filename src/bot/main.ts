@@ -3,20 +3,16 @@
  * first /ask is fast, log in, and shut down cleanly on SIGINT/SIGTERM. Index writes are atomic
  * generations, so even a kill mid-reload never leaves a half-written index.
  */
-import { loadBotConfig, loadCoreConfig, loadEnvFile } from '../config.ts';
-import { isUserFacing } from '../errors.ts';
-import { log, registerSecret, setLogLevel } from '../log.ts';
+import { loadBotConfig, loadCoreConfig } from '../config.ts';
+import { runEntry } from '../entry.ts';
+import { errorMessage } from '../errors.ts';
+import { log } from '../log.ts';
 import { terminalProgress } from '../progress.ts';
 import { Quarry } from '../quarry.ts';
-import { type Bot, startBot } from './client.ts';
+import { type Bot, discordStartupError, startBot } from './client.ts';
 import { loadCommands } from './command-loader.ts';
+import { describeScope, syncCommands } from './register.ts';
 import { runShards, shardPlan, stopShards } from './shards.ts';
-
-function fail(error: unknown): never {
-  if (isUserFacing(error)) process.stderr.write(`${error.message}\n`);
-  else log.error('quarry: failed to start:', error);
-  process.exit(1);
-}
 
 /**
  * Signal handlers go in before any start-up work: a SIGTERM that lands between "logged in" and the
@@ -45,10 +41,7 @@ function handleStopSignals(): { setBot(bot: Pick<Bot, 'stop'>): void } {
 
 async function main(): Promise<void> {
   const stopSignals = handleStopSignals();
-  loadEnvFile();
-  setLogLevel(process.env.LOG_LEVEL);
   const config = loadBotConfig();
-  registerSecret(config.token);
   const plan = shardPlan(process.env);
   if (plan) {
     // SHARDS set: this process only runs and watches the shard processes (src/bot/shards.ts).
@@ -72,8 +65,34 @@ async function main(): Promise<void> {
   const bot: Bot = await startBot({ config, quarry, commands });
   stopSignals.setBot(bot);
   log.info(
-    `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => `/${c}`).join(' ')}`,
+    `discord: logged in as ${bot.client.user?.tag ?? 'unknown'}; commands: ${[...commands.keys()].map((c) => (c.includes(' ') ? `"${c}"` : `/${c}`)).join(' ')}`,
   );
+  // Under shards, one process registers (the one running shard 0): the commands are global.
+  if (!bot.client.shard || bot.client.shard.ids.includes(0)) {
+    await registerCommands(bot, config.guildId, commands);
+  }
 }
 
-main().catch(fail);
+/**
+ * Registers the commands when Discord's list differs from ours, under the application id Discord
+ * gave at login. A failure is a warning: commands registered earlier keep working.
+ */
+async function registerCommands(
+  bot: Bot,
+  guildId: string | undefined,
+  commands: Awaited<ReturnType<typeof loadCommands>>,
+): Promise<void> {
+  const applicationId = bot.client.application?.id;
+  if (!applicationId) return;
+  try {
+    const changed = await syncCommands(bot.client.rest, applicationId, guildId, commands);
+    log.info(`discord: commands ${changed ? 'registered' : 'up to date'} ${describeScope(guildId)}`);
+  } catch (error) {
+    log.warn(
+      `discord: could not register the commands ${describeScope(guildId)} (${errorMessage(error)}); ` +
+        'invite the bot with the applications.commands scope, or run npm run deploy',
+    );
+  }
+}
+
+runEntry(main, { name: 'quarry', mapError: discordStartupError });

@@ -5,13 +5,13 @@
  */
 import {
   type ButtonInteraction,
-  type ChatInputCommandInteraction,
+  type CommandInteraction,
   GuildMember,
   PermissionFlagsBits,
 } from 'discord.js';
 
 export function isModerator(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  interaction: CommandInteraction | ButtonInteraction,
   moderatorRoleIds: readonly string[],
 ): boolean {
   if (!interaction.inGuild()) return false;

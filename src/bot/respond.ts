@@ -6,12 +6,26 @@
  * retries), the message goes out as a follow-up instead, so the member is not left with a
  * reply that says "thinking…" for ever.
  */
-import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import { MessageFlags, type RepliableInteraction } from 'discord.js';
 import { errorMessage } from '../errors.ts';
 import { log } from '../log.ts';
+import type { ActionRowData } from './feedback-format.ts';
 import type { MessageData } from './format.ts';
 
 export const NO_MENTIONS = { parse: [] as [] };
+
+/** A message with, optionally, buttons and attached files. */
+export interface ReplyData extends MessageData {
+  components?: ActionRowData[];
+  files?: { name: string; data: Buffer }[];
+}
+
+/** What the log calls an interaction: `/ask`, `Ask Quarry`, `button fb:up:12`. */
+export function describeInteraction(interaction: RepliableInteraction): string {
+  if (interaction.isButton()) return `button ${interaction.customId}`;
+  if (interaction.isChatInputCommand()) return `/${interaction.commandName}`;
+  return interaction.isCommand() ? interaction.commandName : 'interaction';
+}
 
 export interface RespondOptions {
   /** Only the member sees it (a first reply, or a follow-up sent instead of an edit). */
@@ -26,12 +40,34 @@ function isServerError(error: unknown): boolean {
   return typeof status === 'number' && status >= 500;
 }
 
+function toPayload(message: ReplyData) {
+  return {
+    content: message.content,
+    embeds: message.embeds,
+    allowedMentions: NO_MENTIONS,
+    ...(message.components ? { components: message.components } : {}),
+    ...(message.files ? { files: message.files.map((f) => ({ attachment: f.data, name: f.name })) } : {}),
+  };
+}
+
+/** A further message after the reply (the reply must have been sent or deferred). */
+export async function followUp(
+  interaction: RepliableInteraction,
+  message: ReplyData,
+  options: { ephemeral?: boolean } = {},
+): Promise<void> {
+  await interaction.followUp({
+    ...toPayload(message),
+    ...(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+  });
+}
+
 export async function respond(
-  interaction: ChatInputCommandInteraction,
-  message: MessageData,
+  interaction: RepliableInteraction,
+  message: ReplyData,
   options: RespondOptions = {},
 ): Promise<void> {
-  const payload = { content: message.content, embeds: message.embeds, allowedMentions: NO_MENTIONS };
+  const payload = toPayload(message);
   if (!(interaction.deferred || interaction.replied)) {
     await interaction.reply({ ...payload, ...(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
     return;
@@ -41,7 +77,7 @@ export async function respond(
   } catch (error) {
     if (options.followUpOnServerError === false || !isServerError(error)) throw error;
     log.warn(
-      `bot: could not edit the reply to /${interaction.commandName} (${errorMessage(error)}); sending it as a follow-up`,
+      `bot: could not edit the reply to ${describeInteraction(interaction)} (${errorMessage(error)}); sending it as a follow-up`,
     );
     // A notice stays private; an answer is as private as the reply it replaces.
     const ephemeral = options.ephemeral ?? interaction.ephemeral ?? false;
@@ -50,11 +86,11 @@ export async function respond(
 }
 
 /** A short private notice (cooldown, refusal, error). */
-export function notice(interaction: ChatInputCommandInteraction, text: string): Promise<void> {
+export function notice(interaction: RepliableInteraction, text: string): Promise<void> {
   return respond(interaction, { content: text, embeds: [] }, { ephemeral: true });
 }
 
-export async function defer(interaction: ChatInputCommandInteraction, ephemeral: boolean): Promise<void> {
+export async function defer(interaction: RepliableInteraction, ephemeral: boolean): Promise<void> {
   if (interaction.deferred || interaction.replied) return;
   await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
 }

@@ -44,12 +44,19 @@ const READ_ONLY_SUBCOMMANDS = new Set(['list', 'show']);
 const wantsShared = (interaction: ChatInputCommandInteraction) =>
   interaction.options.getBoolean('shared') ?? false;
 
+const MODERATORS_ONLY = {
+  code: 'guard.moderator-only',
+  message: "Only moderators (Manage Server permission or a moderator role) can change this server's sources.",
+};
+
 /**
  * Guard: a moderator for this server's sources, a bot owner for the shared ones (`shared: true`).
  * Moderators of one server moderate that server only: Manage Server is no right over what every
  * server reads.
  */
 export const maySourcesChange: Guard = (interaction, context) => {
+  // Declared by /sources and /reload only (slash commands); refuse anything else rather than guess.
+  if (!interaction.isChatInputCommand()) return MODERATORS_ONLY;
   // `/sources` alone is the listing (older clients, the tests' stand-in); `/reload` always changes.
   const sub = interaction.options.getSubcommand(false) ?? 'list';
   if (interaction.commandName === 'sources' && READ_ONLY_SUBCOMMANDS.has(sub)) return null;
@@ -61,16 +68,12 @@ export const maySourcesChange: Guard = (interaction, context) => {
         code: 'guard.owner-only',
         message: 'Only the bot owners (BOT_OWNER_IDS) can change the shared sources.',
       }
-    : {
-        code: 'guard.moderator-only',
-        message:
-          "Only moderators (Manage Server permission or a moderator role) can change this server's sources.",
-      };
+    : MODERATORS_ONLY;
 };
 
 /** Guard: one change at a time per knowledge base (Quarry refuses a second reload anyway). */
 export const notWhileChanging: Guard = (interaction, context) =>
-  baseFor(interaction, context, wantsShared(interaction)).busy
+  interaction.isChatInputCommand() && baseFor(interaction, context, wantsShared(interaction)).busy
     ? { code: 'guard.reloading', message: 'A reload is already running; wait for it to finish.' }
     : null;
 

@@ -3,10 +3,11 @@
  * `npm run --silent ask -- --json "question"` prints only JSON on stdout (logs go to stderr).
  * `--server <guild id>` answers as /ask does in that server (its sources and the shared ones).
  */
+import { percent } from '../bot/format.ts';
 import { loadCoreConfig, SEARCH_MODES, type SearchMode } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { terminalProgress } from '../progress.ts';
-import { type Answer, Quarry } from '../quarry.ts';
+import { type Answer, type AnswerResult, Quarry } from '../quarry.ts';
 import { KnowledgeBases } from '../servers/knowledge-bases.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
@@ -29,22 +30,26 @@ export function answerToJson(answer: Answer): object {
   };
 }
 
-function answerToText(answer: Answer): string {
-  if (!answer.answered) {
-    const nearest = answer.nearest
-      ? `\n(closest passage, low confidence ${answer.nearest.score.toFixed(2)}: "${answer.nearest.quote}")`
-      : '';
-    return `Not in the sources: nothing relevant enough to quote for "${answer.question}".${nearest}\n`;
-  }
-  return answer.results
-    .map((r, i) => {
-      const quoted = r.text
+/**
+ * The readable answer, laid out like the bot's reply in Discord (heading, numbered title, the
+ * passage as a block quote with its key sentence emphasised, "Paragraph · relevance · source"),
+ * so what a moderator tries on the command line is what members will see.
+ */
+export function answerToText(answer: Answer, bold: (text: string) => string = (t) => `**${t}**`): string {
+  const block = (r: AnswerResult, label: string) => {
+    const quoted =
+      `${r.text.slice(0, r.quoteStart)}${bold(r.text.slice(r.quoteStart, r.quoteEnd))}${r.text.slice(r.quoteEnd)}`
         .split('\n')
-        .map((line) => `  > ${line}`)
+        .map((line) => `> ${line}`)
         .join('\n');
-      return `${i + 1}. ${r.title}, ${r.page ? `page ${r.page}, ` : ''}paragraph ${r.paragraph} (relevance ${r.score.toFixed(2)})\n${quoted}\n  Key: "${r.quote}"\n`;
-    })
-    .join('\n');
+    return `${label} ${r.title}\n${quoted}\n${r.page ? `Page ${r.page} · ` : ''}Paragraph ${r.paragraph} · relevance ${percent(r.score)} · ${r.source}\n`;
+  };
+  if (!answer.answered) {
+    const nearest = answer.nearest ? `\n${block(answer.nearest, 'Closest passage (low confidence):')}` : '';
+    return `${bold('Not in the sources.')} Nothing I can quote answers “${answer.question}”.\n${nearest}`;
+  }
+  const blocks = answer.results.map((r, i) => block(r, `${i + 1}.`));
+  return `Quoted from the sources for “${answer.question}”:\n\n${blocks.join('\n')}`;
 }
 
 runCli(async () => {
@@ -75,6 +80,10 @@ runCli(async () => {
   const answer = values.server
     ? await new KnowledgeBases(quarry.config, quarry).ask(values.server, question, options)
     : await quarry.ask(question, options);
-  process.stdout.write(values.json ? `${JSON.stringify(answerToJson(answer))}\n` : answerToText(answer));
+  // On a terminal the key sentence is bold; piped, it keeps Discord's **markdown**.
+  const bold = process.stdout.isTTY ? (t: string) => `\x1b[1m${t}\x1b[22m` : undefined;
+  process.stdout.write(
+    values.json ? `${JSON.stringify(answerToJson(answer))}\n` : answerToText(answer, bold),
+  );
   return 0;
 });

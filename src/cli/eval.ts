@@ -39,13 +39,15 @@ runCli(async () => {
   }
   for (const q of report.questions) {
     const mark = q.hitRank === 1 ? 'hit@1' : q.hitRank ? `hit@${q.hitRank}` : q.answered ? 'MISS ' : 'abst.';
+    const kind = q.kind === 'answerable' ? (q.quoteHit ? '' : ' (quote misses)') : ` (${q.kind})`;
     process.stdout.write(
-      `${mark}  ${q.question}  [${q.results.map((r) => r.score.toFixed(2)).join(', ')}]\n`,
+      `${mark}  ${q.question}${kind}  [${q.results.map((r) => r.score.toFixed(2)).join(', ')}]\n`,
     );
   }
   process.stdout.write(
     `\n${config.embeddingModel}, mode ${mode ?? config.searchMode}, k ${k}: hit@1 ${report.hitAt1}, hit@3 ${report.hitAt3}, ` +
-      `MRR ${report.mrr}, abstain ${report.abstainRate}, false abstain ${report.falseAbstainRate}\n`,
+      `MRR ${report.mrr}, quote hit@1 ${report.quoteHitAt1}, abstain ${report.abstainRate} (off-topic), ` +
+      `${report.nearMissAbstainRate} (near-miss), false abstain ${report.falseAbstainRate}\n`,
   );
   return 0;
 });

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { CoreConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
@@ -17,6 +18,7 @@ import { log } from '../log.ts';
 import { onnxFileFor } from '../model/layout.ts';
 import { type ResolvedModel, resolveModel } from '../model/resolve.ts';
 import type { ProgressListener } from '../progress.ts';
+import { OffThreadEmbedder } from './off-thread.ts';
 import { type Pooling, poolingMode } from './pooling.ts';
 
 export interface Embedder {
@@ -30,10 +32,12 @@ export interface Embedder {
   /** Largest passage, in word pieces including special tokens, that is embedded without truncation. */
   readonly maxTokens: number;
   countTokens(text: string): number;
+  /** The word-piece ids of a text, without special tokens (the answer check reads word rarity). */
+  wordPieces(text: string): number[];
   embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]>;
 }
 
-type EmbedderSettings = Pick<
+export type EmbedderSettings = Pick<
   CoreConfig,
   | 'embeddingModel'
   | 'embeddingDtype'
@@ -48,10 +52,18 @@ type EmbedderSettings = Pick<
 
 /**
  * Texts per model call. Inference blocks the event loop for the whole call (measured: 50
- * concurrent query embeddings left a 1 ms timer one tick in 300 ms), so batches stay small enough
- * that Discord acks and gateway heartbeats waiting behind one never wait long.
+ * concurrent query embeddings left a 1 ms timer one tick in 300 ms), so on the main thread
+ * batches stay small enough that Discord acks and gateway heartbeats waiting behind one never
+ * wait long. The embedding worker blocks nobody and takes larger batches.
  */
-const BATCH_SIZE = 16;
+const BATCH_SIZE = isMainThread ? 16 : 32;
+
+/**
+ * Jobs this large (a reload's passages and sentences) go to the embedding worker (worker.ts), so
+ * questions asked meanwhile do not queue behind them; smaller ones are not worth loading a second
+ * copy of the model.
+ */
+export const WORKER_MIN_TEXTS = 256;
 
 function localFingerprint(dir: string, dtype: string): string {
   const parts = ['config.json', 'tokenizer.json'].map((f) => {
@@ -188,6 +200,8 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));
   }
 
+  const offThread = isMainThread ? new OffThreadEmbedder(settings) : null;
+
   const probe = await embedBatch(['dimension probe']);
   const dimension = probe[0]?.length ?? 0;
   if (!dimension)
@@ -203,7 +217,9 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     dimension,
     maxTokens,
     countTokens: (text) => countTokens(passagePrefix + text),
+    wordPieces: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     async embed(texts, kind, onProgress) {
+      if (offThread && texts.length >= WORKER_MIN_TEXTS) return offThread.embed(texts, kind, onProgress);
       const prefix = kind === 'query' ? queryPrefix : passagePrefix;
       // Batches of similar length waste less work on padding; results go back in input order.
       const order = texts.map((_, i) => i).sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));

@@ -4,9 +4,7 @@
  * feedback, an audit entry keeps the moderator's Discord id: the point of an audit log is to say
  * who did it, and only moderators' own actions are recorded.
  */
-import { errorMessage } from '../errors.ts';
-import { log } from '../log.ts';
-import { FeedbackStore } from './store.ts';
+import type { FeedbackStore } from './store.ts';
 
 export type AuditAction = 'add' | 'remove' | 'reload';
 export type AuditOutcome = 'ok' | 'failed' | 'refused';
@@ -74,17 +72,5 @@ export class AuditLog implements SourcesAudit {
   /** The newest entries of one server (or 'shared'), newest first. */
   recent(guildId: string, limit = 10): AuditEntry[] {
     return (this.latest.all(guildId, limit) as AuditRow[]).map(auditEntryOf);
-  }
-}
-
-/** Never throws: without a database, sources can still be changed, and the log says why unrecorded. */
-export function openAuditLog(path: string): AuditLog | null {
-  try {
-    return new AuditLog(FeedbackStore.open(path));
-  } catch (error) {
-    log.error(
-      `feedback: could not open ${path} for the sources audit log (${errorMessage(error)}); changes go unrecorded`,
-    );
-    return null;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
+import { AuditLog } from './audit.ts';
 import { DAY_MS, FeedbackStore, type NewQuestion, type StoredQuestion, type Vote } from './store.ts';
 
 /** What to do about a storage error, by SQLite or system error code. */
@@ -44,6 +45,14 @@ export class Feedback {
 
   get enabled(): boolean {
     return this.store !== null;
+  }
+
+  /**
+   * The sources audit log in the same database and connection (migration 2 of store.ts); null
+   * when the database could not be opened: sources can still be changed, unrecorded.
+   */
+  auditLog(): AuditLog | null {
+    return this.store ? new AuditLog(this.store) : null;
   }
 
   private failed(what: string, error: unknown): undefined {

@@ -10,6 +10,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { log } from '../log.ts';
 
@@ -174,9 +176,34 @@ function moveAside(path: string, now: number): string {
   return aside;
 }
 
+/**
+ * Checkpoints (copying the WAL into the database, with an fsync) run on a worker thread with its
+ * own connection, every second: run inline by SQLite's auto-checkpoint they landed on one write
+ * in ~150 and blocked the event loop for 5–100 ms on a busy disk (measured: record p99 11–16 ms,
+ * p50 0.05 ms). A PASSIVE checkpoint never blocks the bot's writes.
+ */
+const CHECKPOINTER = `
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { timeout: 1000 });
+setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, workerData.everyMs);
+`;
+
+function startCheckpointer(path: string): Worker {
+  const worker = new Worker(CHECKPOINTER, {
+    eval: true,
+    workerData: { path, everyMs: 1000, driver: fileURLToPath(import.meta.resolve('better-sqlite3')) },
+  });
+  worker.unref();
+  // A failing checkpointer only means checkpoints wait for the next start; the WAL stays valid.
+  worker.on('error', (error) => log.warn(`feedback: background checkpoints stopped: ${error.message}`));
+  return worker;
+}
+
 export class FeedbackStore {
   private readonly salt: string;
   private readonly statements;
+  private readonly checkpointer: Worker;
 
   private constructor(
     readonly db: Database.Database,
@@ -186,6 +213,7 @@ export class FeedbackStore {
     // WAL + NORMAL: a commit survives a process crash (kill -9); only power loss can drop the
     // last commits, which for votes is an acceptable trade for ~10× cheaper writes.
     db.pragma('synchronous = NORMAL');
+    db.pragma('wal_autocheckpoint = 0');
     migrate(db);
     db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)`).run(
       randomBytes(32).toString('hex'),
@@ -205,9 +233,15 @@ export class FeedbackStore {
       ),
       previousVote: db.prepare(`SELECT value FROM votes WHERE question_id = ? AND member_hash = ?`),
       question: db.prepare(`SELECT q.*, ${VOTE_COUNTS} FROM questions q WHERE q.id = ? AND q.guild_id = ?`),
+      // Votes aggregated once per server and joined, rather than two lookups per question.
       gapCandidates: db.prepare(
-        `SELECT * FROM (SELECT q.*, ${VOTE_COUNTS} FROM questions q WHERE q.guild_id = ? AND q.asked_at >= ?)
-         WHERE answered = 0 OR down > 0 ORDER BY asked_at`,
+        `SELECT q.*, COALESCE(v.up, 0) AS up, COALESCE(v.down, 0) AS down
+         FROM questions q LEFT JOIN (
+           SELECT question_id, SUM(value = 1) AS up, SUM(value = -1) AS down
+           FROM votes WHERE guild_id = @guildId GROUP BY question_id
+         ) v ON v.question_id = q.id
+         WHERE q.guild_id = @guildId AND q.asked_at >= @since AND (q.answered = 0 OR v.down > 0)
+         ORDER BY q.asked_at`,
       ),
       questionsSince: db.prepare(
         `SELECT q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.answered, q.top_score,
@@ -216,6 +250,7 @@ export class FeedbackStore {
       ),
       prune: db.prepare(`DELETE FROM questions WHERE asked_at < ?`),
     };
+    this.checkpointer = startCheckpointer(path);
   }
 
   /** Opens (creating if needed) the database at `path`; a damaged file is moved aside first. */
@@ -293,7 +328,7 @@ export class FeedbackStore {
 
   /** Questions since `since` that were not answered or got at least one 👎, with embeddings. */
   gapCandidates(guildId: string, since: number): QuestionWithVector[] {
-    return (this.statements.gapCandidates.all(guildId, since) as QuestionRow[]).map((row) => ({
+    return (this.statements.gapCandidates.all({ guildId, since }) as QuestionRow[]).map((row) => ({
       ...toQuestion(row),
       vector: toVector(row.embedding),
       model: row.model ?? null,
@@ -310,7 +345,16 @@ export class FeedbackStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    void this.checkpointer.terminate();
+    if (this.db.open) {
+      // Fold the WAL back in while we still can: the file is complete on its own afterwards.
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Locked by another connection: the WAL stays and is replayed on the next open.
+      }
+      this.db.close();
+    }
   }
 }
 

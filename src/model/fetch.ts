@@ -121,7 +121,7 @@ export async function fetchModel(model: CatalogModel, options: FetchOptions): Pr
         await rm(staging, { recursive: true, force: true });
         const reason = failureReason(error);
         tried.push(`${attempt.name}: ${reason}`);
-        say(`model: ${attempt.name} failed (${reason})`);
+        say(`model: ${attempt.name} failed: ${reason}`);
       }
     }
   } finally {

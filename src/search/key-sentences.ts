@@ -10,12 +10,29 @@ import { cosineAt } from './vectors.ts';
 
 export interface SentenceScore {
   span: Span;
-  score: number;
+  text: string;
   similarity: number;
+  /** Share of the question's content terms the sentence contains. */
+  overlap: number;
+  /** The same share, each term weighted by how rare it is in the sources. */
+  weightedOverlap: number;
 }
 
-/** Weight of embedding similarity against term overlap when scoring a sentence. */
-const SENTENCE_DENSE_WEIGHT = 0.6;
+export interface QuoteOptions {
+  /** Weight of embedding similarity against term overlap when scoring a sentence. */
+  denseWeight: number;
+  /** Whether rare question words count more in the overlap. */
+  weighted: boolean;
+  /** Added to a sentence that holds what the question asks for (a quantity for "how many"). */
+  typeBonus: number;
+  /** Whether a sentence holds the kind of answer the question asks for. */
+  fitsType: (text: string) => boolean;
+}
+
+/** Chosen with scripts/tune-retrieval.ts on the tuning half (README "Retrieval"). */
+export const QUOTE_DENSE_WEIGHT = 0.6;
+export const QUOTE_TYPE_BONUS = 0.1;
+export const QUOTE_WEIGHTED_OVERLAP = true;
 /** A neighbouring sentence joins the quote when it scores this close to the best one. */
 const JOIN_MARGIN = 0.03;
 
@@ -38,33 +55,47 @@ function sentenceTerms(passage: StoredPassage): Set<string>[] {
 export function scoreSentences(
   passage: StoredPassage,
   queryVector: Float32Array,
-  queryTerms: ReadonlySet<string>,
+  queryTerms: ReadonlyMap<string, number>,
   sentenceVectors: Float32Array,
 ): SentenceScore[] {
   const termSets = sentenceTerms(passage);
+  let totalWeight = 0;
+  for (const weight of queryTerms.values()) totalWeight += weight;
   return passage.sentences.map((span, i) => {
     const terms = termSets[i] ?? new Set<string>();
     let shared = 0;
-    for (const term of queryTerms) if (terms.has(term)) shared++;
-    const overlap = queryTerms.size ? shared / queryTerms.size : 0;
-    const similarity = cosineAt(queryVector, sentenceVectors, passage.sentenceRow + i);
+    let sharedWeight = 0;
+    for (const [term, weight] of queryTerms) {
+      if (!terms.has(term)) continue;
+      shared++;
+      sharedWeight += weight;
+    }
     return {
       span,
-      similarity,
-      score: SENTENCE_DENSE_WEIGHT * similarity + (1 - SENTENCE_DENSE_WEIGHT) * overlap,
+      text: passage.text.slice(span.start - passage.start, span.end - passage.start),
+      similarity: cosineAt(queryVector, sentenceVectors, passage.sentenceRow + i),
+      overlap: queryTerms.size ? shared / queryTerms.size : 0,
+      weightedOverlap: totalWeight > 0 ? sharedWeight / totalWeight : 0,
     };
   });
 }
 
 /** The best sentence, extended to an adjacent one that scores almost as well. */
-export function chooseQuote(scores: SentenceScore[]): Span | null {
+export function chooseQuote(sentences: SentenceScore[], options: QuoteOptions): Span | null {
+  const scores = sentences.map((s) => ({
+    span: s.span,
+    score:
+      options.denseWeight * s.similarity +
+      (1 - options.denseWeight) * (options.weighted ? s.weightedOverlap : s.overlap) +
+      (options.typeBonus && options.fitsType(s.text) ? options.typeBonus : 0),
+  }));
   let best = -1;
   scores.forEach((s, i) => {
     if (best < 0 || s.score > (scores[best]?.score ?? Number.NEGATIVE_INFINITY)) best = i;
   });
   const top = scores[best];
   if (!top) return null;
-  const neighbours = [scores[best - 1], scores[best + 1]].filter((s): s is SentenceScore => Boolean(s));
+  const neighbours = [scores[best - 1], scores[best + 1]].filter((s) => s !== undefined);
   const runnerUp = neighbours.sort((a, b) => b.score - a.score)[0];
   if (runnerUp && top.score - runnerUp.score <= JOIN_MARGIN) {
     return {

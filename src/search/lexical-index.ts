@@ -20,6 +20,9 @@ interface Doc {
 
 export class LexicalIndex {
   private readonly search: MiniSearch<Doc>;
+  /** In how many passages each content term occurs. */
+  private readonly documentFrequency = new Map<string, number>();
+  private readonly passages: number;
 
   constructor(texts: readonly string[]) {
     this.search = new MiniSearch<Doc>({
@@ -29,6 +32,22 @@ export class LexicalIndex {
       processTerm: (term) => toTerm(term),
     });
     this.search.addAll(texts.map((text, label) => ({ label, text })));
+    this.passages = texts.length;
+    for (const text of texts) {
+      for (const term of new Set(contentTerms(text)))
+        this.documentFrequency.set(term, (this.documentFrequency.get(term) ?? 0) + 1);
+    }
+  }
+
+  /** Whether the sources use this content term (one typo allowed on long words, as in queries). */
+  knows(term: string): boolean {
+    if (this.documentFrequency.has(term)) return true;
+    return term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+  }
+
+  /** How telling a term is: rare in the sources → high ("relayed"), everywhere → low ("Trump"). */
+  inverseFrequency(term: string): number {
+    return Math.log(1 + this.passages / ((this.documentFrequency.get(term) ?? 0) + 0.5));
   }
 
   query(question: string, limit: number): LexicalHit[] {

@@ -1,31 +1,52 @@
 /**
- * Hybrid retrieval: dense (HNSW over passage embeddings) and lexical (BM25+) candidates are
- * pooled, each candidate gets a dense score, a lexical score and a fused relevance in [0, 1];
- * overlapping windows of the same paragraph are returned once; below the relevance threshold the
- * answer is "not in the sources".
+ * Hybrid retrieval in three steps, each callable on its own so that the answer path, the eval and
+ * the tuning script (scripts/tune-retrieval.ts) run the very same scoring:
  *
- * Scores (chosen with scripts/tune-retrieval.ts on the dev set and our own set; README "Retrieval"):
+ * 1. gatherCandidates — the only step that reads the index: dense (HNSW over passage embeddings)
+ *    and lexical (BM25+) candidates are pooled; each gets its passage cosine, its sentences'
+ *    scores, its BM25+ score and its coverage of the question's terms.
+ * 2. scoreCandidates — pure: fuses those into a relevance in [0, 1] and picks the key sentence.
+ * 3. selectResults — pure: abstains or answers (relevance threshold, then the answerability
+ *    check), and keeps a supporting passage only when it is relevant on its own and close to the
+ *    best one; overlapping windows of one paragraph are returned once.
+ *
+ * Scores (README "Retrieval"):
  * - dense   = mean(cosine of the passage, best cosine of one of its sentences): a one-sentence
  *             answer inside a long paragraph is not diluted by its neighbours, and the whole
  *             passage still counts.
  * - lexical = BM25+ / best BM25+ of this question × share of the question's content terms the
  *             passage contains. The coverage factor keeps it absolute: a question whose words
  *             appear nowhere scores 0, however BM25 normalises.
- * - hybrid  = DENSE_WEIGHT · dense + (1 − DENSE_WEIGHT) · lexical.
+ * - hybrid  = denseWeight · dense + (1 − denseWeight) · lexical.
  */
 import type { SearchMode } from '../config.ts';
 import type { SearchIndex } from '../index/search-index.ts';
 import type { StoredPassage } from '../index/store.ts';
 import type { Span } from '../text/sentences.ts';
 import { contentTerms } from '../text/terms.ts';
-import { chooseQuote, scoreSentences } from './key-sentences.ts';
+import {
+  type AnswerCheck,
+  type AnswerCheckOptions,
+  type AnswerType,
+  checkAnswer,
+  expectedAnswerType,
+  fitsAnswerType,
+  focusMissing,
+  type QuestionFocus,
+  questionFocus,
+  type Vocabulary,
+} from './answerability.ts';
+import {
+  chooseQuote,
+  QUOTE_DENSE_WEIGHT,
+  QUOTE_TYPE_BONUS,
+  QUOTE_WEIGHTED_OVERLAP,
+  type SentenceScore,
+  scoreSentences,
+} from './key-sentences.ts';
+import { searchQuery } from './query.ts';
 
 export const DENSE_WEIGHT = 0.7;
-/**
- * The threshold decides whether to answer at all (on the best passage); supporting passages
- * after it may score somewhat lower, down to this share of the threshold.
- */
-export const SUPPORTING_RESULT_RATIO = 0.7;
 /** How many candidates each retriever contributes before fusion. */
 const CANDIDATES = 50;
 
@@ -35,10 +56,44 @@ export interface SearchableIndex extends Pick<SearchIndex, 'passages' | 'sentenc
   vectors: Pick<SearchIndex['vectors'], 'search' | 'similarityTo'>;
 }
 
-export interface SearchOptions {
-  mode: SearchMode;
+/** What decides an answer: fusion weight, thresholds and the answerability check. */
+export interface SelectionPolicy {
   k: number;
+  /** Below this relevance of the best passage, the answer is "not in the sources". */
   minRelevance: number;
+  /** A supporting passage must reach this share of the best passage's relevance. */
+  supportShare: number;
+  /** The answerability check the best passage must pass, or null (README "Answerability"). */
+  answerCheck: AnswerCheckOptions | null;
+}
+
+export interface ScoringOptions {
+  mode: SearchMode;
+  denseWeight: number;
+  /** Weight of the passage's cosine against its best sentence's in the dense score. */
+  passageShare: number;
+  quoteDenseWeight: number;
+  quoteTypeBonus: number;
+  quoteWeightedOverlap: boolean;
+}
+
+export const SCORING: Omit<ScoringOptions, 'mode'> = {
+  denseWeight: DENSE_WEIGHT,
+  passageShare: 0.5,
+  quoteDenseWeight: QUOTE_DENSE_WEIGHT,
+  quoteTypeBonus: QUOTE_TYPE_BONUS,
+  quoteWeightedOverlap: QUOTE_WEIGHTED_OVERLAP,
+};
+
+export interface SearchOptions extends SelectionPolicy, ScoringOptions {}
+
+export interface Candidate {
+  passage: StoredPassage;
+  passageCosine: number;
+  sentences: SentenceScore[];
+  bm25: number;
+  /** Share of the question's content terms the passage contains, from the lexical side. */
+  coverage: number;
 }
 
 export interface ScoredPassage {
@@ -48,6 +103,8 @@ export interface ScoredPassage {
   lexical: number;
   /** The key sentence(s), absolute offsets into the cleaned source. */
   quote: Span;
+  /** The answerability check of this passage's key sentence (only computed for the best one). */
+  check?: AnswerCheck;
 }
 
 export interface SearchOutcome {
@@ -57,17 +114,119 @@ export interface SearchOutcome {
   nearest: ScoredPassage | null;
 }
 
-interface Candidate {
-  label: number;
-  dense: number;
-  bm25: number;
-  coverage: number;
+/** A question prepared once: what is searched lexically and its content terms. */
+export interface PreparedQuestion {
+  question: string;
+  /** The question without what it excludes ("besides rare earths"), for lexical search. */
+  lexicalQuery: string;
+  terms: ReadonlySet<string>;
+  /** What kind of answer it asks for ("how many" → a quantity). */
+  answerType: AnswerType;
+  /** What it asks about ("population"), when a pattern finds it. */
+  focus: QuestionFocus | null;
 }
 
-function relevanceOf(mode: SearchMode, dense: number, lexical: number): number {
+export function prepareQuestion(question: string): PreparedQuestion {
+  const lexicalQuery = searchQuery(question);
+  return {
+    question,
+    lexicalQuery,
+    terms: new Set(contentTerms(lexicalQuery)),
+    answerType: expectedAnswerType(question),
+    focus: questionFocus(question),
+  };
+}
+
+/** Step 1: every passage either retriever proposes, with the raw scores fusion needs. */
+export function gatherCandidates(
+  index: SearchableIndex,
+  prepared: PreparedQuestion,
+  queryVector: Float32Array,
+  mode: SearchMode,
+  limit = CANDIDATES,
+): Candidate[] {
+  const raw = new Map<number, { cosine: number; bm25: number; coverage: number }>();
+  const entry = (label: number) => {
+    let c = raw.get(label);
+    if (!c) {
+      c = { cosine: Number.NaN, bm25: 0, coverage: 0 };
+      raw.set(label, c);
+    }
+    return c;
+  };
+  if (mode !== 'bm25') {
+    for (const n of index.vectors.search(queryVector, limit)) entry(n.label).cosine = n.similarity;
+  }
+  if (mode !== 'dense') {
+    for (const hit of index.lexical.query(prepared.lexicalQuery, limit)) {
+      const c = entry(hit.label);
+      c.bm25 = hit.score;
+      c.coverage = hit.coverage;
+    }
+  }
+  const termWeights = new Map([...prepared.terms].map((t) => [t, index.lexical.inverseFrequency(t)]));
+  const candidates: Candidate[] = [];
+  for (const [label, c] of raw) {
+    const passage = index.passages[label];
+    if (!passage) continue;
+    candidates.push({
+      passage,
+      // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
+      passageCosine: Number.isNaN(c.cosine) ? index.vectors.similarityTo(label, queryVector) : c.cosine,
+      sentences: scoreSentences(passage, queryVector, termWeights, index.sentenceVectors),
+      bm25: c.bm25,
+      coverage: c.coverage,
+    });
+  }
+  return candidates;
+}
+
+export function fuse(mode: SearchMode, denseWeight: number, dense: number, lexical: number): number {
   if (mode === 'dense') return dense;
   if (mode === 'bm25') return lexical;
-  return DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical;
+  return denseWeight * dense + (1 - denseWeight) * lexical;
+}
+
+/** Step 2 (pure): relevance of each candidate, best first, with its key sentence. */
+export function scoreCandidates(
+  candidates: readonly Candidate[],
+  prepared: PreparedQuestion,
+  options: ScoringOptions,
+): ScoredPassage[] {
+  const { mode, denseWeight } = options;
+  const quoteOptions = {
+    denseWeight: options.quoteDenseWeight,
+    typeBonus: options.quoteTypeBonus,
+    weighted: options.quoteWeightedOverlap,
+    fitsType: (text: string) => fitsAnswerType(text, prepared.answerType),
+  };
+  const maxBm25 = Math.max(0, ...candidates.map((c) => c.bm25));
+  return candidates
+    .map((c) => {
+      const bestSentence = Math.max(...c.sentences.map((s) => s.similarity));
+      // A non-finite score is no match (a zero query vector gives NaN cosines, which compare false
+      // with every threshold and were once "answered").
+      const dense = finiteOrZero(
+        Math.max(0, options.passageShare * c.passageCosine + (1 - options.passageShare) * bestSentence),
+      );
+      const lexical = finiteOrZero(maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0);
+      const relevance = fuse(mode, denseWeight, dense, lexical);
+      const quote = chooseQuote(c.sentences, quoteOptions) ?? { start: c.passage.start, end: c.passage.end };
+      return {
+        passage: c.passage,
+        relevance,
+        dense,
+        lexical,
+        quote,
+      };
+    })
+    .sort((a, b) => b.relevance - a.relevance);
+}
+
+/** The key sentence(s) as text. */
+export function quoteOf(scored: ScoredPassage): string {
+  const { passage, quote } = scored;
+  return passage.text.slice(quote.start - passage.start, quote.end - passage.start);
 }
 
 function finiteOrZero(score: number): number {
@@ -78,59 +237,52 @@ function overlaps(a: StoredPassage, b: StoredPassage): boolean {
   return a.sourceId === b.sourceId && a.start < b.end && b.start < a.end;
 }
 
+/** Step 3 (pure): answer or abstain, and which passages to show. */
+export function selectResults(
+  scored: readonly ScoredPassage[],
+  prepared: PreparedQuestion,
+  policy: SelectionPolicy,
+  vocabulary: Vocabulary,
+): SearchOutcome {
+  const top = scored[0];
+  const abstain = (nearest: ScoredPassage | null): SearchOutcome => ({
+    answered: false,
+    results: [],
+    nearest,
+  });
+  if (!top || top.relevance < policy.minRelevance) return abstain(top ?? null);
+  let best = top;
+  if (policy.answerCheck?.focusCheck && focusMissing(prepared, vocabulary)) {
+    const reason = `the sources never mention "${prepared.focus?.word}"`;
+    return abstain({ ...top, check: { answers: false, type: prepared.answerType, reason } });
+  }
+  if (policy.answerCheck) {
+    // A passage close to the top one that has the kind of answer asked for answers instead.
+    const floor = Math.max(policy.minRelevance, top.relevance - policy.answerCheck.typeMargin);
+    const typed = scored.find((s) => s.relevance >= floor && checkAnswer(prepared, s).answers);
+    if (!typed) return abstain({ ...top, check: checkAnswer(prepared, top) });
+    best = typed;
+  }
+  const results: ScoredPassage[] = [best];
+  const supportFloor = Math.max(policy.minRelevance, best.relevance * policy.supportShare);
+  for (const s of scored) {
+    if (results.length >= policy.k || s.relevance < supportFloor) break;
+    if (s === best || results.some((r) => overlaps(r.passage, s.passage))) continue;
+    results.push(s);
+  }
+  return { answered: true, results, nearest: null };
+}
+
 export function search(
   index: SearchableIndex,
   question: string,
   queryVector: Float32Array,
   options: SearchOptions,
+  isRareWord: (word: string) => boolean,
 ): SearchOutcome {
-  const candidates = new Map<number, Candidate>();
-  const candidate = (label: number) => {
-    let c = candidates.get(label);
-    if (!c) {
-      c = { label, dense: Number.NaN, bm25: 0, coverage: 0 };
-      candidates.set(label, c);
-    }
-    return c;
-  };
-  if (options.mode !== 'bm25') {
-    for (const n of index.vectors.search(queryVector, CANDIDATES)) candidate(n.label).dense = n.similarity;
-  }
-  if (options.mode !== 'dense') {
-    for (const hit of index.lexical.query(question, CANDIDATES)) {
-      const c = candidate(hit.label);
-      c.bm25 = hit.score;
-      c.coverage = hit.coverage;
-    }
-  }
-  const maxBm25 = Math.max(0, ...[...candidates.values()].map((c) => c.bm25));
-  const queryTerms = new Set(contentTerms(question));
-
-  const scored: ScoredPassage[] = [];
-  for (const c of candidates.values()) {
-    const passage = index.passages[c.label];
-    if (!passage) continue;
-    const sentences = scoreSentences(passage, queryVector, queryTerms, index.sentenceVectors);
-    const bestSentence = Math.max(...sentences.map((s) => s.similarity));
-    // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
-    const passageCosine = Number.isNaN(c.dense) ? index.vectors.similarityTo(c.label, queryVector) : c.dense;
-    // A non-finite score is no match (a zero query vector gives NaN cosines, which compare false
-    // with every threshold and were once "answered").
-    const dense = finiteOrZero(Math.max(0, (passageCosine + bestSentence) / 2));
-    const lexical = finiteOrZero(maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0);
-    const quote = chooseQuote(sentences) ?? { start: passage.start, end: passage.end };
-    scored.push({ passage, relevance: relevanceOf(options.mode, dense, lexical), dense, lexical, quote });
-  }
-  scored.sort((a, b) => b.relevance - a.relevance);
-
-  const results: ScoredPassage[] = [];
-  for (const s of scored) {
-    if (results.length >= options.k) break;
-    const floor =
-      results.length === 0 ? options.minRelevance : options.minRelevance * SUPPORTING_RESULT_RATIO;
-    if (s.relevance < floor) break;
-    if (results.some((r) => overlaps(r.passage, s.passage))) continue;
-    results.push(s);
-  }
-  return { answered: results.length > 0, results, nearest: results.length ? null : (scored[0] ?? null) };
+  const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
+  const prepared = prepareQuestion(question);
+  const candidates = gatherCandidates(index, prepared, queryVector, options.mode);
+  const scored = scoreCandidates(candidates, prepared, options);
+  return selectResults(scored, prepared, options, vocabulary);
 }

@@ -77,7 +77,7 @@ export class KnowledgeBases {
   async ask(
     guildId: string | null,
     rawQuestion: string,
-    options: Pick<AskOptions, 'k' | 'minRelevance' | 'mode'> = {},
+    options: Pick<AskOptions, 'k' | 'minRelevance' | 'mode' | 'supportShare'> = {},
   ): Promise<CitedAnswer> {
     const question = normaliseQuestion(rawQuestion);
     const bases = [this.shared, ...(guildId ? [this.forServer(guildId)] : [])];
@@ -97,6 +97,7 @@ export class KnowledgeBases {
           .map((a) => a.nearest)
           .filter((n) => n !== null)
           .sort((a, b) => b.score - a.score)[0] ?? null);
-    return { question, answered: results.length > 0, results, nearest };
+    // The vector goes back with the answer so feedback stores it (/gaps groups near duplicates).
+    return { question, answered: results.length > 0, results, nearest, queryVector };
   }
 }

@@ -35,6 +35,7 @@ function lexicalCandidates(
   question: string,
   queryVector: Float32Array,
   options: SearchOptions,
+  isRareWord: (word: string) => boolean,
 ): number[] {
   const labels = new Set<number>();
   const lexical = new Proxy(snapshot.lexical, {
@@ -62,6 +63,7 @@ function lexicalCandidates(
     question,
     queryVector,
     options,
+    isRareWord,
   );
   return [...labels];
 }
@@ -73,9 +75,11 @@ export async function searchRemote(
   question: string,
   queryVector: Float32Array,
   options: SearchOptions,
+  /** `search`'s rare-word test, passed through unchanged. */
+  isRareWord: (word: string) => boolean,
 ): Promise<SearchOutcome | 'stale'> {
   const lexicalLabels =
-    options.mode === 'dense' ? [] : lexicalCandidates(snapshot, question, queryVector, options);
+    options.mode === 'dense' ? [] : lexicalCandidates(snapshot, question, queryVector, options, isRareWord);
   const found = await indexes.dense(
     snapshot,
     queryVector,
@@ -119,5 +123,5 @@ export async function searchRemote(
           .slice(0, k),
     },
   };
-  return search(view, question, queryVector, options);
+  return search(view, question, queryVector, options, isRareWord);
 }

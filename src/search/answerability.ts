@@ -1,0 +1,166 @@
+/**
+ * Does the best passage answer the question, or is it only about the same thing? Similarity
+ * cannot tell: "What is the population of Russia?" is close to every paragraph about Russia.
+ * No reader model (SQuAD 2.0 reader, cross-encoder) is reachable through the registries, so two
+ * checks that need none besides the embedder's tokenizer (README "Retrieval"), measured with
+ * scripts/tune-retrieval.ts on the tuning half:
+ * - focus: the thing asked about ("population" in "What is the population of Russia?") must not be
+ *   a rare word the sources never use;
+ * - answer type: "how many / how much / what share" needs a quantity in the passage, "when / what
+ *   year / what date" a date.
+ * A grounding check on every question word was measured and dropped: members' own words ("cozy",
+ * "grab", "headline") refused half the answerable questions. On the held-out half these checks
+ * generalised poorly (near-miss abstain 0.18); a reader is the real fix.
+ */
+import { foldQuotes, toTerm } from '../text/terms.ts';
+import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
+
+export type AnswerType = 'quantity' | 'date' | 'other';
+
+export interface AnswerCheck {
+  answers: boolean;
+  type: AnswerType;
+  /** Why it does not answer, or the empty string. */
+  reason: string;
+}
+
+const QUANTITY_QUESTION =
+  /\b(?:how\s+(?:many|much)|what\s+(?:share|percentage|percent|proportion|number|amount|fraction)|hw\s+many)\b/i;
+const DATE_QUESTION =
+  /\b(?:when|what\s+(?:year|date|day|month)|since\s+when|which\s+(?:year|date|day|month))\b/i;
+
+// Not "one", "most" or "all": "one of the largest producers" states no quantity.
+// "Seventeen" and "forty" are numbers too: without the teens and tens, "feeds seventeen puffins"
+// failed the quantity check for "how many puffins" and the answer abstained.
+const NUMBER_WORDS =
+  /\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|trillions?|half|third|quarter|fifth|tenth|percent|majority|minority)\b/i;
+const MONTHS =
+  /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|yesterday|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|year|since|until|after|before)\b/i;
+
+export function expectedAnswerType(question: string): AnswerType {
+  if (QUANTITY_QUESTION.test(question)) return 'quantity';
+  if (DATE_QUESTION.test(question)) return 'date';
+  return 'other';
+}
+
+function hasQuantity(text: string): boolean {
+  return /\d/.test(text) || NUMBER_WORDS.test(text);
+}
+
+// "When does the ferry leave?" — "at ten" answers it as well as a date does.
+const TIME_OF_DAY =
+  /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|morning|afternoon|evening|tonight|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
+
+function hasDate(text: string): boolean {
+  return /\b\d{4}\b/.test(text) || MONTHS.test(text) || TIME_OF_DAY.test(text);
+}
+
+/** Whether a text holds the kind of answer asked for ("other" fits anything). */
+export function fitsAnswerType(text: string, type: AnswerType): boolean {
+  if (type === 'quantity') return hasQuantity(text);
+  if (type === 'date') return hasDate(text);
+  return true;
+}
+
+/** What the answer check may ask of the sources and of the model's vocabulary. */
+export interface Vocabulary {
+  /** Whether the sources use this content term. */
+  knows(term: string): boolean;
+  /**
+   * Whether a word is rare in general English (the model's word-piece vocabulary is ordered by
+   * frequency): "tariffs", "lithium", a name like "Kremlin" — not "point", "state" or "gap".
+   */
+  isRareWord(word: string): boolean;
+}
+
+// Words that can follow "what/which/how many" without naming what is asked for.
+const NOT_A_FOCUS = new Set(
+  `is are was were be been do does did done has have had will would could can should might may must
+the a an this that these those it its they them their he she his her we our you your i my me
+exactly else about kind kinds sort type types of in on at to for from with by as if so s
+percent percentage share proportion number amount fraction year years date day days month months time
+happened happen going exact`.split(/\s+/),
+);
+const WH = /^(?:what|which|whose)$/;
+const HOW_MANY = /^(?:many|much)$/;
+
+export interface QuestionFocus {
+  /** As written ("Kremlin"), for the rarity test. */
+  word: string;
+  /** As an index term ("kremlin"), for the sources test. */
+  term: string;
+}
+
+/**
+ * The thing a question asks about ("population" in "What is the population of Russia?", "barrels"
+ * in "how many barrels…", "Kremlin" in "What did Kremlin spokesman … say"), or null. Classic QA
+ * calls it the question's focus: when the sources never name it, they cannot answer.
+ */
+export function questionFocus(question: string): QuestionFocus | null {
+  const words = foldQuotes(question)
+    .replace(/'s\b/g, ' s')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+  const lower = words.map((w) => w.toLowerCase());
+  const start = lower.findIndex(
+    (w, i) => WH.test(w) || ((w === 'how' || w === 'hw') && HOW_MANY.test(lower[i + 1] ?? '')),
+  );
+  if (start < 0) return null;
+  const from = start + (lower[start] === 'how' || lower[start] === 'hw' ? 2 : 1);
+  for (let i = from; i < Math.min(words.length, from + 6); i++) {
+    const word = lower[i] ?? '';
+    // "Russia's GDP": the possessor is context, the possessed thing is asked about.
+    if (NOT_A_FOCUS.has(word) || lower[i + 1] === 's') continue;
+    const term = toTerm(word);
+    return term ? { word: words[i] ?? word, term } : null;
+  }
+  return null;
+}
+
+export interface AnswerCheckOptions {
+  /**
+   * When the best passage lacks the answer type, a passage within this much relevance of it that
+   * has one answers instead; when none does, Quarry abstains.
+   */
+  typeMargin: number;
+  /** Abstain when the question's focus is a rare word the sources never use. */
+  focusCheck: boolean;
+}
+
+/** Chosen with scripts/tune-retrieval.ts on the tuning half. */
+export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0.1, focusCheck: true };
+
+/**
+ * Word-piece vocabularies of the BERT family list whole words roughly by frequency (id 1996 is
+ * "the"); from this id on a word is rare enough to name something specific ("sanctions" 17147,
+ * "lithium" 22157) rather than something any question may say ("point" 2391, "gap" 6578).
+ * Chosen with scripts/tune-retrieval.ts on the tuning half.
+ */
+export const RARE_WORD_ID = 10000;
+
+/**
+ * Rarity from a tokenizer: a whole word with a high id, or a capitalised word the vocabulary has
+ * to split (a name such as "Kremlin" or "Peskov"; a lower-case split word is more often a typo).
+ */
+export function rareWordTest(
+  wordPieces: (word: string) => number[],
+  rareId = RARE_WORD_ID,
+): (word: string) => boolean {
+  return (word) => {
+    const pieces = wordPieces(word.toLowerCase());
+    if (pieces.length === 1) return (pieces[0] ?? 0) >= rareId;
+    return pieces.length > 1 && /^\p{Lu}/u.test(word);
+  };
+}
+
+/** The question names something specific that the sources never mention. */
+export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
+  const focus = prepared.focus;
+  return Boolean(focus && !vocabulary.knows(focus.term) && vocabulary.isRareWord(focus.word));
+}
+
+export function checkAnswer(prepared: PreparedQuestion, passage: ScoredPassage): AnswerCheck {
+  const type = prepared.answerType;
+  if (fitsAnswerType(passage.passage.text, type)) return { answers: true, type, reason: '' };
+  return { answers: false, type, reason: `no ${type} in the passage` };
+}

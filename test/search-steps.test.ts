@@ -1,0 +1,218 @@
+/** The pure steps of search (score → select) and the answerability check, on made-up passages. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StoredPassage } from '../src/index/store.ts';
+import {
+  ANSWER_CHECK,
+  expectedAnswerType,
+  fitsAnswerType,
+  questionFocus,
+  rareWordTest,
+} from '../src/search/answerability.ts';
+import { calibrationKey, FALLBACK_CALIBRATION, findCalibration } from '../src/search/calibration.ts';
+import {
+  type Candidate,
+  prepareQuestion,
+  SCORING,
+  type ScoredPassage,
+  type SelectionPolicy,
+  scoreCandidates,
+  selectResults,
+} from '../src/search/retrieve.ts';
+import { FIXTURE_MODEL } from './helpers.ts';
+
+let offset = 0;
+function passage(text: string): StoredPassage {
+  const start = offset;
+  offset += text.length + 2;
+  return {
+    id: `p${start}`,
+    sourceId: 'a.txt',
+    paragraph: 1,
+    start,
+    end: start + text.length,
+    text,
+    sentences: [{ start, end: start + text.length }],
+    sentenceRow: 0,
+  };
+}
+
+function scored(text: string, relevance: number): ScoredPassage {
+  const p = passage(text);
+  return { passage: p, relevance, dense: relevance, lexical: 0, quote: { start: p.start, end: p.end } };
+}
+
+const everyWord = { knows: () => true, isRareWord: () => false };
+const policy: SelectionPolicy = { k: 3, minRelevance: 0.3, supportShare: 0.8, answerCheck: ANSWER_CHECK };
+
+describe('selectResults', () => {
+  it('shows one quote when the runner-up is filler, however far above the threshold', () => {
+    const outcome = selectResults(
+      [scored('They have 11 time zones.', 0.7), scored('Russia is large.', 0.5), scored('Moscow.', 0.32)],
+      prepareQuestion('How many time zones does Russia have?'),
+      policy,
+      everyWord,
+    );
+    assert.equal(outcome.answered, true);
+    assert.equal(outcome.results.length, 1);
+  });
+
+  it('keeps a supporting passage close to the best one', () => {
+    const outcome = selectResults(
+      [scored('China controls nearly 70% of production.', 0.6), scored('China dominates rare earths.', 0.55)],
+      prepareQuestion('How much of rare earth production does China control?'),
+      policy,
+      everyWord,
+    );
+    assert.equal(outcome.results.length, 2);
+  });
+
+  it('never keeps a supporting passage below the abstain threshold', () => {
+    const outcome = selectResults(
+      [scored('It has 11 time zones.', 0.33), scored('Russia is large.', 0.29)],
+      prepareQuestion('How many time zones does Russia have?'),
+      policy,
+      everyWord,
+    );
+    assert.equal(outcome.results.length, 1);
+  });
+
+  it('abstains when a "how many" question meets a passage without any quantity', () => {
+    const best = scored('Russia is one of the largest producers of oil and natural gas.', 0.6);
+    const question = prepareQuestion('How many barrels of oil does Russia pump per day?');
+    const outcome = selectResults([best], question, policy, everyWord);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /quantity/);
+    assert.equal(selectResults([best], question, { ...policy, answerCheck: null }, everyWord).answered, true);
+  });
+
+  it('answers from a close passage that has the quantity asked for, instead of abstaining', () => {
+    const outcome = selectResults(
+      [
+        scored('China dominates the rare earths market.', 0.6),
+        scored('China controls nearly 70% of production.', 0.55),
+      ],
+      prepareQuestion('How much of the market does China control?'),
+      policy,
+      everyWord,
+    );
+    assert.match(outcome.results[0]?.passage.text ?? '', /70%/);
+  });
+
+  it('answers a "when" question from a time of day ("at ten")', () => {
+    const outcome = selectResults(
+      [scored('The ferry leaves at ten.', 0.6)],
+      prepareQuestion('When does the ferry leave?'),
+      policy,
+      everyWord,
+    );
+    assert.equal(outcome.answered, true);
+  });
+
+  it('abstains when a "when" question meets a passage without a date', () => {
+    const outcome = selectResults(
+      [scored('Trump spoke with Putin about trade.', 0.6)],
+      prepareQuestion('When did Trump and Putin talk?'),
+      policy,
+      everyWord,
+    );
+    assert.equal(outcome.answered, false);
+  });
+});
+
+describe('expectedAnswerType', () => {
+  for (const [question, type] of [
+    ['How many time zones does Russia have?', 'quantity'],
+    ['hw many elemnts r in the rare earth group', 'quantity'],
+    ["What share of the world's reserves does Russia hold?", 'quantity'],
+    ['When did the two presidents speak?', 'date'],
+    ['In what year did the regions declare independence?', 'date'],
+    ['Who relayed the conversation?', 'other'],
+  ] as const) {
+    it(`${question} → ${type}`, () => assert.equal(expectedAnswerType(question), type));
+  }
+});
+
+describe('fitsAnswerType', () => {
+  it('counts spelled-out numbers from the teens and tens as quantities, not "one" or "often"', () => {
+    for (const text of [
+      'feeds seventeen puffins',
+      'forty ships',
+      'eighteen of them',
+      'ninety-nine',
+      '12 ports',
+    ])
+      assert.equal(fitsAnswerType(text, 'quantity'), true, text);
+    for (const text of ['one of the largest producers', 'often and everywhere', 'seventeenth-century'])
+      assert.equal(fitsAnswerType(text, 'quantity'), false, text);
+  });
+});
+
+describe('scoreCandidates', () => {
+  it('ranks by the fused relevance and gives a non-finite score 0', () => {
+    const candidate = (text: string, cosine: number, bm25: number): Candidate => ({
+      passage: passage(text),
+      passageCosine: cosine,
+      sentences: [{ span: { start: 0, end: 1 }, text, similarity: cosine, overlap: 0, weightedOverlap: 0 }],
+      bm25,
+      coverage: 1,
+    });
+    const ranked = scoreCandidates(
+      [candidate('a', 0.1, 1), candidate('b', 0.6, 0), candidate('c', Number.NaN, 0)],
+      prepareQuestion('question'),
+      { ...SCORING, mode: 'hybrid' },
+    );
+    assert.deepEqual(
+      ranked.map((r) => r.passage.text),
+      ['b', 'a', 'c'],
+    );
+    assert.equal(ranked[2]?.relevance, 0);
+  });
+});
+
+describe('calibration per model', () => {
+  it('keys by the catalog short name and dtype, else by the folder name', () => {
+    assert.equal(calibrationKey('all-MiniLM-L6-v2', 'data/models/minilm', 'int8'), 'all-MiniLM-L6-v2#int8');
+    assert.equal(calibrationKey(null, FIXTURE_MODEL, 'fp32'), 'tiny-embedder#fp32');
+  });
+
+  it('has a calibration for the shipped default and none for an unknown model', () => {
+    assert.ok(findCalibration('all-MiniLM-L6-v2#fp32'));
+    assert.equal(findCalibration('no-such-model#fp32'), null);
+    assert.ok(FALLBACK_CALIBRATION.minRelevance > 0);
+  });
+});
+
+describe('question focus and the rare-word test', () => {
+  for (const [question, word] of [
+    ['What is the population of Russia?', 'population'],
+    ["What is Russia's GDP?", 'GDP'],
+    ['how many barrels of oil does russia pump per day', 'barrels'],
+    ['What did Kremlin spokesman Dmitry Peskov say?', 'Kremlin'],
+    ['Which kind of resource got singled out?', 'resource'],
+    ['Why did Trump call Putin?', null],
+  ] as const) {
+    it(`${question} → ${word}`, () => assert.equal(questionFocus(question)?.word ?? null, word));
+  }
+
+  it('abstains when the focus is a rare word the sources never use, not when it is common', () => {
+    const pieces: Record<string, number[]> = { lithium: [22157], point: [2391], kremlin: [100, 200] };
+    const isRareWord = rareWordTest((w) => pieces[w] ?? [1]);
+    assert.equal(isRareWord('lithium'), true);
+    assert.equal(isRareWord('point'), false);
+    assert.equal(isRareWord('Kremlin'), true, 'a capitalised word the vocabulary splits is a name');
+    assert.equal(isRareWord('kremlin'), false, 'a lower-case split word is more often a typo');
+    const vocabulary = { knows: (t: string) => t === 'ukrain', isRareWord };
+    const best = [scored("Ukraine's rare earth deposits are in the east.", 0.6)];
+    for (const [question, answered] of [
+      ['Which lithium deposits does Ukraine have?', false],
+      ['What is the point of the deal?', true],
+    ] as const) {
+      assert.equal(
+        selectResults(best, prepareQuestion(question), policy, vocabulary).answered,
+        answered,
+        question,
+      );
+    }
+  });
+});
