@@ -6,7 +6,7 @@
 import type { AuditEntry } from '../feedback/audit.ts';
 import type { ReloadSummary } from '../quarry.ts';
 import type { AddOutcome, ShownSource } from '../servers/knowledge-base.ts';
-import { COLORS, escapeWithin, LIMITS, type MessageData, SHOWN, truncate } from './format.ts';
+import { COLORS, escapeWithin, LIMITS, linesWithin, type MessageData, SHOWN, truncate } from './format.ts';
 
 /**
  * A source name in backticks: it never closes the code span, and an "@" is followed by a
@@ -22,18 +22,7 @@ function statusMessage(description: string, color: number): MessageData {
 
 /** Lines that fit `max` characters, with "… and N more" when they do not all fit. */
 export function fitLines(lines: readonly string[], max: number = LIMITS.embedDescription): string {
-  const kept: string[] = [];
-  let length = 0;
-  for (const [i, line] of lines.entries()) {
-    const more = `… and ${lines.length - i} more`;
-    if (length + line.length + 1 > max - more.length - 1) {
-      kept.push(more);
-      break;
-    }
-    kept.push(line);
-    length += line.length + 1;
-  }
-  return kept.join('\n');
+  return linesWithin(lines, max, (remaining) => `… and ${remaining} more`);
 }
 
 export function formatAddProgress(name: string, stages: readonly string[]): MessageData {
