@@ -1,8 +1,10 @@
 /** Process start → first answer, with the index on disk and the model cached, and with a forced rebuild. */
+
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreConfig } from '../src/config.ts';
+import { childEnv } from './child-env.ts';
 import { median, round } from './stats.ts';
 
 function runChild(env: NodeJS.ProcessEnv): Promise<{ readyMs: number; rssMb: number }> {
@@ -31,14 +33,7 @@ function runChild(env: NodeJS.ProcessEnv): Promise<{ readyMs: number; rssMb: num
 
 export async function benchColdStart(config: CoreConfig, workDir: string, runs: number) {
   const indexDir = join(workDir, 'cold-index');
-  const env = {
-    ...process.env,
-    EMBEDDING_MODEL: config.embeddingModel,
-    EMBEDDING_DTYPE: config.embeddingDtype,
-    SOURCES_DIR: config.sourcesDir,
-    INDEX_DIR: indexDir,
-    LOG_LEVEL: 'error',
-  };
+  const env = childEnv(config, { INDEX_DIR: indexDir });
   await runChild(env); // builds the index once
   const warm: number[] = [];
   const rss: number[] = [];

@@ -3,6 +3,7 @@
  * MAX_LOADED_SERVERS cap), and the time from `/sources add` of a 50-page PDF to the first answer
  * quoting it. Each runs in a fresh compiled child process so RSS is only that work.
  */
+
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { CoreConfig } from '../src/config.ts';
 import { prepareSource } from '../src/servers/intake.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
+import { childEnv } from './child-env.ts';
 
 const TEMPLATE_GUILD = '100000000000000000';
 const SMALL_SOURCE =
@@ -86,15 +88,7 @@ export async function makeBenchPdf(articlePath: string, pages = 50): Promise<Buf
 
 export async function benchServers(config: CoreConfig, workDir: string, count: number) {
   const serversDir = join(workDir, 'servers');
-  const env = {
-    ...process.env,
-    EMBEDDING_MODEL: config.embeddingModel,
-    EMBEDDING_DTYPE: config.embeddingDtype,
-    SOURCES_DIR: config.sourcesDir,
-    INDEX_DIR: config.indexDir,
-    SERVERS_DIR: serversDir,
-    LOG_LEVEL: 'error',
-  };
+  const env = childEnv(config, { SERVERS_DIR: serversDir });
   // One small server, built once with the real model, is the template every server copies.
   const bases = new KnowledgeBases({ ...config, serversDir });
   // The shared index is built here, so the children only load it (no build garbage in their RSS).
