@@ -8,6 +8,9 @@
  *   npx tsx scripts/tune-retrieval.ts --calibrate [files…]        writes this model's thresholds
  *   npx tsx scripts/tune-retrieval.ts --explain [files…]          the decision for every question
  *   npx tsx scripts/tune-retrieval.ts --table [files…]            README rows: stage × question set
+ *   npx tsx scripts/tune-retrieval.ts --crossfold [--folds 2 --seeds 5] [tuning file]
+ *       each answer check with its threshold chosen on k−1 folds and measured on the left-out fold,
+ *       over seeded stratified draws (the first file only: the tuning set)
  *
  * Default files: the tuning half and the dev and own sets. Never pass the held-out half: it is
  * for the final, once-only measurement.
@@ -35,6 +38,12 @@ const { values, positionals } = parseArgs({
     calibrate: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
+    // Answerability (issue 9): k-fold estimates of how each answer check generalises.
+    crossfold: { type: 'boolean', default: false },
+    folds: { type: 'string', default: '2' },
+    seeds: { type: 'string', default: '5' },
+    // --explain with one of the --crossfold answer checks instead of the shipped one.
+    variant: { type: 'string' },
   },
 });
 const files = positionals.length
@@ -138,9 +147,13 @@ function calibrate(options: SearchOptions, denseWeights: number[]) {
 const shipped: SearchOptions = { ...quarry.selectionPolicy(embedder.modelName), mode: 'hybrid' };
 
 if (values.explain) {
+  const explained = values.variant
+    ? answerCheckVariants().find(([label]) => label === values.variant)?.[1]
+    : shipped;
+  if (!explained) throw new Error(`tune: no variant "${values.variant}"`);
   for (const [name, gathered] of Object.entries(sets)) {
     for (const g of gathered) {
-      const { scored, outcome, row } = decide(g, shipped);
+      const { scored, outcome, row } = decide(g, explained);
       const top = outcome.results[0] ?? outcome.nearest;
       const verdict =
         row.kind === 'answerable'
@@ -159,6 +172,8 @@ if (values.explain) {
       );
     }
   }
+} else if (values.crossfold) {
+  crossfold(Object.values(sets)[0] ?? [], Number(values.folds), Number(values.seeds));
 } else if (values.calibrate) {
   // The fusion weight, abstain threshold and support share for this model, on the tuning files
   // only; the quote weights and the answer check stay the shipped ones.
@@ -225,3 +240,117 @@ if (values.explain) {
       minRelevance: shipped.minRelevance + minRelevance,
     });
 }
+
+/** The calibration objective of `calibrate`, for one report. */
+function objective(report: ReturnType<typeof replay>): number {
+  return (
+    report.hitAt1 +
+    0.5 * report.hitAt3 +
+    0.5 * report.quoteHitAt1 +
+    2 * report.abstainRate +
+    report.nearMissAbstainRate -
+    4 * report.falseAbstainRate -
+    0.02 * report.resultsPerAnswer
+  );
+}
+
+/** A seeded draw (mulberry32), so a split can be repeated. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** k folds, stratified by kind: each kind shuffled with the seed and dealt round-robin. */
+function stratifiedFolds(gathered: Gathered[], k: number, seed: number): Gathered[][] {
+  const random = seeded(seed);
+  const folds: Gathered[][] = Array.from({ length: k }, () => []);
+  const kinds = [...new Set(gathered.map((g) => g.question.kind))];
+  let next = 0;
+  for (const kind of kinds) {
+    const members = gathered.filter((g) => g.question.kind === kind);
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [members[i], members[j]] = [members[j] as Gathered, members[i] as Gathered];
+    }
+    for (const g of members) folds[next++ % k]?.push(g);
+  }
+  return folds;
+}
+
+/** The answer checks compared (README "Retrieval"); the threshold is chosen per fold. */
+function answerCheckVariants(): [string, SearchOptions][] {
+  const base = { ...shipped };
+  const check = shipped.answerCheck ?? { typeMargin: 0.1, focusCheck: true };
+  const v = (label: string, answerCheck: SearchOptions['answerCheck']): [string, SearchOptions] => [
+    label,
+    { ...base, answerCheck },
+  ];
+  return [
+    v('threshold only', null),
+    v('shipped check', check),
+    v('types in passage', { ...check, answerScope: 'passage' }),
+    v('types in key sentence', { ...check, answerScope: 'quote' }),
+    v('types in key context', { ...check, answerScope: 'context' }),
+    v('grounding in passage', { ...check, groundingScope: 'passage' }),
+    v('grounding in context', { ...check, groundingScope: 'context' }),
+    v('types+grounding context', { ...check, answerScope: 'context', groundingScope: 'context' }),
+    v('types quote+grounding passage', { ...check, answerScope: 'quote', groundingScope: 'passage' }),
+    v('types ctx+grounding passage', { ...check, answerScope: 'context', groundingScope: 'passage' }),
+  ];
+}
+
+/** The threshold (and nothing else) that maximises the calibration objective on `train`. */
+function bestThreshold(train: Gathered[], options: SearchOptions): SearchOptions {
+  let best: { score: number; options: SearchOptions } | null = null;
+  for (let t = 0.2; t <= 0.6 + 1e-9; t += 0.01) {
+    const candidate = { ...options, minRelevance: Number(t.toFixed(2)) };
+    const score = objective(replay(train, candidate));
+    if (!best || score > best.score + 1e-9) best = { score, options: candidate };
+  }
+  return (best as { options: SearchOptions }).options;
+}
+
+function crossfold(gathered: Gathered[], k: number, seeds: number): void {
+  const variants = answerCheckVariants();
+  const rows = new Map<string, JudgedRow[]>(variants.map(([label]) => [label, []]));
+  const chosen: JudgedRow[] = [];
+  const thresholds = new Map<string, number[]>();
+  for (let seed = 1; seed <= seeds; seed++) {
+    const folds = stratifiedFolds(gathered, k, seed);
+    folds.forEach((test, i) => {
+      const train = folds.filter((_, j) => j !== i).flat();
+      let selected: { score: number; options: SearchOptions } | null = null;
+      for (const [label, options] of variants) {
+        const tuned = bestThreshold(train, options);
+        thresholds.set(label, [...(thresholds.get(label) ?? []), tuned.minRelevance]);
+        rows.get(label)?.push(...test.map((g) => decide(g, tuned).row));
+        const score = objective(replay(train, tuned));
+        if (!selected || score > selected.score + 1e-9) selected = { score, options: tuned };
+      }
+      if (selected)
+        chosen.push(...test.map((g) => decide(g, (selected as { options: SearchOptions }).options).row));
+    });
+  }
+  console.log(
+    `${k}-fold × ${seeds} seeds over ${gathered.length} questions; each line: left-out folds pooled | whole set, shipped threshold`,
+  );
+  for (const [label, options] of variants) {
+    const cross = summarise(rows.get(label) ?? []);
+    const ts = thresholds.get(label) ?? [];
+    const range = `t ${Math.min(...ts).toFixed(2)}–${Math.max(...ts).toFixed(2)}`;
+    console.log(
+      `${label.padEnd(30)} ${line(cross)} obj ${objective(cross).toFixed(2)} ${range} | ${line(replay(gathered, options))}`,
+    );
+  }
+  const picked = summarise(chosen);
+  console.log(
+    `${'best variant chosen per fold'.padEnd(30)} ${line(picked)} obj ${objective(picked).toFixed(2)}`,
+  );
+}
+type JudgedRow = ReturnType<typeof decide>['row'];

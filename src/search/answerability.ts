@@ -13,13 +13,21 @@
  * generalised poorly (near-miss abstain 0.18); a reader is the real fix.
  */
 import { foldQuotes, toTerm } from '../text/terms.ts';
+import {
+  type ExpectedAnswer,
+  expectedAnswer,
+  holdsAnswer,
+  namesEntity,
+  type QuestionEntity,
+  questionEntities,
+} from './expected-answer.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 
 export type AnswerType = 'quantity' | 'date' | 'other';
 
 export interface AnswerCheck {
   answers: boolean;
-  type: AnswerType;
+  type: AnswerType | ExpectedAnswer;
   /** Why it does not answer, or the empty string. */
   reason: string;
 }
@@ -125,7 +133,21 @@ export interface AnswerCheckOptions {
   typeMargin: number;
   /** Abstain when the question's focus is a rare word the sources never use. */
   focusCheck: boolean;
+  /**
+   * Where the answer type is checked, with the question classes of expected-answer.ts (person,
+   * place, money, duration, …; an entity must be one the question does not name): the key
+   * sentence, the key sentence with its neighbours, or the passage. Absent: the coarse check
+   * (quantity / date anywhere in the passage).
+   */
+  answerScope?: AnswerScope;
+  /**
+   * Every named thing the question asks about that the sources mention ("China" in "How many
+   * time zones does China have?") must be named in this scope of the answering passage.
+   */
+  groundingScope?: AnswerScope;
 }
+
+export type AnswerScope = 'quote' | 'context' | 'passage';
 
 /** Chosen with scripts/tune-retrieval.ts on the tuning half. */
 export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0.1, focusCheck: true };
@@ -159,7 +181,72 @@ export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary)
   return Boolean(focus && !vocabulary.knows(focus.term) && vocabulary.isRareWord(focus.word));
 }
 
-export function checkAnswer(prepared: PreparedQuestion, passage: ScoredPassage): AnswerCheck {
+/** The text of a scope: the key sentence, it and its neighbouring sentences, or the passage. */
+export function scopeText(scored: ScoredPassage, scope: AnswerScope): string {
+  const { passage, quote } = scored;
+  if (scope === 'passage') return passage.text;
+  let { start, end } = quote;
+  if (scope === 'context') {
+    const spans = passage.sentences;
+    const first = spans.findIndex((s) => s.end > quote.start);
+    const last = spans.findLastIndex((s) => s.start < quote.end);
+    if (first >= 0) start = Math.min(start, (spans[first - 1] ?? spans[first] ?? quote).start);
+    if (last >= 0) end = Math.max(end, (spans[last + 1] ?? spans[last] ?? quote).end);
+  }
+  return passage.text.slice(start - passage.start, end - passage.start);
+}
+
+interface QuestionAnalysis {
+  expected: ExpectedAnswer;
+  entities: QuestionEntity[];
+}
+const analyses = new WeakMap<PreparedQuestion, QuestionAnalysis>();
+
+/** The question's class and named things, computed once per prepared question (compromise). */
+function analyse(prepared: PreparedQuestion): QuestionAnalysis {
+  let found = analyses.get(prepared);
+  if (!found) {
+    found = { expected: expectedAnswer(prepared.question), entities: questionEntities(prepared.question) };
+    analyses.set(prepared, found);
+  }
+  return found;
+}
+
+/** A named thing the question asks about that the sources mention but this text does not. */
+export function missingEntity(
+  prepared: PreparedQuestion,
+  text: string,
+  vocabulary: Vocabulary,
+): string | null {
+  for (const entity of analyse(prepared).entities) {
+    // What the question excludes ("apart from the Democratic Party") need not be named.
+    if (!prepared.terms.has(entity.term) || !vocabulary.knows(entity.term)) continue;
+    if (!namesEntity(text, entity)) return entity.text;
+  }
+  return null;
+}
+
+export function checkAnswer(
+  prepared: PreparedQuestion,
+  passage: ScoredPassage,
+  options?: AnswerCheckOptions,
+  vocabulary?: Vocabulary,
+): AnswerCheck {
+  if (options?.groundingScope && vocabulary) {
+    const missing = missingEntity(prepared, scopeText(passage, options.groundingScope), vocabulary);
+    if (missing)
+      return {
+        answers: false,
+        type: prepared.answerType,
+        reason: `"${missing}" is not named where it answers`,
+      };
+  }
+  if (options?.answerScope) {
+    const type = analyse(prepared).expected;
+    if (holdsAnswer(scopeText(passage, options.answerScope), type, prepared.question))
+      return { answers: true, type, reason: '' };
+    return { answers: false, type, reason: `no ${type} in the ${options.answerScope}` };
+  }
   const type = prepared.answerType;
   if (fitsAnswerType(passage.passage.text, type)) return { answers: true, type, reason: '' };
   return { answers: false, type, reason: `no ${type} in the passage` };

@@ -259,8 +259,9 @@ export function selectResults(
   if (policy.answerCheck) {
     // A passage close to the top one that has the kind of answer asked for answers instead.
     const floor = Math.max(policy.minRelevance, top.relevance - policy.answerCheck.typeMargin);
-    const typed = scored.find((s) => s.relevance >= floor && checkAnswer(prepared, s).answers);
-    if (!typed) return abstain({ ...top, check: checkAnswer(prepared, top) });
+    const check = (s: ScoredPassage) => checkAnswer(prepared, s, policy.answerCheck ?? undefined, vocabulary);
+    const typed = scored.find((s) => s.relevance >= floor && check(s).answers);
+    if (!typed) return abstain({ ...top, check: check(top) });
     best = typed;
   }
   const results: ScoredPassage[] = [best];

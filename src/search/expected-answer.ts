@@ -1,0 +1,218 @@
+/**
+ * What kind of answer a question asks for, and whether a piece of text holds one — the classic
+ * question classification of extractive QA (Li & Roth's coarse classes: number, money, share,
+ * duration, date, person, organisation, place, name), checked against the text with compromise's
+ * part-of-speech and entity tags rather than with hand-written word lists. An answer of an entity
+ * type must also be new: in "Who heads Russia's Federal Agency for Mineral Resources?" a sentence
+ * that names only Russia and the agency names nobody who heads it.
+ *
+ * compromise (npm, MIT, no native code, no model download) was chosen over wink-nlp: wink's lite
+ * English model recognises numbers, dates, money and durations but not people, places or
+ * organisations, which "who / which company / where" need.
+ */
+import nlp from 'compromise';
+import { contentTerms, foldQuotes } from '../text/terms.ts';
+
+export type ExpectedAnswer =
+  | 'quantity'
+  | 'money'
+  | 'percentage'
+  | 'duration'
+  | 'date'
+  | 'person'
+  | 'organisation'
+  | 'place'
+  | 'agent'
+  | 'name'
+  | 'other';
+
+// A role noun after "which / what" asks for a person (Li & Roth's HUM:individual heads); an
+// institution noun for an organisation; a territory noun for a place.
+const PERSON_HEADS =
+  'journalists?|reporters?|senators?|politicians?|presidents?|ministers?|spokes(?:man|men|person|woman)|officials?|leaders?|authors?|writers?|envoys?|ambassadors?|lawmakers?|ceos?|chairm[ae]n|governors?|persons?|people|m[ae]n|wom[ae]n';
+const ORGANISATION_HEADS =
+  'compan(?:y|ies)|firms?|agenc(?:y|ies)|organi[sz]ations?|part(?:y|ies)|banks?|newspapers?|outlets?|sites?|networks?|institutions?';
+const PLACE_HEADS =
+  'countr(?:y|ies)|regions?|cit(?:y|ies)|states?|provinces?|towns?|places?|continents?|territor(?:y|ies)';
+const WHICH = String.raw`^(?:which|what)\s+(?:[\w-]+\s+)?`;
+
+/**
+ * Tried in order on the question from its first wh-word on ("What deal … was unresolved when
+ * Trump …" asks "what", not "when"); the first rule that matches decides ("how much … cost" is
+ * money, not a quantity).
+ */
+const RULES: readonly [ExpectedAnswer, RegExp][] = [
+  [
+    'money',
+    /^how\s+much\b[^,?]*\b(?:cost|costs|worth|pay|paid|spend|spent|price[sd]?|charge[sd]?)\b|^how\s+(?:much|many)\s+(?:money|dollars|euros|pounds|roubles|rubles|yuan)\b|^what(?:'s|\s+is|\s+was)?\s+(?:the\s+)?(?:price|cost)\b/,
+  ],
+  ['percentage', /^what\s+(?:share|percentage|percent|proportion|fraction)\b/],
+  ['duration', /^how\s+long\b(?!\s+ago)/],
+  [
+    'quantity',
+    /^(?:how|hw)\s+(?:many|much|big|large|far|tall|high|old|fast|heavy|deep|wide)\b|^what\s+(?:number|amount|size)\b/,
+  ],
+  ['date', /^when\b|^(?:what|which)\s+(?:year|date|day|month)\b/],
+  ['place', new RegExp(String.raw`^where\b|${WHICH}(?:${PLACE_HEADS})\b`)],
+  ['person', new RegExp(String.raw`${WHICH}(?:${PERSON_HEADS})\b`)],
+  ['organisation', new RegExp(String.raw`${WHICH}(?:${ORGANISATION_HEADS})\b`)],
+  ['name', /^what(?:'s|\s+is|\s+was)\s+(?:the\s+)?name\b|^what\s+is\s+(?:it|this|that)\s+called\b/],
+  ['agent', /^who(?:m|se)?\b/],
+];
+
+const FIRST_WH = /\b(?:what|which|who|whom|whose|when|where|why|how|hw)\b/;
+
+export function expectedAnswer(question: string): ExpectedAnswer {
+  const text = foldQuotes(question).toLowerCase();
+  const start = FIRST_WH.exec(text)?.index;
+  if (start === undefined) return 'other';
+  const asked = text.slice(start);
+  for (const [type, rule] of RULES) if (rule.test(asked)) return type;
+  return 'other';
+}
+
+interface Token {
+  text: string;
+  /** Index term ("russia"), or null for a stop word. */
+  term: string | null;
+  tags: ReadonlySet<string>;
+}
+
+/** "Russia's" → "russia": compromise keeps the possessive on the word. */
+function termOf(word: string): string | null {
+  return contentTerms(word)[0] ?? null;
+}
+
+// Sentences of a loaded index repeat across questions: tag each once (compromise takes ~2 ms).
+const TAG_CACHE_LIMIT = 5000;
+const tagCache = new Map<string, Token[]>();
+
+export function tagTokens(text: string): Token[] {
+  const cached = tagCache.get(text);
+  if (cached) return cached;
+  const tokens: Token[] = [];
+  for (const sentence of nlp(foldQuotes(text)).json() as { terms: { text: string; tags: string[] }[] }[]) {
+    for (const t of sentence.terms)
+      tokens.push({ text: t.text, term: termOf(t.text), tags: new Set(t.tags) });
+  }
+  if (tagCache.size >= TAG_CACHE_LIMIT) tagCache.clear();
+  tagCache.set(text, tokens);
+  return tokens;
+}
+
+const ENTITY_TAGS = ['Person', 'Place', 'Organization', 'ProperNoun'];
+const has = (t: Token, ...tags: string[]) => tags.some((tag) => t.tags.has(tag));
+
+/**
+ * "russia" and "russian", "ukraine" and "ukrainian", "china" and "chinese" name one thing:
+ * the longer word starts with the shorter one less a final vowel (at least four letters left).
+ */
+export function sameName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  const stem = short.replace(/[aeiouy]$/, '');
+  return stem.length >= 4 && long.startsWith(stem);
+}
+
+function inQuestion(term: string | null, questionTerms: ReadonlySet<string>): boolean {
+  if (!term) return true;
+  for (const q of questionTerms) if (sameName(term, q)) return true;
+  return false;
+}
+
+const FRACTION = /%|\bpercent\b|\b(?:half|third|quarter|fifth|tenth|majority|minority)\b/i;
+const CURRENCY = /[$€£¥]\s?\d|\b(?:dollars?|euros?|pounds|roubles?|rubles?|yuan)\b/i;
+const NUMBER_WORDS =
+  /\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|dozens?|hundreds?|thousands?|millions?|billions?|trillions?|half|third|quarter|percent)\b/i;
+const MONTHS_OR_YEAR =
+  /\b\d{4}\b|\b(?:january|february|march|april|may|june|july|august|september|october|november|december|yesterday|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b/i;
+const TIME_OF_DAY =
+  /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
+
+/** Whether `text` holds an answer of this type that the question does not already give. */
+export function holdsAnswer(text: string, type: ExpectedAnswer, question: string): boolean {
+  if (type === 'other') return true;
+  if (type === 'money')
+    return CURRENCY.test(text) || tagTokens(text).some((t) => has(t, 'Money', 'Currency'));
+  if (type === 'percentage') return FRACTION.test(text) || tagTokens(text).some((t) => has(t, 'Percent'));
+  if (type === 'date')
+    return (
+      MONTHS_OR_YEAR.test(text) ||
+      TIME_OF_DAY.test(text) ||
+      tagTokens(text).some((t) => has(t, 'Date', 'Time'))
+    );
+  const questionTerms = new Set(contentTerms(question));
+  const tokens = tagTokens(text);
+  const isNew = (t: Token) => !inQuestion(t.term, questionTerms);
+  switch (type) {
+    case 'duration':
+      return tokens.some((t) => has(t, 'Duration')) || /\bsince\b/i.test(text);
+    case 'quantity':
+      return (
+        NUMBER_WORDS.test(text) ||
+        tokens.some(
+          (t) => has(t, 'Value') && !has(t, 'Date', 'Year') && !questionTerms.has(t.text.toLowerCase()),
+        )
+      );
+    case 'person':
+      return tokens.some(
+        (t) =>
+          isNew(t) &&
+          (has(t, 'Person') || (has(t, 'ProperNoun') && !has(t, 'Place', 'Organization', 'Date'))),
+      );
+    case 'organisation':
+      return tokens.some(
+        (t) =>
+          isNew(t) &&
+          (has(t, 'Organization') || (has(t, 'ProperNoun') && !has(t, 'Place', 'Person', 'Date'))),
+      );
+    case 'place':
+      return tokens.some((t) => isNew(t) && has(t, 'Place'));
+    default:
+      // agent ("who"), name: someone or something named that the question does not name.
+      return tokens.some((t) => isNew(t) && has(t, ...ENTITY_TAGS) && !has(t, 'Date'));
+  }
+}
+
+export interface QuestionEntity {
+  /** As written ("REEs"), for acronyms. */
+  text: string;
+  term: string;
+}
+
+/**
+ * The named things a question asks about, as index terms: compromise's people, places,
+ * organisations and proper nouns ("China" in "How many time zones does China have?"), and any
+ * other capitalised word after the first ("Zelensky") unless the whole question is shouted.
+ */
+export function questionEntities(question: string): QuestionEntity[] {
+  const shouted = !/\p{Ll}/u.test(question);
+  const entities = new Map<string, QuestionEntity>();
+  tagTokens(question).forEach((t, i) => {
+    if (!t.term || has(t, 'Date', 'Honorific', 'QuestionWord', 'Pronoun')) return;
+    // A role noun ("President") is not a name; compromise also calls "Zelensky" an actor.
+    if (has(t, 'Actor') && !has(t, 'ProperNoun')) return;
+    const capitalised = !shouted && i > 0 && /^\p{Lu}/u.test(t.text);
+    if (capitalised || has(t, ...ENTITY_TAGS)) entities.set(t.term, { text: t.text, term: t.term });
+  });
+  return [...entities.values()];
+}
+
+/**
+ * Whether a text names an entity: the same word ("Russian" for "Russia"), or for an acronym
+ * ("REEs") words with its initials in a row ("rare earth elements").
+ */
+export function namesEntity(text: string, entity: QuestionEntity): boolean {
+  const words = text.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  if (
+    words.some((w) => {
+      const t = termOf(w);
+      return t !== null && sameName(t, entity.term);
+    })
+  )
+    return true;
+  const acronym = /^(\p{Lu}{2,})s?$/u.exec(entity.text)?.[1];
+  if (!acronym) return false;
+  const initials = words.map((w) => w[0]?.toUpperCase() ?? '').join('');
+  return initials.includes(acronym);
+}
