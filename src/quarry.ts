@@ -17,7 +17,7 @@ import { currentGeneration, indexSizeOnDisk, loadIndex, type SourceSummary } fro
 import { log } from './log.ts';
 import { splitIntoPassages } from './passages/split.ts';
 import type { ProgressListener } from './progress.ts';
-import { ANSWER_CHECK, rareWordTest } from './search/answerability.ts';
+import { ANSWER_CHECK, type AnswerCheckOptions, rareWordTest } from './search/answerability.ts';
 import {
   type Calibration,
   calibrationKey,
@@ -77,6 +77,8 @@ export interface AskOptions {
   queryVector?: Float32Array;
   /** Share of the best relevance a supporting passage needs (0: up to k passages, filler included). */
   supportShare?: number;
+  /** The answerability check (null: relevance threshold only), e.g. to compare ranking alone. */
+  answerCheck?: AnswerCheckOptions | null;
 }
 
 export interface ReloadOptions {
@@ -227,6 +229,7 @@ export class Quarry {
       ...(options.k ? { k: options.k } : {}),
       ...(options.minRelevance !== undefined ? { minRelevance: options.minRelevance } : {}),
       ...(options.supportShare !== undefined ? { supportShare: options.supportShare } : {}),
+      ...(options.answerCheck !== undefined ? { answerCheck: options.answerCheck } : {}),
     };
     const answerable = rareWordTest((word) => embedder.wordPieces(word));
     // The embedding keeps the whole question, including what it excludes ("besides rare

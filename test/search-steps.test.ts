@@ -10,6 +10,7 @@ import {
   rareWordTest,
 } from '../src/search/answerability.ts';
 import { calibrationKey, FALLBACK_CALIBRATION, findCalibration } from '../src/search/calibration.ts';
+import { expectedAnswer, holdsAnswer, questionEntities, sameName } from '../src/search/expected-answer.ts';
 import {
   type Candidate,
   prepareQuestion,
@@ -93,7 +94,8 @@ describe('selectResults', () => {
         scored('China controls nearly 70% of production.', 0.55),
       ],
       prepareQuestion('How much of the market does China control?'),
-      policy,
+      // The margin is an option (the shipped check looks at the best passage only: margin 0).
+      { ...policy, answerCheck: { ...ANSWER_CHECK, typeMargin: 0.1 } },
       everyWord,
     );
     assert.match(outcome.results[0]?.passage.text ?? '', /70%/);
@@ -214,5 +216,170 @@ describe('question focus and the rare-word test', () => {
         question,
       );
     }
+  });
+});
+
+/** A passage of several sentences whose key sentence is the one at `key`. */
+function scoredSentences(sentences: string[], key: number, relevance = 0.6): ScoredPassage {
+  const text = sentences.join(' ');
+  const p = passage(text);
+  let at = p.start;
+  p.sentences = sentences.map((s) => {
+    const span = { start: at, end: at + s.length };
+    at += s.length + 1;
+    return span;
+  });
+  const quote = p.sentences[key] ?? { start: p.start, end: p.end };
+  return { passage: p, relevance, dense: relevance, lexical: 0, quote: { ...quote } };
+}
+
+describe('expected answer (question classes)', () => {
+  it('classifies by the first wh-word and its head noun', () => {
+    const cases: [string, string][] = [
+      ["Who heads Russia's Federal Agency for Mineral Resources?", 'agent'],
+      ["Which journalist conducted Trump's Breitbart interview?", 'person'],
+      ['Which company will develop the deposits?', 'organisation'],
+      ['Where did Zelensky go in February?', 'place'],
+      ['How long did the phone call last?', 'duration'],
+      ['How much did the deal cost?', 'money'],
+      ['What share of production does China have?', 'percentage'],
+      ['How far is the Moon from Earth?', 'quantity'],
+      ["What's the name of Russia's largest mine?", 'name'],
+      ['What did Biden say about rare earths?', 'statement'],
+      ['When did Trump talk to Putin?', 'date'],
+      // "when" in a subordinate clause does not make it a date question.
+      ["What deal was still unresolved when Trump talked up Russia's resources?", 'other'],
+      ['Why are rare earths important?', 'other'],
+    ];
+    for (const [question, type] of cases) assert.equal(expectedAnswer(question), type, question);
+  });
+
+  it('wants an entity the question does not name already', () => {
+    const agency = "Who heads Russia's Federal Agency for Mineral Resources?";
+    assert.equal(
+      holdsAnswer(
+        'According to Russia’s Federal Agency for Mineral Resources, the country possesses over 20% of the reserves.',
+        'agent',
+        agency,
+      ),
+      false,
+    );
+    assert.equal(holdsAnswer('The agency is headed by Evgeny Petrov, a geologist.', 'agent', agency), true);
+    const journalist = "Which journalist conducted Trump's Breitbart interview?";
+    assert.equal(
+      holdsAnswer(
+        'In a recent interview with Breitbart, Trump cited Russia’s landmass.',
+        'person',
+        journalist,
+      ),
+      false,
+    );
+    assert.equal(holdsAnswer('The interview was conducted by Matthew Boyle.', 'person', journalist), true);
+  });
+
+  it('tells numbers, durations, money and reported speech apart', () => {
+    const q = 'How much uranium does the US buy from Russia?';
+    assert.equal(holdsAnswer('Russia is one of the largest producers of uranium.', 'quantity', q), false);
+    assert.equal(holdsAnswer('They have 11 time zones.', 'quantity', 'How many time zones?'), true);
+    const call = 'How long did the March 18 phone call last?';
+    assert.equal(
+      holdsAnswer('The remarks followed a phone conversation on March 18.', 'duration', call),
+      false,
+    );
+    assert.equal(holdsAnswer('The call lasted two hours.', 'duration', call), true);
+    assert.equal(
+      holdsAnswer('The aid ran to tens of billions of dollars.', 'money', 'How much did it cost?'),
+      true,
+    );
+    assert.equal(holdsAnswer('The aid continued.', 'money', 'How much did it cost?'), false);
+    const said = 'What did Biden say about rare earths?';
+    assert.equal(
+      holdsAnswer('The Biden administration’s strategy appears unfeasible.', 'statement', said),
+      false,
+    );
+    assert.equal(holdsAnswer('“They have very valuable earth,” he said.', 'statement', said), true);
+  });
+
+  it('finds the named things a question asks about', () => {
+    const terms = questionEntities('What did Zelensky tell reporters after leaving the White House?').map(
+      (e) => e.term,
+    );
+    assert.ok(terms.includes('zelenski'), terms.join());
+    assert.equal(
+      questionEntities('HOW MANY TIME ZONES DOES RUSSIA HAVE').some((e) => e.term === 'time'),
+      false,
+    );
+    assert.equal(sameName('russia', 'russian'), true);
+    assert.equal(sameName('china', 'chines'), true);
+    assert.equal(sameName('us', 'usa'), false);
+  });
+});
+
+describe('answer check in the key sentence', () => {
+  const quoteCheck = {
+    ...policy,
+    minRelevance: 0.2,
+    answerCheck: { ...ANSWER_CHECK, typeMargin: 0, answerScope: 'quote' as const },
+  };
+
+  it('abstains when the key sentence names no one new for a "who" question', () => {
+    const best = scoredSentences(
+      [
+        'According to Russia’s Federal Agency for Mineral Resources, the country possesses over 20% of REE reserves.',
+      ],
+      0,
+    );
+    const outcome = selectResults(
+      [best],
+      prepareQuestion("Who heads Russia's Federal Agency for Mineral Resources?"),
+      quoteCheck,
+      everyWord,
+    );
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /agent/);
+  });
+
+  it('abstains on "How far is the Moon from Earth?" when the key sentence only says "by far"', () => {
+    const best = scoredSentences(
+      ['They have the largest piece of land by far, bigger than China.', 'They have 11 time zones.'],
+      0,
+      0.36,
+    );
+    const question = prepareQuestion('How far is the Moon from Earth?');
+    assert.equal(selectResults([best], question, quoteCheck, everyWord).answered, false);
+    // The whole passage has a number: checked there, the question would be answered.
+    const passageCheck = {
+      ...quoteCheck,
+      answerCheck: { ...quoteCheck.answerCheck, answerScope: 'passage' as const },
+    };
+    assert.equal(selectResults([best], question, passageCheck, everyWord).answered, true);
+  });
+
+  it('answers when the key sentence holds the answer', () => {
+    const best = scoredSentences(
+      ['Trump spoke on the phone.', 'He talked to Russian President Vladimir Putin.'],
+      1,
+    );
+    const outcome = selectResults(
+      [best],
+      prepareQuestion('Who did Trump talk to on the phone?'),
+      quoteCheck,
+      everyWord,
+    );
+    assert.equal(outcome.answered, true);
+  });
+
+  it('with grounding, abstains when the passage never names the asked-about person', () => {
+    const best = scoredSentences(['The conversation, as relayed by the White House, went well.'], 0);
+    const question = prepareQuestion('What did Zelensky tell reporters after leaving the White House?');
+    const grounded = {
+      ...quoteCheck,
+      answerCheck: { ...quoteCheck.answerCheck, groundingScope: 'passage' as const },
+    };
+    const outcome = selectResults([best], question, grounded, everyWord);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /Zelensky/);
+    const named = scoredSentences(['Zelensky said the White House meeting went well.'], 0);
+    assert.equal(selectResults([named], question, grounded, everyWord).answered, true);
   });
 });

@@ -150,7 +150,7 @@ export interface AnswerCheckOptions {
 export type AnswerScope = 'quote' | 'context' | 'passage';
 
 /** Chosen with scripts/tune-retrieval.ts on the tuning half. */
-export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0.1, focusCheck: true };
+export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0, focusCheck: true, answerScope: 'quote' };
 
 /**
  * Word-piece vocabularies of the BERT family list whole words roughly by frequency (id 1996 is

@@ -24,6 +24,7 @@ export type ExpectedAnswer =
   | 'place'
   | 'agent'
   | 'name'
+  | 'statement'
   | 'other';
 
 // A role noun after "which / what" asks for a person (Li & Roth's HUM:individual heads); an
@@ -58,6 +59,7 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
   ['organisation', new RegExp(String.raw`${WHICH}(?:${ORGANISATION_HEADS})\b`)],
   ['name', /^what(?:'s|\s+is|\s+was)\s+(?:the\s+)?name\b|^what\s+is\s+(?:it|this|that)\s+called\b/],
   ['agent', /^who(?:m|se)?\b/],
+  ['statement', /^what\s+(?:did|does|do|has|have)\s+(?:[\w'-]+\s+){1,5}?(?:say|tell|claim|state|announce|argue|write)\b/],
 ];
 
 const FIRST_WH = /\b(?:what|which|who|whom|whose|when|where|why|how|hw)\b/;
@@ -120,6 +122,9 @@ function inQuestion(term: string | null, questionTerms: ReadonlySet<string>): bo
   return false;
 }
 
+// Reported speech: a quotation mark or a reporting verb ("he said", "Trump suggested that").
+const REPORTED =
+  /["“”]|\b(?:said|says|say|told|tells|stated|states|claimed|claims|suggested|suggests|cited|cites|argued|argues|noted|notes|remarked|announced|wrote|according\s+to|emphasi[sz]ed|underscored)\b/i;
 const FRACTION = /%|\bpercent\b|\b(?:half|third|quarter|fifth|tenth|majority|minority)\b/i;
 const CURRENCY = /[$€£¥]\s?\d|\b(?:dollars?|euros?|pounds|roubles?|rubles?|yuan)\b/i;
 const NUMBER_WORDS =
@@ -129,48 +134,86 @@ const MONTHS_OR_YEAR =
 const TIME_OF_DAY =
   /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
 
+interface EntityPhrase {
+  tokens: Token[];
+  kind: 'person' | 'organisation' | 'place' | 'name';
+}
+
+/** Runs of tagged names ("Russian President Vladimir Putin"), each with its strongest kind. */
+function entityPhrases(tokens: Token[]): EntityPhrase[] {
+  const phrases: EntityPhrase[] = [];
+  let run: Token[] = [];
+  const close = () => {
+    if (!run.length) return;
+    const kind = run.some((t) => has(t, 'Person'))
+      ? 'person'
+      : run.some((t) => has(t, 'Organization'))
+        ? 'organisation'
+        : run.some((t) => has(t, 'Place'))
+          ? 'place'
+          : 'name';
+    phrases.push({ tokens: run, kind });
+    run = [];
+  };
+  for (const t of tokens) {
+    if (has(t, ...ENTITY_TAGS) && !has(t, 'Date')) run.push(t);
+    else close();
+    // "Trump's interview": a possessive ends the name.
+    if (/'s$/i.test(t.text)) close();
+  }
+  close();
+  return phrases;
+}
+
+// compromise calls some acronyms ("REEs") last names.
+const ACRONYM = /^\p{Lu}{2,}s?$/u;
+
 /** Whether `text` holds an answer of this type that the question does not already give. */
 export function holdsAnswer(text: string, type: ExpectedAnswer, question: string): boolean {
   if (type === 'other') return true;
-  if (type === 'money')
-    return CURRENCY.test(text) || tagTokens(text).some((t) => has(t, 'Money', 'Currency'));
-  if (type === 'percentage') return FRACTION.test(text) || tagTokens(text).some((t) => has(t, 'Percent'));
-  if (type === 'date')
-    return (
-      MONTHS_OR_YEAR.test(text) ||
-      TIME_OF_DAY.test(text) ||
-      tagTokens(text).some((t) => has(t, 'Date', 'Time'))
-    );
-  const questionTerms = new Set(contentTerms(question));
   const tokens = tagTokens(text);
-  const isNew = (t: Token) => !inQuestion(t.term, questionTerms);
   switch (type) {
+    case 'money':
+      return CURRENCY.test(text) || tokens.some((t) => has(t, 'Money', 'Currency'));
+    case 'percentage':
+      return FRACTION.test(text) || tokens.some((t) => has(t, 'Percent'));
+    case 'date':
+      return (
+        MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'))
+      );
     case 'duration':
       return tokens.some((t) => has(t, 'Duration')) || /\bsince\b/i.test(text);
-    case 'quantity':
-      return (
-        NUMBER_WORDS.test(text) ||
-        tokens.some(
-          (t) => has(t, 'Value') && !has(t, 'Date', 'Year') && !questionTerms.has(t.text.toLowerCase()),
-        )
-      );
+    case 'statement':
+      return REPORTED.test(text);
+    default:
+  }
+  const questionTerms = new Set(contentTerms(question));
+  if (type === 'quantity')
+    return (
+      NUMBER_WORDS.test(text) ||
+      tokens.some(
+        // "one of the largest producers" states no quantity.
+        (t) =>
+          has(t, 'Value') &&
+          !has(t, 'Date', 'Year') &&
+          !/^one$/i.test(t.text) &&
+          !questionTerms.has(t.text.toLowerCase()),
+      )
+    );
+  // An entity answers only when the question does not name it already.
+  const fresh = entityPhrases(tokens).filter((p) =>
+    p.tokens.every((t) => !inQuestion(t.term, questionTerms)),
+  );
+  switch (type) {
     case 'person':
-      return tokens.some(
-        (t) =>
-          isNew(t) &&
-          (has(t, 'Person') || (has(t, 'ProperNoun') && !has(t, 'Place', 'Organization', 'Date'))),
-      );
+      return fresh.some((p) => p.kind === 'person' && !p.tokens.every((t) => ACRONYM.test(t.text)));
     case 'organisation':
-      return tokens.some(
-        (t) =>
-          isNew(t) &&
-          (has(t, 'Organization') || (has(t, 'ProperNoun') && !has(t, 'Place', 'Person', 'Date'))),
-      );
+      return fresh.some((p) => p.kind === 'organisation' || p.kind === 'name');
     case 'place':
-      return tokens.some((t) => isNew(t) && has(t, 'Place'));
+      return fresh.some((p) => p.kind === 'place');
     default:
       // agent ("who"), name: someone or something named that the question does not name.
-      return tokens.some((t) => isNew(t) && has(t, ...ENTITY_TAGS) && !has(t, 'Date'));
+      return fresh.length > 0;
   }
 }
 
