@@ -316,6 +316,17 @@ function answerCheckVariants(): [string, SearchOptions][] {
     v('types quote+grounding passage', { ...check, answerScope: 'quote', groundingScope: 'passage' }),
     v('types ctx+grounding passage', { ...check, answerScope: 'context', groundingScope: 'passage' }),
     v('types in key context, margin 0', { ...check, typeMargin: 0, answerScope: 'context' }),
+    v('types in related, margin 0', { ...check, typeMargin: 0, answerScope: 'related' }),
+    v('types in near, margin 0', { ...check, typeMargin: 0, answerScope: 'near' }),
+    v('types in near, margin 0.05', { ...check, typeMargin: 0.05, answerScope: 'near' }),
+    v('types near+grounding passage', {
+      ...check,
+      typeMargin: 0,
+      answerScope: 'near',
+      groundingScope: 'passage',
+    }),
+    v('types in related, margin 0.05', { ...check, typeMargin: 0.05, answerScope: 'related' }),
+    v('types in related, margin 0.1', { ...check, typeMargin: 0.1, answerScope: 'related' }),
     v('types in passage, margin 0', { ...check, typeMargin: 0, answerScope: 'passage' }),
     ...[0, 0.03, 0.05].flatMap((typeMargin) => [
       v(`types in key sentence, margin ${typeMargin}`, { ...check, typeMargin, answerScope: 'quote' }),

@@ -355,6 +355,30 @@ describe('answer check in the key sentence', () => {
     assert.equal(selectResults([best], question, passageCheck, everyWord).answered, true);
   });
 
+  it('the shipped check also reads a neighbouring sentence that shares a word with the question', () => {
+    const shipped = { ...quoteCheck, answerCheck: ANSWER_CHECK };
+    const deposits = scoredSentences(
+      [
+        'Ukraine’s rare earth deposits are concentrated in the eastern regions.',
+        'These territories hold an estimated 70% of Ukraine’s rare earth reserves.',
+      ],
+      0,
+    );
+    const share = prepareQuestion("What share of Ukraine's deposits lies in the eastern regions?");
+    assert.equal(selectResults([deposits], share, shipped, everyWord).answered, true);
+    assert.equal(selectResults([deposits], share, quoteCheck, everyWord).answered, false);
+    // "They have 11 time zones." shares no word with the question: its number answers nothing.
+    const land = scoredSentences(
+      ['They have the largest piece of land by far, bigger than China.', 'They have 11 time zones.'],
+      0,
+      0.36,
+    );
+    assert.equal(
+      selectResults([land], prepareQuestion('How far is the Moon from Earth?'), shipped, everyWord).answered,
+      false,
+    );
+  });
+
   it('answers when the key sentence holds the answer', () => {
     const best = scoredSentences(
       ['Trump spoke on the phone.', 'He talked to Russian President Vladimir Putin.'],

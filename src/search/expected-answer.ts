@@ -59,7 +59,10 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
   ['organisation', new RegExp(String.raw`${WHICH}(?:${ORGANISATION_HEADS})\b`)],
   ['name', /^what(?:'s|\s+is|\s+was)\s+(?:the\s+)?name\b|^what\s+is\s+(?:it|this|that)\s+called\b/],
   ['agent', /^who(?:m|se)?\b/],
-  ['statement', /^what\s+(?:did|does|do|has|have)\s+(?:[\w'-]+\s+){1,5}?(?:say|tell|claim|state|announce|argue|write)\b/],
+  [
+    'statement',
+    /^what\s+(?:did|does|do|has|have)\s+(?:[\w'-]+\s+){1,5}?(?:say|tell|claim|state|announce|argue|write)\b/,
+  ],
 ];
 
 const FIRST_WH = /\b(?:what|which|who|whom|whose|when|where|why|how|hw)\b/;
