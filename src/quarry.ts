@@ -48,6 +48,9 @@ export interface AnswerResult {
   /** Offsets of the quote inside `text`. */
   quoteStart: number;
   quoteEnd: number;
+  /** Offsets inside `text` of the answer itself (the number, date, person) within the quote, when found. */
+  answerStart?: number;
+  answerEnd?: number;
 }
 
 export interface Answer {
@@ -281,6 +284,12 @@ export class Quarry {
       passageId: passage.id,
       quoteStart,
       quoteEnd,
+      ...(scored.check?.span
+        ? {
+            answerStart: scored.check.span.start - passage.start,
+            answerEnd: scored.check.span.end - passage.start,
+          }
+        : {}),
     };
   }
 

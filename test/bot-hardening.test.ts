@@ -85,13 +85,13 @@ describe('bot under hostile input and load', () => {
     );
     assert.ok(total <= LIMITS.embedsTotal);
     for (const e of embeds) assert.ok((e.description ?? '').length <= LIMITS.embedDescription);
-    assert.match(messageText(final), /11 time zones/);
+    assert.match(messageText(final), /(?:__)?11(?:__)? time zones/);
   });
 
   it('control and zero-width characters inside a question are ignored', async () => {
     assert.match(
       messageText(await ask('How\u0000 many\u200b time\u0007 zones does Russia have?')),
-      /11 time zones/,
+      /(?:__)?11(?:__)? time zones/,
     );
   });
 
@@ -139,7 +139,7 @@ describe('bot under hostile input and load', () => {
     assert.match(messageText(refusal), /A reload is already running/);
     const answer = await ask('How many time zones does Russia have?');
     const summary = await discord.waitFor(reload, (c) => /Reloaded/.test(messageText(c)), 120000);
-    assert.match(messageText(answer), /11 time zones/);
+    assert.match(messageText(answer), /(?:__)?11(?:__)? time zones/);
     assert.ok(answer.at < summary.at, 'the answer did not wait for the reload');
     assert.match(messageText(summary), /3 sources/);
     assert.match(
@@ -166,7 +166,7 @@ describe('bot under hostile input and load', () => {
       assert.match(messageText(outcome), /could not write the new index/);
       assert.match(
         messageText(await ask('How many time zones does Russia have?')),
-        /They have 11 time zones/,
+        /They have (?:__)?11(?:__)? time zones/,
       );
     } finally {
       rmSync(cacheDir, { force: true });

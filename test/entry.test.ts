@@ -49,7 +49,7 @@ describe('entry wrapper', () => {
       out.stdout,
       /^Quoted from the sources for “How many time zones does Russia have\?”:\n\n1\. /,
     );
-    assert.match(out.stdout, /\*\*They have 11 time zones\.\*\*/);
+    assert.match(out.stdout, /\*\*They have __11__ time zones\.\*\*/);
     assert.match(out.stdout, /\nParagraph 3 · relevance \d+% · 000_80816b0a4ae9937f\.txt\n/);
     assert.ok(existsSync(logFile), 'LOG_FILE from .env was written');
     const logged = readFileSync(logFile, 'utf8');

@@ -73,6 +73,16 @@ describe('quoteBlock', () => {
     assert.ok(out.length <= 60, out);
     assert.ok(out.includes('**The key sentence is this one.**'), out);
   });
+  it('underlines the answer inside the bold key sentence', () => {
+    const passage = 'Russia is vast. They have 11 time zones. It is cold.';
+    assert.equal(
+      quoteBlock(passage, 16, 40, 4096, { start: 26, end: 28 }),
+      '> Russia is vast. **They have __11__ time zones.** It is cold.',
+    );
+    // Not when the key sentence had to be cut: the span could point past what is shown.
+    const cut = quoteBlock(passage, 16, 40, 20, { start: 26, end: 28 });
+    assert.ok(cut.length <= 20 && !cut.includes('__'), cut);
+  });
   it('quotes every line of a multi-line passage and bolds each key line', () => {
     assert.equal(quoteBlock('line one\nline two', 0, 17, 100), '> **line one**\n> **line two**');
   });

@@ -64,7 +64,12 @@ describe('retrieval on the article (fixture model)', () => {
       let n = 0;
       for (const q of questions) {
         // Ranking alone: abstaining (threshold, answer check) is tested elsewhere.
-        const answer = await quarry.ask(q.question, { mode, supportShare: 0, minRelevance: 0, answerCheck: null });
+        const answer = await quarry.ask(q.question, {
+          mode,
+          supportShare: 0,
+          minRelevance: 0,
+          answerCheck: null,
+        });
         if (answer.results.slice(0, 3).some((r) => q.expect.some((e) => r.text.includes(e)))) n++;
       }
       return n;

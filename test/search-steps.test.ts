@@ -10,7 +10,13 @@ import {
   rareWordTest,
 } from '../src/search/answerability.ts';
 import { calibrationKey, FALLBACK_CALIBRATION, findCalibration } from '../src/search/calibration.ts';
-import { expectedAnswer, holdsAnswer, questionEntities, sameName } from '../src/search/expected-answer.ts';
+import {
+  answerSpan,
+  expectedAnswer,
+  holdsAnswer,
+  questionEntities,
+  sameName,
+} from '../src/search/expected-answer.ts';
 import {
   type Candidate,
   prepareQuestion,
@@ -377,6 +383,26 @@ describe('answer check in the key sentence', () => {
       selectResults([land], prepareQuestion('How far is the Moon from Earth?'), shipped, everyWord).answered,
       false,
     );
+  });
+
+  it('finds the answer span in the key sentence for the reply to mark', () => {
+    const best = scoredSentences(['Russia is vast.', 'They have 11 time zones.'], 1);
+    const outcome = selectResults(
+      [best],
+      prepareQuestion('How many time zones does Russia have?'),
+      policy,
+      everyWord,
+    );
+    const span = outcome.results[0]?.check?.span;
+    assert.ok(span, 'a span');
+    assert.equal(
+      best.passage.text.slice(span.start - best.passage.start, span.end - best.passage.start),
+      '11',
+    );
+    const who = 'The remarks followed a call between Trump and Russian President Vladimir Putin.';
+    const found = answerSpan(who, 'agent', 'Who did Trump talk to?');
+    assert.equal(found && who.slice(found.start, found.end), 'Russian President Vladimir Putin');
+    assert.equal(answerSpan(who, 'other', 'Why did they talk?'), null);
   });
 
   it('answers when the key sentence holds the answer', () => {

@@ -102,7 +102,7 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
 
   it('members of A are quoted from it; members of B are not', async () => {
     const inA = await ask('How many puffins does the lighthouse keeper feed?', GUILD_ID);
-    assert.match(inA.text, /seventeen puffins/);
+    assert.match(inA.text, /(?:__)?seventeen(?:__)? puffins/);
     // The answer's More button asks again in the same server: A's own source, not only the shared.
     const more = (messageBody(inA.final).components ?? [])
       .flatMap((row) => row.components)
@@ -110,12 +110,12 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     assert.ok(more, 'the answer carries a More button');
     const click = harness.discord.dispatchComponent({ customId: more.custom_id, guildId: GUILD_ID });
     const inFull = await harness.discord.waitFor(click, isFinalReply, 30000);
-    assert.match(messageText(inFull), /seventeen puffins/);
+    assert.match(messageText(inFull), /(?:__)?seventeen(?:__)? puffins/);
     const inB = await ask('How many puffins does the lighthouse keeper feed?', OTHER_GUILD_ID);
-    assert.doesNotMatch(inB.text, /seventeen puffins|harbour-notes/);
+    assert.doesNotMatch(inB.text, /(?:__)?seventeen(?:__)? puffins|harbour-notes/);
     // Both still read the shared sources.
     const shared = await ask('How many time zones does Russia have?', OTHER_GUILD_ID);
-    assert.match(shared.text, /11 time zones/);
+    assert.match(shared.text, /(?:__)?11(?:__)? time zones/);
   });
 
   it('B cannot list, show or remove A’s source', async () => {
@@ -137,7 +137,7 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     });
     assert.match(remove.text, /no source named/);
     const again = await ask('How many puffins does the lighthouse keeper feed?', GUILD_ID);
-    assert.match(again.text, /seventeen puffins/, 'still in A');
+    assert.match(again.text, /(?:__)?seventeen(?:__)? puffins/, 'still in A');
     // Autocomplete suggests only the server's own names (and, for show, the shared ones).
     const suggest = async (guildId: string, subcommand: string) => {
       const interaction = harness.discord.dispatchInteraction({
@@ -333,7 +333,7 @@ describe('sources per server (two servers in the Discord stand-in)', () => {
     );
     assert.match(messageText(done), /Removed\*\* `harbour-notes\.txt`/);
     const inA = await ask('How many puffins does the lighthouse keeper feed?', GUILD_ID);
-    assert.doesNotMatch(inA.text, /seventeen puffins/);
+    assert.doesNotMatch(inA.text, /(?:__)?seventeen(?:__)? puffins/);
   });
 
   it('the audit log shows who did what in A, and nothing of A in B', async () => {

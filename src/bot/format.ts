@@ -93,13 +93,25 @@ function trimStartAtWord(text: string, keep: number): string {
   return `…${space >= 0 && space < keep * MAX_ROOM_LOST_TO_WORD_BOUNDARY ? tail.slice(space + 1) : tail}`;
 }
 
-function renderQuote(before: string, key: string, after: string): string {
+/** Where the answer itself sits inside the key sentence (offsets into it). */
+interface KeySpan {
+  start: number;
+  end: number;
+}
+
+function renderQuote(before: string, key: string, after: string, span?: KeySpan): string {
   const bold = (s: string) =>
     s
       .split('\n')
       .map((line) => (line.trim() ? `**${escapeText(line)}**` : line))
       .join('\n');
-  const body = escapeText(before) + bold(key) + escapeText(after);
+  // The answer is underlined inside the bold sentence (Discord nests __…__ in **…**); in a key
+  // sentence that spans lines, or one cut short, it is not marked.
+  const marked =
+    span && span.start >= 0 && span.start < span.end && span.end <= key.length && !key.includes('\n')
+      ? `**${escapeText(key.slice(0, span.start))}__${escapeText(key.slice(span.start, span.end))}__${escapeText(key.slice(span.end))}**`
+      : bold(key);
+  const body = escapeText(before) + marked + escapeText(after);
   return body
     .split('\n')
     .map((line) => `> ${line}`)
@@ -111,11 +123,21 @@ function renderQuote(before: string, key: string, after: string): string {
  * around the key sentence is trimmed first (with "…"), the key sentence itself only if it alone
  * is too long.
  */
-export function quoteBlock(text: string, quoteStart: number, quoteEnd: number, max: number): string {
+export function quoteBlock(
+  text: string,
+  quoteStart: number,
+  quoteEnd: number,
+  max: number,
+  answer?: { start: number; end: number },
+): string {
   let before = text.slice(0, quoteStart);
   let key = text.slice(quoteStart, quoteEnd);
   let after = text.slice(quoteEnd);
-  let rendered = renderQuote(before, key, after);
+  const whole = key;
+  // Offsets into the key sentence; dropped once the key sentence itself has to be shortened.
+  const span = answer ? { start: answer.start - quoteStart, end: answer.end - quoteStart } : undefined;
+  const spanIfWhole = () => (key === whole ? span : undefined);
+  let rendered = renderQuote(before, key, after, spanIfWhole());
   while (rendered.length > max) {
     const overflow = rendered.length - max;
     if (before.length + after.length > 0) {
@@ -128,7 +150,7 @@ export function quoteBlock(text: string, quoteStart: number, quoteEnd: number, m
       if (key.length <= 2) return '> …'.slice(0, max);
       key = truncate(key, Math.max(1, key.length - overflow));
     }
-    rendered = renderQuote(before, key, after);
+    rendered = renderQuote(before, key, after, spanIfWhole());
   }
   return rendered;
 }
@@ -152,7 +174,15 @@ function resultEmbed(
   return {
     title,
     ...(result.url ? { url: result.url } : {}),
-    description: quoteBlock(result.text, result.quoteStart, result.quoteEnd, Math.max(3, room)),
+    description: quoteBlock(
+      result.text,
+      result.quoteStart,
+      result.quoteEnd,
+      Math.max(3, room),
+      result.answerStart !== undefined && result.answerEnd !== undefined
+        ? { start: result.answerStart, end: result.answerEnd }
+        : undefined,
+    ),
     color: COLORS.answer,
     footer: { text: footer },
   };

@@ -35,13 +35,23 @@ export function answerToJson(answer: Answer): object {
  * passage as a block quote with its key sentence emphasised, "Paragraph · relevance · source"),
  * so what a moderator tries on the command line is what members will see.
  */
-export function answerToText(answer: Answer, bold: (text: string) => string = (t) => `**${t}**`): string {
+export function answerToText(
+  answer: Answer,
+  bold: (text: string) => string = (t) => `**${t}**`,
+  underline: (text: string) => string = (t) => `__${t}__`,
+): string {
+  // The answer span, when found, is underlined inside the bold key sentence, as in Discord.
+  const keyOf = (r: AnswerResult) => {
+    const { answerStart: a, answerEnd: b } = r;
+    if (a === undefined || b === undefined || a < r.quoteStart || b > r.quoteEnd || a >= b)
+      return r.text.slice(r.quoteStart, r.quoteEnd);
+    return `${r.text.slice(r.quoteStart, a)}${underline(r.text.slice(a, b))}${r.text.slice(b, r.quoteEnd)}`;
+  };
   const block = (r: AnswerResult, label: string) => {
-    const quoted =
-      `${r.text.slice(0, r.quoteStart)}${bold(r.text.slice(r.quoteStart, r.quoteEnd))}${r.text.slice(r.quoteEnd)}`
-        .split('\n')
-        .map((line) => `> ${line}`)
-        .join('\n');
+    const quoted = `${r.text.slice(0, r.quoteStart)}${bold(keyOf(r))}${r.text.slice(r.quoteEnd)}`
+      .split('\n')
+      .map((line) => `> ${line}`)
+      .join('\n');
     return `${label} ${r.title}\n${quoted}\n${r.page ? `Page ${r.page} · ` : ''}Paragraph ${r.paragraph} · relevance ${percent(r.score)} · ${r.source}\n`;
   };
   if (!answer.answered) {
@@ -82,8 +92,9 @@ runCli(async () => {
     : await quarry.ask(question, options);
   // On a terminal the key sentence is bold; piped, it keeps Discord's **markdown**.
   const bold = process.stdout.isTTY ? (t: string) => `\x1b[1m${t}\x1b[22m` : undefined;
+  const underline = process.stdout.isTTY ? (t: string) => `\x1b[4m${t}\x1b[24m` : undefined;
   process.stdout.write(
-    values.json ? `${JSON.stringify(answerToJson(answer))}\n` : answerToText(answer, bold),
+    values.json ? `${JSON.stringify(answerToJson(answer))}\n` : answerToText(answer, bold, underline),
   );
   return 0;
 });

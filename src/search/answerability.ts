@@ -20,6 +20,7 @@
 import type { Span } from '../text/sentences.ts';
 import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
 import {
+  answerSpan,
   type ExpectedAnswer,
   expectedAnswer,
   holdsAnswer,
@@ -34,6 +35,8 @@ export type AnswerType = 'quantity' | 'date' | 'other';
 export interface AnswerCheck {
   answers: boolean;
   type: AnswerType | ExpectedAnswer;
+  /** The answer inside the key sentence (absolute offsets), when its class finds one there. */
+  span?: Span;
   /** Why it does not answer, or the empty string. */
   reason: string;
 }
@@ -280,8 +283,16 @@ export function checkAnswer(
   }
   if (options?.answerScope) {
     const type = analyse(prepared).expected;
-    if (holdsAnswer(scopeText(passage, options.answerScope, prepared.terms), type, prepared.question))
-      return { answers: true, type, reason: '' };
+    if (holdsAnswer(scopeText(passage, options.answerScope, prepared.terms), type, prepared.question)) {
+      const found = answerSpan(scopeText(passage, 'quote'), type, prepared.question);
+      const at = passage.quote.start;
+      return {
+        answers: true,
+        type,
+        reason: '',
+        ...(found ? { span: { start: at + found.start, end: at + found.end } } : {}),
+      };
+    }
     return { answers: false, type, reason: `no ${type} in the ${options.answerScope}` };
   }
   const type = prepared.answerType;

@@ -81,6 +81,9 @@ interface Token {
   /** Index term ("russia"), or null for a stop word. */
   term: string | null;
   tags: ReadonlySet<string>;
+  /** Offsets of the word in the tagged text. */
+  start: number;
+  end: number;
 }
 
 /** "Russia's" → "russia": compromise keeps the possessive on the word. */
@@ -96,9 +99,15 @@ export function tagTokens(text: string): Token[] {
   const cached = tagCache.get(text);
   if (cached) return cached;
   const tokens: Token[] = [];
-  for (const sentence of nlp(foldQuotes(text)).json() as { terms: { text: string; tags: string[] }[] }[]) {
-    for (const t of sentence.terms)
-      tokens.push({ text: t.text, term: termOf(t.text), tags: new Set(t.tags) });
+  // foldQuotes keeps every offset: it replaces one character by one.
+  const sentences = nlp(foldQuotes(text)).json({ offset: true }) as {
+    terms: { text: string; tags: string[]; offset: { start: number; length: number } }[];
+  }[];
+  for (const sentence of sentences) {
+    for (const t of sentence.terms) {
+      const { start, length } = t.offset;
+      tokens.push({ text: t.text, term: termOf(t.text), tags: new Set(t.tags), start, end: start + length });
+    }
   }
   if (tagCache.size >= TAG_CACHE_LIMIT) tagCache.clear();
   tagCache.set(text, tokens);
@@ -218,6 +227,62 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
       // agent ("who"), name: someone or something named that the question does not name.
       return fresh.length > 0;
   }
+}
+
+export interface TextSpan {
+  start: number;
+  end: number;
+}
+
+// Words that belong to an amount, a date or a duration ("nearly 70%", "tens of billions of dollars").
+const AMOUNT_TAGS = ['Value', 'Money', 'Currency', 'Percent', 'Unit', 'Date', 'Duration', 'Time'];
+
+/** The run of amount words around `tokens[i]`, as offsets. */
+function amountRun(tokens: Token[], i: number): TextSpan {
+  let first = i;
+  let last = i;
+  while (first > 0 && has(tokens[first - 1] as Token, ...AMOUNT_TAGS)) first--;
+  while (last < tokens.length - 1 && has(tokens[last + 1] as Token, ...AMOUNT_TAGS)) last++;
+  return { start: (tokens[first] as Token).start, end: (tokens[last] as Token).end };
+}
+
+/**
+ * Where in `text` the answer is — the number, the date, the person — for the reply to mark inside
+ * the key sentence; null when the class is "other" or "statement", or compromise finds no word of
+ * it (holdsAnswer may still accept the text from its patterns).
+ */
+export function answerSpan(text: string, type: ExpectedAnswer, question: string): TextSpan | null {
+  if (type === 'other' || type === 'statement' || !holdsAnswer(text, type, question)) return null;
+  const tokens = tagTokens(text);
+  const questionTerms = new Set(contentTerms(question));
+  const hitTags: Partial<Record<ExpectedAnswer, string[]>> = {
+    money: ['Money', 'Currency'],
+    percentage: ['Percent'],
+    date: ['Date', 'Time'],
+    duration: ['Duration'],
+    quantity: ['Value'],
+  };
+  const wanted = hitTags[type];
+  if (wanted) {
+    const i = tokens.findIndex(
+      (t) => has(t, ...wanted) && !/^one$/i.test(t.text) && !inQuestion(t.term, questionTerms),
+    );
+    return i < 0 ? null : amountRun(tokens, i);
+  }
+  const kinds: Record<string, EntityPhrase['kind'][]> = {
+    person: ['person'],
+    organisation: ['organisation', 'name'],
+    place: ['place'],
+  };
+  const phrase = entityPhrases(tokens).find(
+    (p) =>
+      p.tokens.every((t) => !inQuestion(t.term, questionTerms)) &&
+      (kinds[type]?.includes(p.kind) ?? true) &&
+      !(type === 'person' && p.tokens.every((t) => ACRONYM.test(t.text))),
+  );
+  const first = phrase?.tokens[0];
+  const last = phrase?.tokens.at(-1);
+  return first && last ? { start: first.start, end: last.end } : null;
 }
 
 export interface QuestionEntity {

@@ -264,7 +264,11 @@ export function selectResults(
     if (!typed) return abstain({ ...top, check: check(top) });
     best = typed;
   }
-  const results: ScoredPassage[] = [best];
+  // The answering passage carries its check: the reply marks the answer span it found.
+  const checked = policy.answerCheck
+    ? { ...best, check: checkAnswer(prepared, best, policy.answerCheck, vocabulary) }
+    : best;
+  const results: ScoredPassage[] = [checked];
   const supportFloor = Math.max(policy.minRelevance, best.relevance * policy.supportShare);
   for (const s of scored) {
     if (results.length >= policy.k || s.relevance < supportFloor) break;
