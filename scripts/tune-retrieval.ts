@@ -307,6 +307,8 @@ function answerCheckVariants(): [string, SearchOptions][] {
   return [
     v('threshold only', null),
     v('shipped check', check),
+    // The check of the previous round: quantity / date anywhere in a passage within 0.1.
+    v('before: coarse types, margin 0.1', { typeMargin: 0.1, focusCheck: true }),
     v('types in passage', { ...check, answerScope: 'passage' }),
     v('types in key sentence', { ...check, answerScope: 'quote' }),
     v('types in key context', { ...check, answerScope: 'context' }),

@@ -11,6 +11,7 @@
  * organisations, which "who / which company / where" need.
  */
 import nlp from 'compromise';
+import { splitSentences } from '../text/sentences.ts';
 import { contentTerms, foldQuotes } from '../text/terms.ts';
 
 export type ExpectedAnswer =
@@ -98,6 +99,20 @@ const tagCache = new Map<string, Token[]>();
 export function tagTokens(text: string): Token[] {
   const cached = tagCache.get(text);
   if (cached) return cached;
+  // A scope of several sentences is tagged sentence by sentence, so each sentence of the index is
+  // tagged once whatever scope it later appears in (a key sentence, it with its neighbours).
+  const spans = splitSentences(text);
+  if (spans.length > 1) {
+    const joined = spans.flatMap((span) =>
+      tagTokens(text.slice(span.start, span.end)).map((t) => ({
+        ...t,
+        start: t.start + span.start,
+        end: t.end + span.start,
+      })),
+    );
+    remember(text, joined);
+    return joined;
+  }
   const tokens: Token[] = [];
   // foldQuotes keeps every offset: it replaces one character by one.
   const sentences = nlp(foldQuotes(text)).json({ offset: true }) as {
@@ -109,9 +124,13 @@ export function tagTokens(text: string): Token[] {
       tokens.push({ text: t.text, term: termOf(t.text), tags: new Set(t.tags), start, end: start + length });
     }
   }
+  remember(text, tokens);
+  return tokens;
+}
+
+function remember(text: string, tokens: Token[]): void {
   if (tagCache.size >= TAG_CACHE_LIMIT) tagCache.clear();
   tagCache.set(text, tokens);
-  return tokens;
 }
 
 const ENTITY_TAGS = ['Person', 'Place', 'Organization', 'ProperNoun'];
