@@ -1,5 +1,5 @@
 /**
- * Cross-fold estimates for scripts/tune-retrieval.ts --folds. A setting chosen on the very
+ * Cross-fold estimates for scripts/tune-retrieval.ts --rankfolds. A setting chosen on the very
  * questions it is then measured on looks better than it is (last round: near-miss abstain 0.65 on
  * the tuning half, 0.18 held out). So the tuning questions are split in k seeded folds, stratified
  * by kind; each setting of a grid is chosen on all folds but one and measured on that one, and

@@ -8,7 +8,7 @@
  *   npx tsx scripts/tune-retrieval.ts --calibrate [files…]        writes this model's thresholds
  *   npx tsx scripts/tune-retrieval.ts --explain [files…]          the decision for every question
  *   npx tsx scripts/tune-retrieval.ts --table [files…]            README rows: stage × question set
- *   npx tsx scripts/tune-retrieval.ts --folds 2 [files…]          ranking settings chosen on one fold,
+ *   npx tsx scripts/tune-retrieval.ts --rankfolds 2 [files…]      ranking settings chosen on one fold,
  *                                                                 measured on the other (tune-folds.ts)
  *
  * Default files: the tuning half and the dev and own sets. Never pass the held-out half: it is
@@ -35,7 +35,8 @@ import { crossValidate, stratifiedFolds } from './tune-folds.ts';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    folds: { type: 'string' },
+    // Ranking (issue 9): k-fold estimates of the passage/sentence mix (K folds).
+    rankfolds: { type: 'string' },
     calibrate: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     table: { type: 'boolean', default: false },
@@ -141,12 +142,12 @@ function calibrate(options: SearchOptions, denseWeights: number[]) {
 
 const shipped: SearchOptions = { ...quarry.selectionPolicy(embedder.modelName), mode: 'hybrid' };
 
-if (values.folds) {
+if (values.rankfolds) {
   // Ranking settings (how passage and sentence scores mix) chosen on k − 1 folds of the tuning
   // questions and measured on the remaining one, for five seeds: ranking only (no threshold, no
   // answer check), judged by hit@1 + ½ hit@3 + ½ quote hit@1. Two grids: the one new parameter
   // alone (the best sentence's share of the lexical score), and all three mixing parameters.
-  const k = Number(values.folds);
+  const k = Number(values.rankfolds);
   const questions = sets.tune ?? all;
   const rankingOnly = { ...shipped, minRelevance: 0, supportShare: 0, answerCheck: null };
   type Setting = Pick<SearchOptions, 'denseWeight' | 'passageShare' | 'sentenceLexicalShare'>;
