@@ -9,7 +9,8 @@ import { formatGaps } from '../src/bot/feedback-format.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
 import { computeStats, windowStart } from '../src/feedback/stats.ts';
-import { DAY_MS, FeedbackStore } from '../src/feedback/store.ts';
+import { DAY_MS } from '../src/feedback/storage.ts';
+import { FeedbackStore } from '../src/feedback/store.ts';
 import { gaussian, median, percentile, round, seededRandom } from './stats.ts';
 
 const GUILD = '200000000000000002';

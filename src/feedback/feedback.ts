@@ -1,17 +1,52 @@
 /**
  * The feedback store as the bot uses it: storage must never stop an answer. Opening, recording
  * and voting catch every storage error; each kind of failure (disk full, locked, read-only,
- * damaged) is logged once with what to fix, and the caller carries on without the feedback
- * (an answer is sent without vote buttons). Reports (/gaps, /stats) get a user-facing error.
+ * damaged, database unreachable) is logged once with what to fix, and the caller carries on
+ * without the feedback (an answer is sent without vote buttons). Reports (/gaps, /stats) get a
+ * user-facing error.
+ *
+ * Where it lives: Postgres when DATABASE_URL is set (one store for every shard and machine, so
+ * /stats and /gaps count them all), else the SQLite file FEEDBACK_DB.
  */
+import type { BotConfig, CoreConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
+import { PostgresFeedbackStore } from '../storage/postgres/feedback.ts';
 import { AuditLog } from './audit.ts';
-import { DAY_MS, FeedbackStore, type NewQuestion, type StoredQuestion, type Vote } from './store.ts';
+import {
+  DAY_MS,
+  type FeedbackStorage,
+  type NewQuestion,
+  type NewVote,
+  type StoredQuestion,
+} from './storage.ts';
+import { FeedbackStore } from './store.ts';
 
-/** What to do about a storage error, by SQLite or system error code. */
+/** Where feedback is stored: the SQLite file, unless a Postgres address is given. */
+export type FeedbackLocation = Pick<BotConfig, 'feedbackDb'> &
+  Partial<Pick<CoreConfig, 'databaseUrl' | 'databaseSchema' | 'hnsw'>>;
+
+/** What to do about a Postgres error, by SQLSTATE class or connection error code. */
+function postgresHint(code: string): string | null {
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code.startsWith('08'))
+    return 'the database cannot be reached: check that Postgres runs and DATABASE_URL points at it';
+  if (code === '28P01' || code === '28000')
+    return "Postgres refused the login: check DATABASE_URL's user and password";
+  if (code === '42501')
+    return 'the DATABASE_URL role lacks a privilege on the schema: grant it, or use another role';
+  if (code === '53100') return "the database's disk is full: free some space";
+  if (code === '53300')
+    return 'Postgres has no free connection: raise max_connections or use fewer processes';
+  if (code === '57P01' || code === '57P03')
+    return 'Postgres is shutting down or starting: writes resume when it is up';
+  return null;
+}
+
+/** What to do about a storage error, by SQLite, Postgres or system error code. */
 export function storageHint(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
+  const postgres = postgresHint(code);
+  if (postgres) return postgres;
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') return 'the disk is full: free some space';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
     return 'another process holds the database: stop it, or point FEEDBACK_DB at another file';
@@ -28,15 +63,25 @@ export class Feedback {
   private retentionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private store: FeedbackStore | null,
-    readonly path: string,
+    private store: FeedbackStorage | null,
+    /** Where feedback lives, for log lines (never the database URL, which may hold a password). */
+    readonly location: string,
   ) {}
 
   /** Never throws: a database that cannot be opened leaves feedback off, with one log line. */
-  static open(path: string): Feedback {
-    const feedback = new Feedback(null, path);
+  static async open(where: FeedbackLocation): Promise<Feedback> {
+    const postgres = where.databaseUrl
+      ? {
+          url: where.databaseUrl,
+          schema: where.databaseSchema ?? 'quarry',
+          efSearch: where.hnsw?.ef ?? 64,
+        }
+      : null;
+    const feedback = new Feedback(null, postgres ? `Postgres schema ${postgres.schema}` : where.feedbackDb);
     try {
-      feedback.store = FeedbackStore.open(path);
+      feedback.store = postgres
+        ? await PostgresFeedbackStore.open(postgres)
+        : FeedbackStore.open(where.feedbackDb);
     } catch (error) {
       feedback.failed('open', error);
     }
@@ -48,11 +93,12 @@ export class Feedback {
   }
 
   /**
-   * The sources audit log in the same database and connection (migration 2 of store.ts); null
-   * when the database could not be opened: sources can still be changed, unrecorded.
+   * The sources audit log in the same SQLite database and connection (migration 2 of store.ts);
+   * null when the database could not be opened (sources can still be changed, unrecorded) or
+   * feedback is in Postgres (the bot then uses the Postgres audit log).
    */
   auditLog(): AuditLog | null {
-    return this.store ? new AuditLog(this.store) : null;
+    return this.store instanceof FeedbackStore ? new AuditLog(this.store) : null;
   }
 
   private failed(what: string, error: unknown): undefined {
@@ -61,31 +107,34 @@ export class Feedback {
     if (!this.reported.has(key)) {
       this.reported.add(key);
       log.error(
-        `feedback: could not ${what} ${this.path} (${code}: ${errorMessage(error)}); answers go on without feedback — ${storageHint(error)}`,
+        `feedback: could not ${what} ${this.location} (${code}: ${errorMessage(error)}); answers go on without feedback — ${storageHint(error)}`,
       );
     }
     return undefined;
   }
 
-  private attempt<T>(what: string, work: (store: FeedbackStore) => T): T | undefined {
+  private async attempt<T>(
+    what: string,
+    work: (store: FeedbackStorage) => T | Promise<T>,
+  ): Promise<T | undefined> {
     if (!this.store) return undefined;
     try {
-      return work(this.store);
+      return await work(this.store);
     } catch (error) {
       return this.failed(what, error);
     }
   }
 
   /** The new question's id, or undefined when it could not be stored. */
-  recordQuestion(record: NewQuestion): number | undefined {
+  recordQuestion(record: NewQuestion): Promise<number | undefined> {
     return this.attempt('write to', (s) => s.recordQuestion(record));
   }
 
-  vote(options: { guildId: string; questionId: number; memberId: string; value: Vote }) {
-    return this.attempt('write to', (s) => s.vote(options));
+  vote(vote: NewVote) {
+    return this.attempt('write to', (s) => s.vote(vote));
   }
 
-  question(guildId: string, id: number): StoredQuestion | undefined {
+  question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
     return this.attempt('read', (s) => s.question(guildId, id));
   }
 
@@ -94,31 +143,35 @@ export class Feedback {
   }
 
   /** For reports: the store, or an error a moderator can act on. */
-  reports(): FeedbackStore {
+  reports(): FeedbackStorage {
     if (!this.store) {
       throw new UserFacingError(
         'feedback',
-        `the feedback database ${this.path} could not be opened`,
+        `the feedback database (${this.location}) could not be opened`,
         "the bot's log says why; fix it and restart",
       );
     }
     return this.store;
   }
 
-  /** Prunes now and then once a day; the timer never keeps the process alive. */
-  startRetention(days: number): void {
-    const prune = () => {
-      const removed = this.attempt('prune', (s) => s.prune(days));
+  /**
+   * Prunes now and then once a day; the timer never keeps the process alive. Resolves when the
+   * first prune is done (never rejects). With Postgres every process prunes: deleting what
+   * another already deleted is harmless.
+   */
+  startRetention(days: number): Promise<void> {
+    const prune = async () => {
+      const removed = await this.attempt('prune', (s) => s.prune(days));
       if (removed) log.info(`feedback: removed ${removed} questions older than ${days} days`);
     };
-    prune();
     this.retentionTimer = setInterval(prune, DAY_MS);
     this.retentionTimer.unref();
+    return prune();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.retentionTimer);
-    this.attempt('close', (s) => s.close());
+    await this.attempt('close', (s) => s.close());
     this.store = null;
   }
 }
