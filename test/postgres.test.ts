@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { CoreConfig } from '../src/config.ts';
+import { isUserFacing } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
@@ -79,6 +80,30 @@ describe('Postgres backend', { skip }, () => {
     assert.equal(inA.results[0]?.scope, 'server');
     const inB = await shardOne.ask(B, question, { minRelevance: 0 });
     for (const r of inB.results) assert.doesNotMatch(r.text, /puffins/);
+  });
+
+  it("/reload on a machine without the server's source files is refused; the index keeps serving", async () => {
+    const [first, second] = twoProcesses();
+    const machineOne = new KnowledgeBases(first);
+    const machineTwo = new KnowledgeBases(second);
+    const sources = join(first.serversDir, A, 'sources');
+    mkdirSync(sources, { recursive: true });
+    writeFileSync(
+      join(sources, 'puffins.txt'),
+      'The lighthouse keeper feeds seventeen puffins every morning.\n',
+    );
+    await machineOne.forServer(A).reload();
+    // Before: machine two found no files, published "no sources" and dropped A's index everywhere.
+    await assert.rejects(
+      machineTwo.forServer(A).reload(),
+      (e) => isUserFacing(e) && e.code === 'reload.sources-elsewhere',
+    );
+    const question = 'How many puffins does the lighthouse keeper feed?';
+    for (const machine of [machineOne, new KnowledgeBases(second)]) {
+      assert.match((await machine.ask(A, question)).results[0]?.text ?? '', /seventeen puffins/);
+    }
+    // A server with nothing anywhere still reloads to "nothing", as before.
+    assert.equal((await machineTwo.forServer(B).reload()).passages, 0);
   });
 
   it('the sources audit log is shared: an entry recorded by one process is listed by another, per server', async () => {
