@@ -13,7 +13,7 @@ import pg from 'pg';
 import { formatGaps } from '../src/bot/feedback-format.ts';
 import { isUserFacing } from '../src/errors.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
-import { Feedback, type FeedbackLocation } from '../src/feedback/feedback.ts';
+import { Feedback, type FeedbackLocation, STORAGE_WAIT_MS } from '../src/feedback/feedback.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
 import { computeStats } from '../src/feedback/stats.ts';
 import {
@@ -104,17 +104,18 @@ async function newStore(): Promise<{ store: FeedbackStorage; database: TestDatab
   return { store: await database.open(), database };
 }
 
+const QUESTION: NewQuestion = {
+  guildId: GUILD,
+  channelId: '300000000000000003',
+  memberId: MEMBER,
+  question: 'What is the population of Russia?',
+  answered: true,
+  topScore: 0.7,
+  passageIds: ['p1', 'p2'],
+};
+
 function record(store: FeedbackStorage, question: string, extra: Partial<NewQuestion> = {}) {
-  return store.recordQuestion({
-    guildId: GUILD,
-    channelId: '300000000000000003',
-    memberId: MEMBER,
-    question,
-    answered: true,
-    topScore: 0.7,
-    passageIds: ['p1', 'p2'],
-    ...extra,
-  });
+  return store.recordQuestion({ ...QUESTION, question, ...extra });
 }
 
 describe(`feedback store (${BACKEND})`, () => {
@@ -269,15 +270,6 @@ describe(`feedback store (${BACKEND})`, () => {
 });
 
 describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' }, () => {
-  const ARGS: NewQuestion = {
-    guildId: GUILD,
-    channelId: 'c',
-    memberId: MEMBER,
-    question: 'q',
-    answered: true,
-    topScore: 1,
-    passageIds: [],
-  };
   function newFile(): { store: FeedbackStore; path: string } {
     const path = join(tempDir('quarry-feedback-'), 'data', 'feedback.db');
     return { store: FeedbackStore.open(path), path };
@@ -326,7 +318,7 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     const store = FeedbackStore.open(path);
     store.close();
     // A second connection holding the write lock: "database is locked" for ours.
-    const args = ARGS;
+    const args = QUESTION;
     const holder = new Database(path);
     holder.exec('BEGIN IMMEDIATE');
     const { lines } = await captureLogs(async () => {
@@ -385,7 +377,7 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
       }),
     );
     assert.equal(feedback.enabled, false);
-    assert.equal(await feedback.recordQuestion({ ...ARGS }), undefined);
+    assert.equal(await feedback.recordQuestion({ ...QUESTION }), undefined);
     const errors = lines.filter((l) => l.includes('feedback: could not'));
     assert.equal(errors.length, 1, lines.join('\n'));
     assert.match(
@@ -401,7 +393,7 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
 
   it('kill -9 during a burst of votes loses no committed vote', async () => {
     const { store, path } = newFile();
-    const id = store.recordQuestion({ ...ARGS, question: 'burst' });
+    const id = store.recordQuestion({ ...QUESTION, question: 'burst' });
     store.close();
     const child = spawn(
       process.execPath,
@@ -428,6 +420,37 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     reopened.close();
     assert.ok(committed >= 300);
     assert.ok(votes >= committed, `${votes} votes on disk, ${committed} reported committed`);
+  });
+});
+
+describe('feedback store: Postgres', {
+  skip: !onPostgres && 'Postgres only: test/feedback.postgres.test.ts',
+}, () => {
+  it('a locked table: /ask and clicks go on without feedback after 1 s, logged once; writes resume', async () => {
+    const database = newDatabase();
+    const feedback = await Feedback.open(database.location);
+    const id = await feedback.recordQuestion({ ...QUESTION, question: 'before the lock' });
+    assert.ok(id);
+    const holder = new pg.Client({ connectionString: database.location.databaseUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE "${database.location.databaseSchema}".questions IN ACCESS EXCLUSIVE MODE`);
+    const { lines } = await captureLogs(async () => {
+      const started = performance.now();
+      assert.equal(await feedback.recordQuestion(QUESTION), undefined);
+      assert.equal(await feedback.question(GUILD, id), undefined);
+      assert.equal(await feedback.recordQuestion(QUESTION), undefined);
+      const waited = performance.now() - started;
+      assert.ok(waited < 3 * STORAGE_WAIT_MS + 1500, `waited ${Math.round(waited)} ms`);
+    });
+    await holder.query('ROLLBACK');
+    await holder.end();
+    const writes = lines.filter((l) =>
+      /could not write to Postgres schema .*FEEDBACK_TIMEOUT.*did not answer in time/.test(l),
+    );
+    assert.equal(writes.length, 1, lines.join('\n'));
+    assert.ok(((await feedback.recordQuestion(QUESTION)) ?? 0) > id, 'writes again once the lock is gone');
+    await feedback.close();
   });
 });
 

@@ -45,6 +45,8 @@ function postgresHint(code: string): string | null {
 /** What to do about a storage error, by SQLite, Postgres or system error code. */
 export function storageHint(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
+  if (code === 'FEEDBACK_TIMEOUT')
+    return 'the database did not answer in time (a table locked by another session, or the server unreachable): check Postgres';
   const postgres = postgresHint(code);
   if (postgres) return postgres;
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') return 'the disk is full: free some space';
@@ -56,6 +58,31 @@ export function storageHint(error: unknown): string {
     return 'the file is damaged: restart the bot, which moves it aside and starts a new one';
   if (code.startsWith('SQLITE_IOERR')) return 'the disk reported an I/O error: check it and free space';
   return 'see the error above';
+}
+
+/**
+ * The longest an answer or a button click waits for feedback storage before going on without it:
+ * better-sqlite3 gives up on a lock after its 200 ms busy timeout, but a Postgres query waits as
+ * long as a lock is held or an unreachable server keeps the connection open, and a click must be
+ * acknowledged within Discord's 3 s (a click reads the question, then writes the vote).
+ */
+export const STORAGE_WAIT_MS = 1000;
+
+/** The value, or a rejection with code FEEDBACK_TIMEOUT when a promise has not settled within `ms`. */
+async function withinTime<T>(value: T | Promise<T>, ms: number): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'FEEDBACK_TIMEOUT' })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([value, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class Feedback {
@@ -113,13 +140,15 @@ export class Feedback {
     return undefined;
   }
 
+  /** `waitMs`: give up after that long (the work may still finish later, unseen). */
   private async attempt<T>(
     what: string,
     work: (store: FeedbackStorage) => T | Promise<T>,
+    waitMs?: number,
   ): Promise<T | undefined> {
     if (!this.store) return undefined;
     try {
-      return await work(this.store);
+      return await (waitMs === undefined ? work(this.store) : withinTime(work(this.store), waitMs));
     } catch (error) {
       return this.failed(what, error);
     }
@@ -127,15 +156,15 @@ export class Feedback {
 
   /** The new question's id, or undefined when it could not be stored. */
   recordQuestion(record: NewQuestion): Promise<number | undefined> {
-    return this.attempt('write to', (s) => s.recordQuestion(record));
+    return this.attempt('write to', (s) => s.recordQuestion(record), STORAGE_WAIT_MS);
   }
 
   vote(vote: NewVote) {
-    return this.attempt('write to', (s) => s.vote(vote));
+    return this.attempt('write to', (s) => s.vote(vote), STORAGE_WAIT_MS);
   }
 
   question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
-    return this.attempt('read', (s) => s.question(guildId, id));
+    return this.attempt('read', (s) => s.question(guildId, id), STORAGE_WAIT_MS);
   }
 
   memberHash(memberId: string): string | undefined {
