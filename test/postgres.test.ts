@@ -37,6 +37,20 @@ function twoProcesses(): [CoreConfig, CoreConfig] {
   return [first, second];
 }
 
+/** Server A's puffins source, reloaded by the first of two processes; the second has no files. */
+async function puffinsInA() {
+  const [first, second] = twoProcesses();
+  const bases = new KnowledgeBases(first);
+  const sources = join(first.serversDir, A, 'sources');
+  mkdirSync(sources, { recursive: true });
+  writeFileSync(
+    join(sources, 'puffins.txt'),
+    'The lighthouse keeper feeds seventeen puffins every morning.\n',
+  );
+  await bases.forServer(A).reload();
+  return { bases, second, question: 'How many puffins does the lighthouse keeper feed?' };
+}
+
 after(() => closeDatabases());
 
 describe('Postgres backend', { skip }, () => {
@@ -64,17 +78,8 @@ describe('Postgres backend', { skip }, () => {
   });
 
   it('a source added in server A is answered in A by another process, never in B', async () => {
-    const [first, second] = twoProcesses();
-    const shardZero = new KnowledgeBases(first);
+    const { question, second } = await puffinsInA();
     const shardOne = new KnowledgeBases(second);
-    const sources = join(first.serversDir, A, 'sources');
-    mkdirSync(sources, { recursive: true });
-    writeFileSync(
-      join(sources, 'puffins.txt'),
-      'The lighthouse keeper feeds seventeen puffins every morning.\n',
-    );
-    await shardZero.forServer(A).reload();
-    const question = 'How many puffins does the lighthouse keeper feed?';
     const inA = await shardOne.ask(A, question);
     assert.match(inA.results[0]?.text ?? '', /seventeen puffins/);
     assert.equal(inA.results[0]?.scope, 'server');
@@ -83,22 +88,13 @@ describe('Postgres backend', { skip }, () => {
   });
 
   it("/reload on a machine without the server's source files is refused; the index keeps serving", async () => {
-    const [first, second] = twoProcesses();
-    const machineOne = new KnowledgeBases(first);
+    const { question, bases: machineOne, second } = await puffinsInA();
     const machineTwo = new KnowledgeBases(second);
-    const sources = join(first.serversDir, A, 'sources');
-    mkdirSync(sources, { recursive: true });
-    writeFileSync(
-      join(sources, 'puffins.txt'),
-      'The lighthouse keeper feeds seventeen puffins every morning.\n',
-    );
-    await machineOne.forServer(A).reload();
     // Before: machine two found no files, published "no sources" and dropped A's index everywhere.
     await assert.rejects(
       machineTwo.forServer(A).reload(),
       (e) => isUserFacing(e) && e.code === 'reload.sources-elsewhere',
     );
-    const question = 'How many puffins does the lighthouse keeper feed?';
     for (const machine of [machineOne, new KnowledgeBases(second)]) {
       assert.match((await machine.ask(A, question)).results[0]?.text ?? '', /seventeen puffins/);
     }
