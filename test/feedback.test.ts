@@ -382,7 +382,7 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     assert.equal(errors.length, 1, lines.join('\n'));
     assert.match(
       errors[0] ?? '',
-      /could not open Postgres schema quarry \(ECONNREFUSED.*check that Postgres runs/,
+      /could not open Postgres schema quarry \(postgres: could not open the DATABASE_URL database \(ECONNREFUSED.*check that Postgres runs/,
     );
     assert.ok(!lines.join('\n').includes('s3cret-pw'), 'the password was logged');
     assert.throws(

@@ -9,9 +9,10 @@
  * /stats and /gaps count them all), else the SQLite file FEEDBACK_DB.
  */
 import type { BotConfig, CoreConfig } from '../config.ts';
-import { errorMessage, UserFacingError } from '../errors.ts';
+import { errorMessage, isUserFacing, UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
 import { PostgresFeedbackStore } from '../storage/postgres/feedback.ts';
+import { postgresHint } from '../storage/postgres/pool.ts';
 import { AuditLog } from './audit.ts';
 import {
   DAY_MS,
@@ -25,22 +26,6 @@ import { FeedbackStore } from './store.ts';
 /** Where feedback is stored: the SQLite file, unless a Postgres address is given. */
 export type FeedbackLocation = Pick<BotConfig, 'feedbackDb'> &
   Partial<Pick<CoreConfig, 'databaseUrl' | 'databaseSchema' | 'hnsw'>>;
-
-/** What to do about a Postgres error, by SQLSTATE class or connection error code. */
-function postgresHint(code: string): string | null {
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code.startsWith('08'))
-    return 'the database cannot be reached: check that Postgres runs and DATABASE_URL points at it';
-  if (code === '28P01' || code === '28000')
-    return "Postgres refused the login: check DATABASE_URL's user and password";
-  if (code === '42501')
-    return 'the DATABASE_URL role lacks a privilege on the schema: grant it, or use another role';
-  if (code === '53100') return "the database's disk is full: free some space";
-  if (code === '53300')
-    return 'Postgres has no free connection: raise max_connections or use fewer processes';
-  if (code === '57P01' || code === '57P03')
-    return 'Postgres is shutting down or starting: writes resume when it is up';
-  return null;
-}
 
 /** What to do about a storage error, by SQLite, Postgres or system error code. */
 export function storageHint(error: unknown): string {
@@ -133,8 +118,11 @@ export class Feedback {
     const key = `${what}:${code}`;
     if (!this.reported.has(key)) {
       this.reported.add(key);
+      // A user-facing error already names its component and says what to do.
+      const detail = isUserFacing(error) ? errorMessage(error) : `${code}: ${errorMessage(error)}`;
+      const hint = isUserFacing(error) ? '' : ` — ${storageHint(error)}`;
       log.error(
-        `feedback: could not ${what} ${this.location} (${code}: ${errorMessage(error)}); answers go on without feedback — ${storageHint(error)}`,
+        `feedback: could not ${what} ${this.location} (${detail}); answers go on without feedback${hint}`,
       );
     }
     return undefined;
