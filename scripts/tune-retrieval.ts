@@ -102,7 +102,12 @@ const all = Object.values(sets).flat();
 /** The best fusion weight, threshold and support share for these options on all tuning files. */
 function calibrate(options: SearchOptions, denseWeights: number[]) {
   let best:
-    | (Omit<Calibration, 'questions'> & { score: number; line: string; options: SearchOptions })
+    | (Omit<Calibration, 'questions'> & {
+        score: number;
+        offTopic: number;
+        line: string;
+        options: SearchOptions;
+      })
     | null = null;
   for (const denseWeight of denseWeights) {
     for (let minRelevance = 0; minRelevance <= 0.9; minRelevance += 0.01) {
@@ -124,9 +129,17 @@ function calibrate(options: SearchOptions, denseWeights: number[]) {
           report.nearMissAbstainRate -
           4 * report.falseAbstainRate -
           0.02 * report.resultsPerAnswer;
-        if (!best || score > best.score + 1e-9)
+        // Off-topic refusals come first, as the comment above says: with weights alone, int8
+        // MiniLM's best score let "How far is the Moon from Earth?" through (off-topic 0.97).
+        const offTopic = report.abstainRate;
+        if (
+          !best ||
+          offTopic > best.offTopic + 1e-9 ||
+          (offTopic > best.offTopic - 1e-9 && score > best.score + 1e-9)
+        )
           best = {
             score,
+            offTopic,
             denseWeight,
             minRelevance: candidate.minRelevance,
             supportShare,
