@@ -23,6 +23,36 @@ describe('retrieval on the article (fixture model)', () => {
     assert.equal(top.paragraph, 3);
   });
 
+  it('marks the answer inside the key sentence (the number asked for)', async () => {
+    const answer = await quarry.ask('How many time zones does Russia have?');
+    const top = answer.results[0];
+    assert.ok(top?.answerStart !== undefined && top.answerEnd !== undefined, 'an answer span');
+    assert.ok(top.answerStart >= top.quoteStart && top.answerEnd <= top.quoteEnd, 'inside the quote');
+    assert.equal(top.text.slice(top.answerStart, top.answerEnd), '11');
+  });
+
+  for (const question of [
+    "Which journalist conducted Trump's Breitbart interview?",
+    'How long did the March 18 phone call between Trump and Putin last?',
+  ]) {
+    it(`refuses a near-miss the best passage does not answer: ${question}`, async () => {
+      // Threshold off, so only the answer check decides: the passage about the interview names
+      // no journalist but Trump, the one about the call gives its date, not how long it lasted.
+      const checked = await quarry.ask(question, { minRelevance: 0 });
+      assert.equal(checked.answered, false);
+      const unchecked = await quarry.ask(question, { minRelevance: 0, answerCheck: null });
+      assert.equal(unchecked.answered, true, 'without the check the same passage would be quoted');
+    });
+  }
+
+  it('answers a "who" question whose key sentence names someone new', async () => {
+    const answer = await quarry.ask('Who did Trump talk to on the phone in March?', { minRelevance: 0 });
+    assert.equal(answer.answered, true);
+    const top = answer.results[0];
+    assert.ok(top?.answerStart !== undefined && top.answerEnd !== undefined);
+    assert.match(top.text.slice(top.answerStart, top.answerEnd), /Putin/);
+  });
+
   it('does not search for what the question excludes ("besides rare earths")', async () => {
     const question = 'Which other resources does Russia produce besides rare earths?';
     const answer = await quarry.ask(question, { mode: 'bm25' });
