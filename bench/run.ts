@@ -244,7 +244,9 @@ async function main() {
       texts: syntheticTexts,
       passages: synthetic.passages,
       repeats: quick ? 1 : 3,
+      alongside: (q) => quarry.ask(q),
     });
+    const { alongside: askBesideLimit, ...embedLimitFigures } = embedLimit;
     log(`embedding limit (raw onnxruntime): ${JSON.stringify(embedLimit)}`);
 
     const askDuringReload = await benchAskDuringReload(
@@ -290,7 +292,17 @@ async function main() {
         /** The same with the embedding worker already loaded (the next reload). */
         ofEmbedLimitWarm: round(synthetic.warm.passagesPerSec / embedLimit.passagesPerSec, 2),
       },
-      embedLimit,
+      embedLimit: embedLimitFigures,
+      /**
+       * `/ask` again, timed in blocks alternating with the limit's questions: the ratios the
+       * targets are about, from the same moments (`ask` above ran minutes earlier).
+       */
+      askBesideLimit: askBesideLimit && {
+        ...askBesideLimit,
+        p50OfLimitP50: round(askBesideLimit.p50Ms / embedLimit.p50Ms, 2),
+        p99OfP50: round(askBesideLimit.p99Ms / askBesideLimit.p50Ms, 2),
+        limitP99OfP50: round(embedLimit.p99Ms / embedLimit.p50Ms, 2),
+      },
       askDuringReload,
       hnsw,
       ...(hnswReal ? { hnswReal } : {}),
@@ -317,6 +329,11 @@ async function main() {
       `/ask in-process: p50 ${ask.p50Ms} ms, p95 ${ask.p95Ms} ms, p99 ${ask.p99Ms} ms over ${ask.questions} questions`,
       `ingest: article ${article.passagesPerSec} passages/s (${article.passages} passages); synthetic ${synthetic.passagesPerSec} passages/s (${synthetic.passages}), ${synthetic.warm.passagesPerSec} with the embedding worker loaded; unchanged reload ${article.unchangedReloadMs} ms`,
       `embedding limit (raw onnxruntime, ${embedLimit.threads} threads): one question p50 ${embedLimit.p50Ms} ms; ${embedLimit.passagesPerSec} passages/s (ingest reaches ${result.ingest.ofEmbedLimit} of it, ${result.ingest.ofEmbedLimitWarm} with the worker loaded)`,
+      ...(result.askBesideLimit
+        ? [
+            `/ask beside the limit (alternating blocks): p50 ${result.askBesideLimit.p50Ms} ms = ${result.askBesideLimit.p50OfLimitP50} × the limit's, p99 ${result.askBesideLimit.p99Ms} ms = ${result.askBesideLimit.p99OfP50} × p50 (the raw call alone: ${result.askBesideLimit.limitP99OfP50} ×)`,
+          ]
+        : []),
       `/ask during a reload of ${askDuringReload.passages} passages: p50 ${askDuringReload.p50Ms} ms, p99 ${askDuringReload.p99Ms} ms over ${askDuringReload.asked} questions`,
       ...hnswTable(hnsw),
       ...(hnswReal ? ['real text:', ...hnswTable(hnswReal)] : []),
