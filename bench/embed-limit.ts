@@ -113,7 +113,15 @@ export async function benchEmbedLimit(options: {
    * ratio of the two compares the same moments of a shared machine's varying load.
    */
   alongside?: (question: string) => Promise<unknown>;
-}): Promise<EmbedLimit & { alongside?: { p50Ms: number; p99Ms: number } }> {
+  /** An ingest of the same texts, run once right after the limit's first throughput pass; resolves to seconds. */
+  ingestAlongside?: () => Promise<number>;
+}): Promise<
+  EmbedLimit & {
+    alongside?: { p50Ms: number; p99Ms: number };
+    /** passages/s of `ingestAlongside`, and its share of the limit measured around it. */
+    ingestAlongside?: { passagesPerSec: number; ofLimit: number };
+  }
+> {
   const configurations = [
     await openRawSession({ ...options, spinning: true }),
     await openRawSession({ ...options, spinning: false }),
@@ -144,8 +152,11 @@ export async function benchEmbedLimit(options: {
   const encoded = options.texts.map((t) => first.encode(options.passagePrefix + t));
   const tokens = encoded.reduce((n, e) => n + e.ids.length, 0);
   const seconds: number[][] = configurations.map(() => []);
+  const ingestSeconds: number[] = [];
   for (let r = 0; r < options.repeats; r++) {
     for (const [c, session] of configurations.entries()) seconds[c]?.push(await runSorted(session, encoded));
+    // Once: a full run's ingest embeds 10,000 passages for minutes.
+    if (options.ingestAlongside && r === 0) ingestSeconds.push(await options.ingestAlongside());
   }
   for (const session of configurations) await session.release();
   const figures = configurations.map((_, c): LimitFigures => {
@@ -171,6 +182,14 @@ export async function benchEmbedLimit(options: {
     bySpinning: { spinning, noSpinning },
     ...(options.alongside
       ? { alongside: { p50Ms: round(percentile(besides, 50)), p99Ms: round(percentile(besides, 99)) } }
+      : {}),
+    ...(options.ingestAlongside
+      ? {
+          ingestAlongside: {
+            passagesPerSec: round(options.passages / median(ingestSeconds), 1),
+            ofLimit: round(options.passages / median(ingestSeconds) / throughput.passagesPerSec, 2),
+          },
+        }
       : {}),
   };
 }
