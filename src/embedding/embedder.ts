@@ -52,6 +52,7 @@ export type EmbedderSettings = Pick<
   | 'queryPrefix'
   | 'passagePrefix'
   | 'onnxThreads'
+  | 'onnxSpinning'
   | 'passageMaxTokens'
 >;
 
@@ -75,7 +76,8 @@ export const WORKER_MIN_TEXTS = 256;
  * On a machine whose cores are shared (this 2-core one runs other jobs; a bot's host usually runs
  * other services), a spinning thread burns the time slice the thread that has work needs:
  * measured at load average 8, one question took p50 21.8 ms with spinning and 5.7 ms without, and
- * batches of 32 ran 53 vs 81 texts/s (README "Performance").
+ * batches of 32 ran 53 vs 81 texts/s (README "Performance"). On idle cores spinning wins a little
+ * (load 4: 2.7 vs 4.0 ms), hence ONNX_SPINNING=1 for a machine that runs nothing else.
  */
 export const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } } as const;
 
@@ -130,7 +132,7 @@ async function loadPipeline(
         ...(settings.onnxThreads > 0
           ? { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 }
           : {}),
-        extra: NO_SPINNING,
+        ...(settings.onnxSpinning ? {} : { extra: NO_SPINNING }),
       },
       progress_callback: (info: { status: string; file?: string; loaded?: number; total?: number }) => {
         if (info.status !== 'progress' || !info.file || !info.total || localDir) return;
@@ -275,6 +277,7 @@ export function getEmbedder(settings: EmbedderSettings, onProgress?: ProgressLis
     settings.queryPrefix,
     settings.passagePrefix,
     settings.onnxThreads,
+    settings.onnxSpinning,
     settings.passageMaxTokens,
   ]);
   let promise = embedders.get(key);
