@@ -9,43 +9,52 @@ import { formatGaps } from '../src/bot/feedback-format.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
 import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
 import { computeStats, windowStart } from '../src/feedback/stats.ts';
-import { DAY_MS, FeedbackStore } from '../src/feedback/store.ts';
+import { DAY_MS, type NewQuestion } from '../src/feedback/storage.ts';
+import { FeedbackStore } from '../src/feedback/store.ts';
 import { gaussian, median, percentile, round, seededRandom } from './stats.ts';
 
-const GUILD = '200000000000000002';
+export const BENCH_GUILD = '200000000000000002';
 const DIMENSION = 384;
 
-function unit(vector: Float32Array): Float32Array {
+export function unit(vector: Float32Array): Float32Array {
   const norm = Math.hypot(...vector);
   for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) / norm;
   return vector;
 }
 
-export function fillForBench(store: FeedbackStore, count: number, now: number): void {
+/** The seeded questions of the benchmark, each with whether it got a 👎. */
+export function benchQuestions(count: number, now: number): { question: NewQuestion; disliked: boolean }[] {
   const random = seededRandom(13);
   const topics = Array.from({ length: 400 }, () =>
     unit(Float32Array.from({ length: DIMENSION }, () => gaussian(random))),
   );
+  return Array.from({ length: count }, () => {
+    const topic = Math.floor(random() * topics.length);
+    const wording = Math.floor(random() * 5);
+    const centre = topics[topic] as Float32Array;
+    const vector = unit(centre.map((x) => x + gaussian(random) * 0.012));
+    const answered = random() >= 0.4;
+    const question: NewQuestion = {
+      guildId: BENCH_GUILD,
+      channelId: '300000000000000003',
+      memberId: `member-${Math.floor(random() * 500)}`,
+      question: `Question ${wording} about topic ${topic}?`,
+      answered,
+      topScore: answered ? 0.6 : 0.1,
+      passageIds: answered ? ['p1', 'p2', 'p3'] : [],
+      vector,
+      model: 'bench',
+      askedAt: now - Math.floor(random() * 90 * DAY_MS),
+    };
+    return { question, disliked: random() < 0.05 };
+  });
+}
+
+export function fillForBench(store: FeedbackStore, count: number, now: number): void {
   const insert = store.db.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      const topic = Math.floor(random() * topics.length);
-      const wording = Math.floor(random() * 5);
-      const centre = topics[topic] as Float32Array;
-      const vector = unit(centre.map((x) => x + gaussian(random) * 0.012));
-      const answered = random() >= 0.4;
-      const id = store.recordQuestion({
-        guildId: GUILD,
-        channelId: '300000000000000003',
-        memberId: `member-${Math.floor(random() * 500)}`,
-        question: `Question ${wording} about topic ${topic}?`,
-        answered,
-        topScore: answered ? 0.6 : 0.1,
-        passageIds: answered ? ['p1', 'p2', 'p3'] : [],
-        vector,
-        model: 'bench',
-        askedAt: now - Math.floor(random() * 90 * DAY_MS),
-      });
-      if (random() < 0.05) store.vote({ guildId: GUILD, questionId: id, memberId: 'voter', value: -1 });
+    for (const { question, disliked } of benchQuestions(count, now)) {
+      const id = store.recordQuestion(question);
+      if (disliked) store.vote({ guildId: BENCH_GUILD, questionId: id, memberId: 'voter', value: -1 });
     }
   });
   insert();
@@ -83,7 +92,7 @@ export async function benchFeedback(workDir: string, log: (line: string) => void
     for (let i = 0; i < 2000; i++) {
       const started = performance.now();
       const id = store.recordQuestion({
-        guildId: GUILD,
+        guildId: BENCH_GUILD,
         channelId: '300000000000000003',
         memberId: `member-${i}`,
         question: `How many time zones does Russia have? (${i})`,
@@ -93,10 +102,11 @@ export async function benchFeedback(workDir: string, log: (line: string) => void
         vector,
         model: 'bench',
       });
-      store.vote({ guildId: GUILD, questionId: id, memberId: `member-${i}`, value: 1 });
+      store.vote({ guildId: BENCH_GUILD, questionId: id, memberId: `member-${i}`, value: 1 });
       record.push(performance.now() - started);
     }
-    store.prune(0, now + 1);
+    // Empty again before the fill: the questions just recorded were asked after `now`.
+    store.prune(0, Date.now() + 1);
     fillForBench(store, 10_000, now);
     log('feedback: 10,000 questions stored');
 
@@ -105,7 +115,7 @@ export async function benchFeedback(workDir: string, log: (line: string) => void
     let candidates = 0;
     for (let run = 0; run < 5; run++) {
       const started = performance.now();
-      const questions = store.gapCandidates(GUILD, windowStart(90, now));
+      const questions = store.gapCandidates(BENCH_GUILD, windowStart(90, now));
       const grouped = await groupGaps(questions);
       gapsCsv(grouped);
       formatGaps(grouped, 90, 'gaps.csv');
@@ -117,7 +127,7 @@ export async function benchFeedback(workDir: string, log: (line: string) => void
     const statsRuns: number[] = [];
     for (let run = 0; run < 10; run++) {
       const started = performance.now();
-      const stats = computeStats(store.questionsSince(GUILD, windowStart(30, now)), 30, now);
+      const stats = computeStats(store.questionsSince(BENCH_GUILD, windowStart(30, now)), 30, now);
       const aggregated = performance.now();
       renderStatsChart(stats.daily, 'Quarry: last 30 days');
       chartRuns.push(performance.now() - aggregated);

@@ -5,7 +5,10 @@
  * 2. answer quality on the dev and own sets with both backends (must be identical);
  * 3. /ask p50/p99 (question embedding included) and search alone, both backends;
  * 4. 1,000 servers × 20 passages: memory per process and first-question p50, both backends,
- *    each in a fresh child process (bench/servers-child.ts).
+ *    each in a fresh child process (bench/servers-child.ts);
+ * 5. feedback storage, SQLite file vs Postgres: recording a question, a vote, and the /stats and
+ *    /gaps queries at 10,000 stored questions (bench/feedback-storage.ts).
+ * `-- --feedback` runs section 5 only (a minute or two).
  * Results also go to bench/results/postgres-*.json (git-ignored).
  */
 import { spawn } from 'node:child_process';
@@ -15,11 +18,14 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { evaluate, readQuestions } from '../src/eval/evaluate.ts';
+import { FeedbackStore } from '../src/feedback/store.ts';
 import { configureLog } from '../src/log.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
+import { PostgresFeedbackStore } from '../src/storage/postgres/feedback.ts';
 import { PostgresIndexes } from '../src/storage/postgres/indexes.ts';
 import { closeDatabases } from '../src/storage/postgres/pool.ts';
+import { benchFeedbackStorage } from './feedback-storage.ts';
 import { benchFilteredSearch } from './postgres-filter.ts';
 import { benchmarkQuestions } from './questions.ts';
 import { percentile, round } from './stats.ts';
@@ -132,9 +138,54 @@ async function manyServers() {
   return { passagesPerServer: index.passages.length, files, postgres };
 }
 
+/** The same interface the bot uses, on the SQLite file and on Postgres, with the same data. */
+async function feedbackStorage() {
+  const options = {
+    count: Number(process.env.BENCH_FEEDBACK_QUESTIONS ?? 10_000),
+    records: 1000,
+    // One clock for both, so both report windows hold the same questions.
+    now: Date.now(),
+  };
+  const sqlite = FeedbackStore.open(join(work, 'feedback.db'));
+  const postgres = await PostgresFeedbackStore.open({ url: url ?? '', schema, efSearch: pgConfig.hnsw.ef });
+  try {
+    return {
+      sqlite: await benchFeedbackStorage(sqlite, options),
+      postgres: await benchFeedbackStorage(postgres, options),
+    };
+  } finally {
+    sqlite.close();
+  }
+}
+
+function writeReport(report: Record<string, unknown>): void {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    join('bench/results', `postgres-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
 try {
+  if (process.argv.includes('--feedback')) {
+    log('bench: feedback storage, SQLite vs Postgres');
+    writeReport({ feedback: await feedbackStorage() });
+  } else {
+    await everything();
+  }
+} finally {
+  await closeDatabases();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function everything() {
   log('bench: filtered HNSW search (10 servers × 1,000 vectors, k = 50)');
-  const filter = await benchFilteredSearch(url);
+  const filter = await benchFilteredSearch(url ?? '');
   const files = new Quarry(filesConfig);
   const postgres = new Quarry(pgConfig);
   await files.open();
@@ -163,18 +214,7 @@ try {
   const ask = { files: await latency(files, questions), postgres: await latency(postgres, questions) };
   log(`bench: ${servers} servers × 20 passages, both backends`);
   const many = await manyServers();
-  const report = { model, filter, quality, ask, servers: many };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(
-    join('bench/results', `postgres-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-} finally {
-  await closeDatabases();
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
-  rmSync(work, { recursive: true, force: true });
+  log('bench: feedback storage, SQLite vs Postgres');
+  const feedback = await feedbackStorage();
+  writeReport({ model, filter, quality, ask, servers: many, feedback });
 }

@@ -27,11 +27,9 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   const report = await startReport(interaction, context, DEFAULT_DAYS);
   if (!report) return;
   const space = embeddingSpace(context.quarry.config);
-  const questions = context.feedback
-    .reports()
-    .gapCandidates(report.guildId, windowStart(report.days))
-    // Vectors from another model (or dtype) are not comparable: those group by wording only.
-    .map((q) => (q.model === space ? q : { ...q, vector: null }));
+  const candidates = await context.feedback.reports().gapCandidates(report.guildId, windowStart(report.days));
+  // Vectors from another model (or dtype) are not comparable: those group by wording only.
+  const questions = candidates.map((q) => (q.model === space ? q : { ...q, vector: null }));
   const groups = await groupGaps(questions);
   await respond(interaction, {
     content: '',

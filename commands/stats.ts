@@ -25,7 +25,9 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   const report = await startReport(interaction, context, DEFAULT_DAYS);
   if (!report) return;
   const now = Date.now();
-  const questions = context.feedback.reports().questionsSince(report.guildId, windowStart(report.days, now));
+  const questions = await context.feedback
+    .reports()
+    .questionsSince(report.guildId, windowStart(report.days, now));
   const stats = computeStats(questions, report.days, now);
   const chart = renderStatsChart(stats.daily, `Quarry: last ${report.days} days`);
   await respond(interaction, {

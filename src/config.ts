@@ -43,7 +43,7 @@ export interface CoreConfig {
   /** Server indexes kept in memory; the least recently used idle one is dropped beyond this. */
   maxLoadedServers: number;
   maxSourcesPerServer: number;
-  /** Postgres + pgvector for indexes, shared by every process (DATABASE_URL); unset: local files. */
+  /** Postgres + pgvector for indexes, feedback and the audit log, shared by every process (DATABASE_URL); unset: local files. */
   databaseUrl: string | undefined;
   /** Schema holding Quarry's tables in that database. */
   databaseSchema: string;

@@ -92,6 +92,8 @@ export interface ComponentOptions {
   member?: Member;
   /** Which server the click comes from (default GUILD_ID). */
   guildId?: string;
+  /** The shard whose connection receives it (default: the server's shard, as Discord routes). */
+  shard?: number;
   /** The message the button is on; flags 64 for an ephemeral one. */
   message?: { id?: string; content?: string; flags?: number; components?: unknown[] };
 }
@@ -544,21 +546,34 @@ export async function startDiscordStandIn(
       }
       return sendInteraction(type, guildId, data, member, {}, shard);
     },
-    dispatchComponent({ customId, member = { id: '400000000000000004' }, guildId = GUILD_ID, message = {} }) {
+    dispatchComponent({
+      customId,
+      member = { id: '400000000000000004' },
+      guildId = GUILD_ID,
+      shard,
+      message = {},
+    }) {
       const id = message.id ?? snowflake();
-      return sendInteraction(3, guildId, { custom_id: customId, component_type: 2 }, member, {
-        message: {
-          ...messagePayload({ content: message.content ?? '', flags: message.flags ?? 0 }, id),
-          channel_id: channelOf(guildId),
-          components: message.components ?? [],
-          interaction_metadata: {
-            id: snowflake(),
-            type: 2,
-            user: memberUser(member.id),
-            authorizing_integration_owners: { '0': guildId },
+      return sendInteraction(
+        3,
+        guildId,
+        { custom_id: customId, component_type: 2 },
+        member,
+        {
+          message: {
+            ...messagePayload({ content: message.content ?? '', flags: message.flags ?? 0 }, id),
+            channel_id: channelOf(guildId),
+            components: message.components ?? [],
+            interaction_metadata: {
+              id: snowflake(),
+              type: 2,
+              user: memberUser(member.id),
+              authorizing_integration_owners: { '0': guildId },
+            },
           },
         },
-      });
+        shard,
+      );
     },
     callsFor(interaction) {
       return [...(callsByToken.get(interaction.token) ?? [])];

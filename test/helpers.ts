@@ -51,7 +51,7 @@ let schemas = 0;
  * database (QUARRY_TEST_DATABASE_URL) and a schema of its own, so tests do not see each other's
  * indexes.
  */
-function postgresBackend(): Record<string, string> {
+export function postgresBackend(): Record<string, string> {
   const url = process.env.QUARRY_TEST_DATABASE_URL;
   if (process.env.QUARRY_TEST_BACKEND !== 'postgres' || !url) return {};
   return { DATABASE_URL: url, DATABASE_SCHEMA: `t${process.pid}_${Date.now() % 1e6}_${schemas++}` };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { CoreConfig } from '../src/config.ts';
+import { isUserFacing } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
@@ -34,6 +35,20 @@ function twoProcesses(): [CoreConfig, CoreConfig] {
     MODEL_CACHE_DIR: first.modelCacheDir,
   });
   return [first, second];
+}
+
+/** Server A's puffins source, reloaded by the first of two processes; the second has no files. */
+async function puffinsInA() {
+  const [first, second] = twoProcesses();
+  const bases = new KnowledgeBases(first);
+  const sources = join(first.serversDir, A, 'sources');
+  mkdirSync(sources, { recursive: true });
+  writeFileSync(
+    join(sources, 'puffins.txt'),
+    'The lighthouse keeper feeds seventeen puffins every morning.\n',
+  );
+  await bases.forServer(A).reload();
+  return { bases, second, question: 'How many puffins does the lighthouse keeper feed?' };
 }
 
 after(() => closeDatabases());
@@ -63,22 +78,28 @@ describe('Postgres backend', { skip }, () => {
   });
 
   it('a source added in server A is answered in A by another process, never in B', async () => {
-    const [first, second] = twoProcesses();
-    const shardZero = new KnowledgeBases(first);
+    const { question, second } = await puffinsInA();
     const shardOne = new KnowledgeBases(second);
-    const sources = join(first.serversDir, A, 'sources');
-    mkdirSync(sources, { recursive: true });
-    writeFileSync(
-      join(sources, 'puffins.txt'),
-      'The lighthouse keeper feeds seventeen puffins every morning.\n',
-    );
-    await shardZero.forServer(A).reload();
-    const question = 'How many puffins does the lighthouse keeper feed?';
     const inA = await shardOne.ask(A, question);
     assert.match(inA.results[0]?.text ?? '', /seventeen puffins/);
     assert.equal(inA.results[0]?.scope, 'server');
     const inB = await shardOne.ask(B, question, { minRelevance: 0 });
     for (const r of inB.results) assert.doesNotMatch(r.text, /puffins/);
+  });
+
+  it("/reload on a machine without the server's source files is refused; the index keeps serving", async () => {
+    const { question, bases: machineOne, second } = await puffinsInA();
+    const machineTwo = new KnowledgeBases(second);
+    // Before: machine two found no files, published "no sources" and dropped A's index everywhere.
+    await assert.rejects(
+      machineTwo.forServer(A).reload(),
+      (e) => isUserFacing(e) && e.code === 'reload.sources-elsewhere',
+    );
+    for (const machine of [machineOne, new KnowledgeBases(second)]) {
+      assert.match((await machine.ask(A, question)).results[0]?.text ?? '', /seventeen puffins/);
+    }
+    // A server with nothing anywhere still reloads to "nothing", as before.
+    assert.equal((await machineTwo.forServer(B).reload()).passages, 0);
   });
 
   it('the sources audit log is shared: an entry recorded by one process is listed by another, per server', async () => {

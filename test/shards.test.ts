@@ -1,24 +1,27 @@
 /**
  * Two shards, one Postgres, end to end: `SHARDS=2` runs the real bot under discord.js's
- * ShardingManager (two shard processes) against the Discord stand-in. A server's source reloaded
- * through shard 0 is answered in that server through shard 1; another server never sees it. A
+ * ShardingManager (two shard processes) against the Discord stand-in. A server's source added
+ * (`/sources add`) through shard 0 is answered in that server through shard 1; another server never sees it. A
  * shard killed with SIGKILL mid-reload: the other keeps answering, nothing is lost, and the
- * manager respawns it. Needs QUARRY_TEST_DATABASE_URL (.ci/run); skipped without it.
+ * manager respawns it. Votes given through shard 0 count in /stats and /gaps through shard 1, with
+ * no feedback file either shard could share. Needs QUARRY_TEST_DATABASE_URL (.ci/run); skipped
+ * without it.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseShardIds, shardPlan } from '../src/bot/shards.ts';
 import { isUserFacing } from '../src/errors.ts';
-import { isFinalReply, messageText } from './bot-harness.ts';
+import { isFinalReply, messageBody, messageText } from './bot-harness.ts';
 import {
   GUILD_ID,
   type InteractionOptions,
   MANAGE_GUILD,
   OTHER_GUILD_ID,
   type StandIn,
+  startAttachmentHost,
   startDiscordStandIn,
 } from './discord-stand-in.ts';
 import { articleSources, FIXTURE_MODEL, ROOT, TSX, tempDir } from './helpers.ts';
@@ -78,13 +81,17 @@ describe('SHARDS and SHARD_IDS', () => {
 
 describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
   let discord: StandIn;
+  let cdn: Awaited<ReturnType<typeof startAttachmentHost>>;
   let manager: ChildProcess;
   let serversDir: string;
   let output = '';
 
   before(async () => {
     discord = await startDiscordStandIn({ acceptToken: TOKEN, shards: 2 });
+    cdn = await startAttachmentHost();
     serversDir = join(tempDir('quarry-shards-'), 'servers');
+    const notAFolder = join(tempDir(), 'a-file');
+    writeFileSync(notAFolder, '');
     manager = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
       cwd: tempDir(),
       env: {
@@ -97,10 +104,13 @@ describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
         INDEX_DIR: join(tempDir(), 'index'),
         MODEL_CACHE_DIR: join(tempDir(), 'models'),
         SERVERS_DIR: serversDir,
-        FEEDBACK_DB: join(tempDir(), 'feedback.db'),
+        // Not a place a file can be created: feedback (votes, /stats, /gaps) must go to Postgres,
+        // as for shards on machines that share no disk.
+        FEEDBACK_DB: join(notAFolder, 'feedback.db'),
         DATABASE_URL: url ?? '',
         DATABASE_SCHEMA: `shards_${process.pid}`,
         ASK_COOLDOWN_SECONDS: '0',
+        ATTACHMENT_HOSTS: cdn.host,
       },
     });
     manager.stdout?.on('data', (c: Buffer) => (output += c));
@@ -117,6 +127,7 @@ describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
       await new Promise((r) => manager.once('exit', r));
     }
     await discord?.close();
+    await cdn?.close();
   });
 
   async function interact(options: InteractionOptions, until = isFinalReply) {
@@ -125,23 +136,28 @@ describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
   }
   const ask = (guildId: string, shard: number) =>
     interact({ name: 'ask', guildId, shard, options: [{ name: 'question', type: 3, value: QUESTION }] });
-  const reload = (guildId: string, shard: number) =>
-    interact({ name: 'reload', guildId, shard, member: MODERATOR }, (c) =>
-      /Reloaded|failed/.test(messageText(c)),
-    );
 
   it('recommends two shards and each identifies as [id, 2]', () => {
     assert.deepEqual(discord.connectedShards, [0, 1]);
   });
 
-  it('a source reloaded in server A through shard 0 is answered in A through shard 1, never in B', async () => {
-    const sources = join(serversDir, GUILD_ID, 'sources');
-    mkdirSync(sources, { recursive: true });
-    writeFileSync(join(sources, 'puffins.txt'), PUFFINS);
-    assert.match(await reload(GUILD_ID, 0), /Reloaded/);
+  it('a source added with /sources add in server A through shard 0 is answered in A through shard 1, never in B', async () => {
+    const attachment = cdn.add('puffins.txt', PUFFINS, 'text/plain; charset=utf-8');
+    const added = await interact(
+      {
+        name: 'sources',
+        guildId: GUILD_ID,
+        shard: 0,
+        member: MODERATOR,
+        options: [{ name: 'add', type: 1, options: [{ name: 'file', type: 11, value: attachment.id }] }],
+        attachments: [attachment],
+      },
+      (c) => c.method === 'PATCH' && /Added|Not added/.test(messageText(c)),
+    );
+    assert.match(added, /Added/);
     assert.match(await ask(GUILD_ID, 1), /seventeen puffins/);
     assert.doesNotMatch(await ask(OTHER_GUILD_ID, 1), /seventeen puffins/);
-    // The audit log is in Postgres too: shard 1 lists the reload made through shard 0.
+    // The audit log is in Postgres too: shard 1 lists the add made through shard 0.
     const logged = await interact({
       name: 'sources',
       guildId: GUILD_ID,
@@ -150,6 +166,42 @@ describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
       options: [{ name: 'log', type: 1, options: [] }],
     });
     assert.match(logged, new RegExp(MODERATOR.id));
+  });
+
+  it('votes given through shard 0 are counted by /stats and /gaps asked through shard 1, per server', async () => {
+    const asked = await discord.waitFor(
+      discord.dispatchInteraction({
+        name: 'ask',
+        guildId: GUILD_ID,
+        shard: 0,
+        options: [{ name: 'question', type: 3, value: QUESTION }],
+      }),
+      isFinalReply,
+      60000,
+    );
+    const upId = (messageBody(asked).components ?? [])
+      .flatMap((row) => row.components.map((c) => c.custom_id))
+      .find((id) => id.startsWith('fb:up:'));
+    assert.ok(upId, `no vote buttons under the answer: ${messageText(asked)}`);
+    const click = async (customId: string, memberId: string) =>
+      messageText(
+        await discord.waitFor(
+          discord.dispatchComponent({ customId, shard: 0, member: { id: memberId } }),
+          isFinalReply,
+          30000,
+        ),
+      );
+    assert.match(await click(upId, '400000000000000301'), /marked 👍 helpful/);
+    assert.match(await click(upId.replace(':up:', ':down:'), '400000000000000302'), /not helpful/);
+    const report = (name: string, guildId: string) =>
+      interact({ name, guildId, shard: 1, member: MODERATOR });
+    // Server A: the first test's question (asked through shard 1) and this one, 👍 1 and 👎 1.
+    const stats = await report('stats', GUILD_ID);
+    assert.match(stats, /"name":"Questions","value":"2"/);
+    assert.match(stats, /👍 1 · 👎 1/);
+    assert.match(await report('gaps', GUILD_ID), /lighthouse keeper.*1 👎/);
+    // Server B asked once, through shard 1, and nobody voted there.
+    assert.match(await report('stats', OTHER_GUILD_ID), /"name":"Questions","value":"1".*👍 0 · 👎 0/);
   });
 
   it('shard 0 killed with SIGKILL mid-reload: shard 1 keeps answering, nothing is lost, shard 0 comes back', async () => {

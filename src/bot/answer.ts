@@ -17,11 +17,11 @@ export function embeddingSpace(config: Pick<CoreConfig, 'embeddingModel' | 'embe
 }
 
 /** Stores the question and its outcome; the id names it in the buttons' custom ids. */
-export function recordAnswer(
+export async function recordAnswer(
   interaction: { guildId: string | null; channelId: string | null; user: { id: string } },
   answer: Answer,
   { feedback, quarry }: Pick<BotContext, 'feedback' | 'quarry'>,
-): number | undefined {
+): Promise<number | undefined> {
   if (!interaction.guildId) return undefined;
   return feedback.recordQuestion({
     guildId: interaction.guildId,
@@ -51,7 +51,7 @@ export async function askAndAnswer(
   cooldowns.start(interaction.user.id);
   // This server's sources and the shared ones; never another server's.
   const answer = await knowledgeBases.ask(interaction.guildId, question);
-  const questionId = recordAnswer(interaction, answer, context);
+  const questionId = await recordAnswer(interaction, answer, context);
   const message = formatAnswer(answer, { showNearest: true });
   await respond(
     interaction,

@@ -82,12 +82,14 @@ export async function startBot(options: {
   knowledgeBases?: KnowledgeBases;
   /** Default: Postgres with DATABASE_URL, else the feedback database's audit table. */
   audit?: SourcesAudit | null;
-  /** Default: opened from config.feedbackDb (and closed on stop). */
+  /** Default: opened from DATABASE_URL or config.feedbackDb (and closed on stop). */
   feedback?: Feedback;
 }): Promise<Bot> {
   const { config, quarry, commands } = options;
-  const feedback = options.feedback ?? Feedback.open(config.feedbackDb);
-  feedback.startRetention(config.retentionDays);
+  // Postgres with DATABASE_URL (every shard and machine counts in /stats and /gaps), else the file.
+  const feedback =
+    options.feedback ?? (await Feedback.open({ ...quarry.config, feedbackDb: config.feedbackDb }));
+  void feedback.startRetention(config.retentionDays);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,
@@ -129,7 +131,7 @@ export async function startBot(options: {
     await client.login(config.token);
   } catch (error) {
     await client.destroy();
-    feedback.close();
+    await feedback.close();
     throw discordStartupError(error);
   }
   await ready;
@@ -140,7 +142,7 @@ export async function startBot(options: {
       // Let answers already being written finish, for a few seconds at most.
       await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 5000))]);
       await client.destroy();
-      feedback.close();
+      await feedback.close();
     },
   };
 }

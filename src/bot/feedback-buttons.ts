@@ -5,7 +5,7 @@
  * publicly, "asked by" the member shown without pinging them.
  */
 import type { ButtonInteraction } from 'discord.js';
-import type { StoredQuestion } from '../feedback/store.ts';
+import type { StoredQuestion } from '../feedback/storage.ts';
 import type { BotContext } from './command-contract.ts';
 import { feedbackButtons, parseFeedbackCustomId, voteReceipt } from './feedback-format.ts';
 import { formatAnswer, LIMITS, truncate } from './format.ts';
@@ -27,7 +27,7 @@ export async function handleFeedbackButton(
     await notice(interaction, 'feedback: not available right now; the answer itself is unchanged.');
     return true;
   }
-  const stored = feedback.question(guildId, parsed.questionId);
+  const stored = await feedback.question(guildId, parsed.questionId);
   if (!stored) {
     await notice(
       interaction,
@@ -37,7 +37,12 @@ export async function handleFeedbackButton(
   }
   if (parsed.action === 'up' || parsed.action === 'down') {
     const value = parsed.action === 'up' ? 1 : -1;
-    const outcome = feedback.vote({ guildId, questionId: stored.id, memberId: interaction.user.id, value });
+    const outcome = await feedback.vote({
+      guildId,
+      questionId: stored.id,
+      memberId: interaction.user.id,
+      value,
+    });
     await notice(
       interaction,
       outcome

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { Resvg } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import { log } from '../log.ts';
-import type { DayCounts } from './store.ts';
+import type { DayCounts } from './storage.ts';
 
 export const CHART_SIZE = { width: 900, height: 520 } as const;
 

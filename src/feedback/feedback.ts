@@ -1,17 +1,39 @@
 /**
  * The feedback store as the bot uses it: storage must never stop an answer. Opening, recording
  * and voting catch every storage error; each kind of failure (disk full, locked, read-only,
- * damaged) is logged once with what to fix, and the caller carries on without the feedback
- * (an answer is sent without vote buttons). Reports (/gaps, /stats) get a user-facing error.
+ * damaged, database unreachable) is logged once with what to fix, and the caller carries on
+ * without the feedback (an answer is sent without vote buttons). Reports (/gaps, /stats) get a
+ * user-facing error.
+ *
+ * Where it lives: Postgres when DATABASE_URL is set (one store for every shard and machine, so
+ * /stats and /gaps count them all), else the SQLite file FEEDBACK_DB.
  */
-import { errorMessage, UserFacingError } from '../errors.ts';
+import type { BotConfig, CoreConfig } from '../config.ts';
+import { errorMessage, isUserFacing, UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
+import { PostgresFeedbackStore } from '../storage/postgres/feedback.ts';
+import { postgresHint } from '../storage/postgres/pool.ts';
 import { AuditLog } from './audit.ts';
-import { DAY_MS, FeedbackStore, type NewQuestion, type StoredQuestion, type Vote } from './store.ts';
+import {
+  DAY_MS,
+  type FeedbackStorage,
+  type NewQuestion,
+  type NewVote,
+  type StoredQuestion,
+} from './storage.ts';
+import { FeedbackStore } from './store.ts';
 
-/** What to do about a storage error, by SQLite or system error code. */
+/** Where feedback is stored: the SQLite file, unless a Postgres address is given. */
+export type FeedbackLocation = Pick<BotConfig, 'feedbackDb'> &
+  Partial<Pick<CoreConfig, 'databaseUrl' | 'databaseSchema' | 'hnsw'>>;
+
+/** What to do about a storage error, by SQLite, Postgres or system error code. */
 export function storageHint(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
+  if (code === 'FEEDBACK_TIMEOUT')
+    return 'the database did not answer in time (a table locked by another session, or the server unreachable): check Postgres';
+  const postgres = postgresHint(code);
+  if (postgres) return postgres;
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') return 'the disk is full: free some space';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
     return 'another process holds the database: stop it, or point FEEDBACK_DB at another file';
@@ -23,20 +45,55 @@ export function storageHint(error: unknown): string {
   return 'see the error above';
 }
 
+/**
+ * The longest an answer or a button click waits for feedback storage before going on without it:
+ * better-sqlite3 gives up on a lock after its 200 ms busy timeout, but a Postgres query waits as
+ * long as a lock is held or an unreachable server keeps the connection open, and a click must be
+ * acknowledged within Discord's 3 s (a click reads the question, then writes the vote).
+ */
+export const STORAGE_WAIT_MS = 1000;
+
+/** The value, or a rejection with code FEEDBACK_TIMEOUT when a promise has not settled within `ms`. */
+async function withinTime<T>(value: T | Promise<T>, ms: number): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'FEEDBACK_TIMEOUT' })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([value, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class Feedback {
   private readonly reported = new Set<string>();
   private retentionTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private store: FeedbackStore | null,
-    readonly path: string,
+    private store: FeedbackStorage | null,
+    /** Where feedback lives, for log lines (never the database URL, which may hold a password). */
+    readonly location: string,
   ) {}
 
   /** Never throws: a database that cannot be opened leaves feedback off, with one log line. */
-  static open(path: string): Feedback {
-    const feedback = new Feedback(null, path);
+  static async open(where: FeedbackLocation): Promise<Feedback> {
+    const postgres = where.databaseUrl
+      ? {
+          url: where.databaseUrl,
+          schema: where.databaseSchema ?? 'quarry',
+          efSearch: where.hnsw?.ef ?? 64,
+        }
+      : null;
+    const feedback = new Feedback(null, postgres ? `Postgres schema ${postgres.schema}` : where.feedbackDb);
     try {
-      feedback.store = FeedbackStore.open(path);
+      feedback.store = postgres
+        ? await PostgresFeedbackStore.open(postgres)
+        : FeedbackStore.open(where.feedbackDb);
     } catch (error) {
       feedback.failed('open', error);
     }
@@ -48,11 +105,12 @@ export class Feedback {
   }
 
   /**
-   * The sources audit log in the same database and connection (migration 2 of store.ts); null
-   * when the database could not be opened: sources can still be changed, unrecorded.
+   * The sources audit log in the same SQLite database and connection (migration 2 of store.ts);
+   * null when the database could not be opened (sources can still be changed, unrecorded) or
+   * feedback is in Postgres (the bot then uses the Postgres audit log).
    */
   auditLog(): AuditLog | null {
-    return this.store ? new AuditLog(this.store) : null;
+    return this.store instanceof FeedbackStore ? new AuditLog(this.store) : null;
   }
 
   private failed(what: string, error: unknown): undefined {
@@ -60,33 +118,41 @@ export class Feedback {
     const key = `${what}:${code}`;
     if (!this.reported.has(key)) {
       this.reported.add(key);
+      // A user-facing error already names its component and says what to do.
+      const detail = isUserFacing(error) ? errorMessage(error) : `${code}: ${errorMessage(error)}`;
+      const hint = isUserFacing(error) ? '' : ` — ${storageHint(error)}`;
       log.error(
-        `feedback: could not ${what} ${this.path} (${code}: ${errorMessage(error)}); answers go on without feedback — ${storageHint(error)}`,
+        `feedback: could not ${what} ${this.location} (${detail}); answers go on without feedback${hint}`,
       );
     }
     return undefined;
   }
 
-  private attempt<T>(what: string, work: (store: FeedbackStore) => T): T | undefined {
+  /** `waitMs`: give up after that long (the work may still finish later, unseen). */
+  private async attempt<T>(
+    what: string,
+    work: (store: FeedbackStorage) => T | Promise<T>,
+    waitMs?: number,
+  ): Promise<T | undefined> {
     if (!this.store) return undefined;
     try {
-      return work(this.store);
+      return await (waitMs === undefined ? work(this.store) : withinTime(work(this.store), waitMs));
     } catch (error) {
       return this.failed(what, error);
     }
   }
 
   /** The new question's id, or undefined when it could not be stored. */
-  recordQuestion(record: NewQuestion): number | undefined {
-    return this.attempt('write to', (s) => s.recordQuestion(record));
+  recordQuestion(record: NewQuestion): Promise<number | undefined> {
+    return this.attempt('write to', (s) => s.recordQuestion(record), STORAGE_WAIT_MS);
   }
 
-  vote(options: { guildId: string; questionId: number; memberId: string; value: Vote }) {
-    return this.attempt('write to', (s) => s.vote(options));
+  vote(vote: NewVote) {
+    return this.attempt('write to', (s) => s.vote(vote), STORAGE_WAIT_MS);
   }
 
-  question(guildId: string, id: number): StoredQuestion | undefined {
-    return this.attempt('read', (s) => s.question(guildId, id));
+  question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
+    return this.attempt('read', (s) => s.question(guildId, id), STORAGE_WAIT_MS);
   }
 
   memberHash(memberId: string): string | undefined {
@@ -94,31 +160,35 @@ export class Feedback {
   }
 
   /** For reports: the store, or an error a moderator can act on. */
-  reports(): FeedbackStore {
+  reports(): FeedbackStorage {
     if (!this.store) {
       throw new UserFacingError(
         'feedback',
-        `the feedback database ${this.path} could not be opened`,
+        `the feedback database (${this.location}) could not be opened`,
         "the bot's log says why; fix it and restart",
       );
     }
     return this.store;
   }
 
-  /** Prunes now and then once a day; the timer never keeps the process alive. */
-  startRetention(days: number): void {
-    const prune = () => {
-      const removed = this.attempt('prune', (s) => s.prune(days));
+  /**
+   * Prunes now and then once a day; the timer never keeps the process alive. Resolves when the
+   * first prune is done (never rejects). With Postgres every process prunes: deleting what
+   * another already deleted is harmless.
+   */
+  startRetention(days: number): Promise<void> {
+    const prune = async () => {
+      const removed = await this.attempt('prune', (s) => s.prune(days));
       if (removed) log.info(`feedback: removed ${removed} questions older than ${days} days`);
     };
-    prune();
     this.retentionTimer = setInterval(prune, DAY_MS);
     this.retentionTimer.unref();
+    return prune();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.retentionTimer);
-    this.attempt('close', (s) => s.close());
+    await this.attempt('close', (s) => s.close());
     this.store = null;
   }
 }

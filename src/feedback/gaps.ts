@@ -6,7 +6,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { VectorIndex } from '../index/vector-index.ts';
-import type { QuestionWithVector } from './store.ts';
+import type { QuestionWithVector } from './storage.ts';
 
 /** Cosine at or above which two questions count as the same question (MiniLM paraphrases: ~0.8–0.95). */
 export const NEAR_DUPLICATE_COSINE = 0.85;

@@ -1,6 +1,6 @@
 /** /stats: questions asked, answered and helpful rates, top questions and per-day counts. */
 import { questionKey } from './gaps.ts';
-import { DAY_MS, type DayCounts, type StoredQuestion } from './store.ts';
+import { DAY_MS, type DayCounts, type StoredQuestion } from './storage.ts';
 
 export interface Stats {
   days: number;

@@ -7,15 +7,27 @@
  * A file that is not a database or fails SQLite's quick check is moved aside (never overwritten)
  * and a fresh one is created, with a warning naming where the old file went.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { log } from '../log.ts';
-
-export const DAY_MS = 86_400_000;
+import {
+  DAY_MS,
+  type FeedbackStorage,
+  hashMember,
+  type NewQuestion,
+  type NewVote,
+  type QuestionRow,
+  type QuestionWithVector,
+  type StoredQuestion,
+  toQuestion,
+  toQuestionWithVector,
+  type Vote,
+  vectorBytes,
+} from './storage.ts';
 
 /** Each entry upgrades the schema by one version (PRAGMA user_version); never edit a shipped one. */
 const MIGRATIONS: readonly string[] = [
@@ -56,89 +68,6 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX source_audit_by_guild_time ON source_audit (guild_id, at);`,
 ];
-
-export interface NewQuestion {
-  guildId: string;
-  channelId: string;
-  /** The raw Discord user id: hashed before it is stored. */
-  memberId: string;
-  question: string;
-  answered: boolean;
-  topScore: number | null;
-  passageIds: string[];
-  /** The question's embedding, so /gaps can group near duplicates without the model. */
-  vector?: Float32Array;
-  model?: string;
-  askedAt?: number;
-}
-
-export interface StoredQuestion {
-  id: number;
-  guildId: string;
-  channelId: string;
-  memberHash: string;
-  question: string;
-  answered: boolean;
-  topScore: number | null;
-  passageIds: string[];
-  askedAt: number;
-  up: number;
-  down: number;
-}
-
-export interface QuestionWithVector extends StoredQuestion {
-  vector: Float32Array | null;
-  model: string | null;
-}
-
-export interface DayCounts {
-  /** Start of the UTC day, ms since the epoch. */
-  day: number;
-  asked: number;
-  answered: number;
-  up: number;
-  down: number;
-}
-
-export type Vote = 1 | -1;
-
-interface QuestionRow {
-  id: number;
-  guild_id: string;
-  channel_id: string;
-  member_hash: string;
-  question: string;
-  answered: number;
-  top_score: number | null;
-  passage_ids: string;
-  asked_at: number;
-  up: number;
-  down: number;
-  embedding?: Buffer | null;
-  model?: string | null;
-}
-
-function toQuestion(row: QuestionRow): StoredQuestion {
-  return {
-    id: row.id,
-    guildId: row.guild_id,
-    channelId: row.channel_id,
-    memberHash: row.member_hash,
-    question: row.question,
-    answered: row.answered === 1,
-    topScore: row.top_score,
-    passageIds: JSON.parse(row.passage_ids) as string[],
-    askedAt: row.asked_at,
-    up: row.up,
-    down: row.down,
-  };
-}
-
-function toVector(blob: Buffer | null | undefined): Float32Array | null {
-  if (!blob || blob.byteLength % 4 !== 0) return null;
-  // Copy: the Buffer may be a view into a shared pool with an unaligned offset.
-  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
-}
 
 const VOTE_COUNTS = `COALESCE((SELECT SUM(value = 1) FROM votes v WHERE v.question_id = q.id), 0) AS up,
   COALESCE((SELECT SUM(value = -1) FROM votes v WHERE v.question_id = q.id), 0) AS down`;
@@ -200,7 +129,7 @@ function startCheckpointer(path: string): Worker {
   return worker;
 }
 
-export class FeedbackStore {
+export class FeedbackStore implements FeedbackStorage {
   private readonly salt: string;
   private readonly statements;
   private readonly checkpointer: Worker;
@@ -270,9 +199,12 @@ export class FeedbackStore {
     return new FeedbackStore(db, path);
   }
 
-  /** A member id as stored: HMAC-SHA256 under this database's salt. */
+  get location(): string {
+    return this.path;
+  }
+
   memberHash(memberId: string): string {
-    return createHmac('sha256', this.salt).update(memberId).digest('hex');
+    return hashMember(this.salt, memberId);
   }
 
   recordQuestion(record: NewQuestion): number {
@@ -284,26 +216,14 @@ export class FeedbackStore {
       answered: record.answered ? 1 : 0,
       topScore: record.topScore,
       passageIds: JSON.stringify(record.passageIds),
-      embedding: record.vector
-        ? Buffer.from(record.vector.buffer, record.vector.byteOffset, record.vector.byteLength)
-        : null,
+      embedding: vectorBytes(record.vector),
       model: record.model ?? null,
       askedAt: record.askedAt ?? Date.now(),
     });
     return Number(result.lastInsertRowid);
   }
 
-  /**
-   * One vote per member per answer; voting again replaces the earlier vote. Returns the vote it
-   * replaced (0 if none), or null when the question does not exist in this server.
-   */
-  vote(options: {
-    guildId: string;
-    questionId: number;
-    memberId: string;
-    value: Vote;
-    at?: number;
-  }): { previous: Vote | 0 } | null {
+  vote(options: NewVote): { previous: Vote | 0 } | null {
     const memberHash = this.memberHash(options.memberId);
     return this.db.transaction((): { previous: Vote | 0 } | null => {
       const before = this.statements.previousVote.get(options.questionId, memberHash) as
@@ -326,20 +246,14 @@ export class FeedbackStore {
     return row ? toQuestion(row) : undefined;
   }
 
-  /** Questions since `since` that were not answered or got at least one 👎, with embeddings. */
   gapCandidates(guildId: string, since: number): QuestionWithVector[] {
-    return (this.statements.gapCandidates.all({ guildId, since }) as QuestionRow[]).map((row) => ({
-      ...toQuestion(row),
-      vector: toVector(row.embedding),
-      model: row.model ?? null,
-    }));
+    return (this.statements.gapCandidates.all({ guildId, since }) as QuestionRow[]).map(toQuestionWithVector);
   }
 
   questionsSince(guildId: string, since: number): StoredQuestion[] {
     return (this.statements.questionsSince.all(guildId, since) as QuestionRow[]).map(toQuestion);
   }
 
-  /** Deletes questions (and their votes) asked before now − `days`; returns how many. */
   prune(days: number, now = Date.now()): number {
     return this.statements.prune.run(now - days * DAY_MS).changes;
   }

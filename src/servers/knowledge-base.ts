@@ -164,7 +164,26 @@ export class KnowledgeBase {
   }
 
   reload(options: { only?: string; onProgress?: ProgressListener } = {}): Promise<ReloadSummary> {
-    return this.exclusive(() => this.reloadNow(options));
+    return this.exclusive(async () => {
+      await this.refuseWithoutLocalSources();
+      return this.reloadNow(options);
+    });
+  }
+
+  /**
+   * With Postgres, a server's index may have been built on another machine, whose SERVERS_DIR
+   * holds the source files; this one has none. Reloading here would publish "no sources" and drop
+   * the index every machine serves, so it is refused. (Removing the last source still clears it.)
+   */
+  private async refuseWithoutLocalSources(): Promise<void> {
+    if (this.scope.kind !== 'server' || (await this.sourceFiles()).length > 0) return;
+    const remote = await this.quarry.remoteIndexes();
+    if (!remote || !(await remote.currentGeneration(this.quarry.scope))) return;
+    throw new UserFacingError(
+      'reload.sources-elsewhere',
+      "this machine has none of this server's source files, but the database serves an index built from them on another machine",
+      `that index keeps serving; reload from the machine whose SERVERS_DIR holds ${this.scope.guildId}/sources, or copy that folder here`,
+    );
   }
 
   private async reloadNow(options: { only?: string; onProgress?: ProgressListener }): Promise<ReloadSummary> {

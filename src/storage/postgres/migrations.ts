@@ -40,6 +40,36 @@ const MIGRATIONS: ((t: (name: string) => string) => string)[] = [
       at bigint NOT NULL
     );
     CREATE INDEX ON ${t('source_audit')} (guild_id, at DESC, id DESC);`,
+  // Feedback (src/storage/postgres/feedback.ts): the SQLite feedback database's tables (its
+  // migration 1), shared by every shard and machine so /stats and /gaps count all of them.
+  // Embeddings are the same float32 bytes as in SQLite; nothing searches them in the database.
+  (t) => `
+    CREATE TABLE ${t('feedback_meta')} (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE ${t('questions')} (
+      id bigserial PRIMARY KEY,
+      guild_id text NOT NULL,
+      channel_id text NOT NULL,
+      member_hash text NOT NULL,
+      question text NOT NULL,
+      answered boolean NOT NULL,
+      top_score double precision,
+      passage_ids text NOT NULL,
+      embedding bytea,
+      model text,
+      asked_at bigint NOT NULL
+    );
+    CREATE INDEX ON ${t('questions')} (guild_id, asked_at);
+    -- Retention deletes by age across every server.
+    CREATE INDEX ON ${t('questions')} (asked_at);
+    CREATE TABLE ${t('votes')} (
+      question_id bigint NOT NULL REFERENCES ${t('questions')} (id) ON DELETE CASCADE,
+      guild_id text NOT NULL,
+      member_hash text NOT NULL,
+      value smallint NOT NULL CHECK (value IN (-1, 1)),
+      voted_at bigint NOT NULL,
+      PRIMARY KEY (question_id, member_hash)
+    );
+    CREATE INDEX ON ${t('votes')} (guild_id, question_id);`,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across processes. */

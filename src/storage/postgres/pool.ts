@@ -5,6 +5,7 @@
  * first ef_search rows after the scan and returning fewer than k (see README "Postgres").
  */
 import pg from 'pg';
+import { errorMessage, UserFacingError } from '../../errors.ts';
 import { migrate } from './migrations.ts';
 
 export interface PostgresTarget {
@@ -20,6 +21,48 @@ export interface Database {
   schema: string;
   /** `schema.table`, quoted. */
   table(name: string): string;
+}
+
+/** What to do about a Postgres error, by SQLSTATE class or connection error code. */
+export function postgresHint(code: string): string | null {
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(code) ||
+    code.startsWith('08')
+  )
+    return 'the database cannot be reached: check that Postgres runs and DATABASE_URL points at it';
+  if (code === '3D000')
+    return 'the database named in DATABASE_URL does not exist: create it, or fix the name';
+  if (code === '58P01')
+    return 'the pgvector extension is not installed on the database server: install it (README, "Pointing Quarry at your Postgres")';
+  if (code === '28P01' || code === '28000')
+    return "Postgres refused the login: check DATABASE_URL's user and password";
+  if (code === '42501')
+    return 'the DATABASE_URL role lacks a privilege on the schema: grant it, or use another role';
+  if (code === '53100') return "the database's disk is full: free some space";
+  if (code === '53300')
+    return 'Postgres has no free connection: raise max_connections or use fewer processes';
+  if (code === '57P01' || code === '57P03')
+    return 'Postgres is shutting down or starting: writes resume when it is up';
+  return null;
+}
+
+/**
+ * A database that cannot be reached or used when it is first opened, as a problem the operator can
+ * fix (one line, exit 1) rather than a stack trace; the address is not repeated (it may hold a
+ * password). Errors without a known remedy stay as they are.
+ */
+function openError(error: unknown): unknown {
+  const code = String((error as { code?: unknown }).code ?? '');
+  const hint = postgresHint(code);
+  if (!hint) return error;
+  return Object.assign(
+    new UserFacingError(
+      'postgres.open',
+      `could not open the DATABASE_URL database (${code}: ${errorMessage(error)})`,
+      hint,
+    ),
+    { cause: error },
+  );
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -48,7 +91,12 @@ async function open(target: PostgresTarget): Promise<Database> {
     schema: target.schema,
     table: (name) => `"${target.schema}"."${name}"`,
   };
-  await migrate(database);
+  try {
+    await migrate(database);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw openError(error);
+  }
   return database;
 }
 
