@@ -24,7 +24,7 @@ import {
 } from '../src/feedback/storage.ts';
 import { FeedbackStore } from '../src/feedback/store.ts';
 import { PostgresFeedbackStore } from '../src/storage/postgres/feedback.ts';
-import { closeDatabases } from '../src/storage/postgres/pool.ts';
+import { closeDatabases, database as database_ } from '../src/storage/postgres/pool.ts';
 import { captureLogs, pngSize, postgresBackend, ROOT, tempDir } from './helpers.ts';
 
 const GUILD = '200000000000000002';
@@ -450,6 +450,45 @@ describe('feedback store: Postgres', {
     );
     assert.equal(writes.length, 1, lines.join('\n'));
     assert.ok(((await feedback.recordQuestion(QUESTION)) ?? 0) > id, 'writes again once the lock is gone');
+    await feedback.close();
+  });
+
+  it('writes given up after 1 s do not hold the connections the indexes share, nor land later', async () => {
+    const database = newDatabase();
+    const { databaseUrl: url, databaseSchema: schema } = database.location as Required<FeedbackLocation>;
+    const feedback = await Feedback.open(database.location);
+    const id = await feedback.recordQuestion({ ...QUESTION, question: 'before the lock' });
+    assert.ok(id);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${schema}".questions IN ACCESS EXCLUSIVE MODE`);
+      // More /asks than the pool has connections, each given up after 1 s.
+      const asks = Array.from({ length: 6 }, () =>
+        feedback.recordQuestion({ ...QUESTION, question: 'locked' }),
+      );
+      assert.deepEqual(await Promise.all(asks), Array(6).fill(undefined));
+      // A search of a Postgres-served index uses the process's pool: it must still get a connection.
+      const indexes = await database_({ url, schema, efSearch: 64 });
+      const answered = await Promise.race([
+        indexes.pool.query('SELECT 1').then(() => 'answered'),
+        new Promise((resolve) => setTimeout(resolve, 2 * STORAGE_WAIT_MS, 'no connection')),
+      ]);
+      assert.equal(answered, 'answered', 'the pool is held by feedback writes that were given up');
+      // The lock outlasts the wait: what was given up must not be written when it goes.
+      await new Promise((resolve) => setTimeout(resolve, STORAGE_WAIT_MS));
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    // Those answers went without buttons: their questions are not stored after all.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stored = await feedback.reports().questionsSince(GUILD, 0);
+    assert.deepEqual(
+      stored.map((q) => q.question),
+      ['before the lock'],
+    );
     await feedback.close();
   });
 });

@@ -19,6 +19,7 @@ import {
   type FeedbackStorage,
   type NewQuestion,
   type NewVote,
+  STORAGE_WAIT_MS,
   type StoredQuestion,
 } from './storage.ts';
 import { FeedbackStore } from './store.ts';
@@ -45,13 +46,7 @@ export function storageHint(error: unknown): string {
   return 'see the error above';
 }
 
-/**
- * The longest an answer or a button click waits for feedback storage before going on without it:
- * better-sqlite3 gives up on a lock after its 200 ms busy timeout, but a Postgres query waits as
- * long as a lock is held or an unreachable server keeps the connection open, and a click must be
- * acknowledged within Discord's 3 s (a click reads the question, then writes the vote).
- */
-export const STORAGE_WAIT_MS = 1000;
+export { STORAGE_WAIT_MS } from './storage.ts';
 
 /** The value, or a rejection with code FEEDBACK_TIMEOUT when a promise has not settled within `ms`. */
 async function withinTime<T>(value: T | Promise<T>, ms: number): Promise<T> {

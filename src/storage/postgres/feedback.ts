@@ -7,6 +7,7 @@
  * same on every shard); retention deletes a question with its votes.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import {
   DAY_MS,
   type FeedbackStorage,
@@ -15,6 +16,7 @@ import {
   type NewVote,
   type QuestionRow,
   type QuestionWithVector,
+  STORAGE_WAIT_MS,
   type StoredQuestion,
   toQuestion,
   toQuestionWithVector,
@@ -26,10 +28,32 @@ import { type Database, database, type PostgresTarget } from './pool.ts';
 const COLUMNS = `q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.answered, q.top_score,
   q.passage_ids, q.asked_at`;
 
+/**
+ * The connections an answer or a click writes and reads through: their own, so a feedback query
+ * that waits (a locked table) can never hold the connections the index searches share, and the
+ * server cancels it after STORAGE_WAIT_MS (statement_timeout) — the caller has gone on without it
+ * by then (src/feedback/feedback.ts), so it must neither keep its connection nor land later (a
+ * vote the member was told was not recorded). Before, given-up queries kept waiting on the shared
+ * pool of 4, and a fifth locked /ask left every search of a Postgres-served index without a
+ * connection until the lock went. Reports and retention use the shared pool, without the limit.
+ */
+function answerPathPool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    allowExitOnIdle: true,
+    statement_timeout: STORAGE_WAIT_MS,
+    connectionTimeoutMillis: STORAGE_WAIT_MS,
+  });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 export class PostgresFeedbackStore implements FeedbackStorage {
   private constructor(
     private readonly db: Database,
     private readonly salt: string,
+    private readonly live: pg.Pool,
   ) {}
 
   /** Connects (migrating the schema on first use) and reads the salt, creating it if none. */
@@ -41,7 +65,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
       randomBytes(32).toString('hex'),
     ]);
     const { rows } = await db.pool.query<{ value: string }>(`SELECT value FROM ${meta} WHERE key = 'salt'`);
-    return new PostgresFeedbackStore(db, (rows[0] as { value: string }).value);
+    return new PostgresFeedbackStore(db, (rows[0] as { value: string }).value, answerPathPool(target.url));
   }
 
   get location(): string {
@@ -80,7 +104,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async recordQuestion(record: NewQuestion): Promise<number> {
-    const { rows } = await this.db.pool.query<{ id: string }>(
+    const { rows } = await this.live.query<{ id: string }>(
       `INSERT INTO ${this.questions} (guild_id, channel_id, member_hash, question, answered, top_score,
          passage_ids, embedding, model, asked_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
@@ -105,7 +129,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
    * vote before this one, and the insert happens only when the question is in this server.
    */
   async vote(vote: NewVote): Promise<{ previous: Vote | 0 } | null> {
-    const { rows } = await this.db.pool.query<{ changed: string; previous: number | null }>(
+    const { rows } = await this.live.query<{ changed: string; previous: number | null }>(
       `WITH previous AS (
          SELECT value FROM ${this.votes} WHERE question_id = $1 AND member_hash = $3
        ), written AS (
@@ -123,7 +147,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
-    const { rows } = await this.db.pool.query<QuestionRow>(
+    const { rows } = await this.live.query<QuestionRow>(
       `SELECT ${COLUMNS}, ${this.voteCounts()} FROM ${this.questions} q WHERE q.id = $1 AND q.guild_id = $2`,
       [id, guildId],
     );
@@ -154,6 +178,8 @@ export class PostgresFeedbackStore implements FeedbackStorage {
     return result.rowCount ?? 0;
   }
 
-  /** The pool is the process's, shared with the indexes and the audit log: it stays open. */
-  close(): void {}
+  /** The shared pool is the process's (indexes, audit log): it stays open; the answer path's closes. */
+  async close(): Promise<void> {
+    await this.live.end();
+  }
 }
