@@ -391,6 +391,31 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     );
   });
 
+  it('shards starting at once on one file: every process opens it, with the same salt', async () => {
+    // SHARDS=N without DATABASE_URL: N processes open the same new FEEDBACK_DB together.
+    const path = join(tempDir('quarry-feedback-'), 'data', 'feedback.db');
+    const at = String(Date.now() + 4000);
+    const outputs = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'open-feedback.ts'), path, at],
+          { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        await new Promise((resolve) => child.once('exit', resolve));
+        return output.trim();
+      }),
+    );
+    const hash = FeedbackStore.open(path);
+    const expected = `opened ${hash.memberHash(MEMBER)}`;
+    hash.close();
+    assert.deepEqual(outputs, Array(4).fill(expected));
+  });
+
   it('kill -9 during a burst of votes loses no committed vote', async () => {
     const { store, path } = newFile();
     const id = store.recordQuestion({ ...QUESTION, question: 'burst' });
