@@ -112,6 +112,20 @@ describe('CLI', () => {
     assert.doesNotMatch(out.stderr, /s3cret-pw|\n\s+at /);
   });
 
+  it('a DATABASE_URL that is not a valid address: one line saying so, exit 1, no password, no stack', async () => {
+    // A port that is not a number. Was: exit 2 with a stack trace ("TypeError: Invalid URL"), as a bug.
+    const out = await cli(['ask', '--', 'How many time zones?'], {
+      ...environment(),
+      DATABASE_URL: 'postgres://quarry:s3cret-pw@127.0.0.1:54x2/quarry',
+    });
+    assert.equal(out.code, 1, out.stderr);
+    assert.match(
+      out.stderr,
+      /^postgres: could not open the DATABASE_URL database \(ERR_INVALID_URL.*not a valid address/m,
+    );
+    assert.doesNotMatch(out.stderr, /s3cret-pw|\n\s+at /);
+  });
+
   it('a missing model folder names EMBEDDING_MODEL, exit code 1', async () => {
     const out = await cli(['ask', '--', 'anything'], {
       ...environment(),
