@@ -31,7 +31,12 @@ export type FeedbackLocation = Pick<BotConfig, 'feedbackDb'> &
 /** What to do about a storage error, by SQLite, Postgres or system error code. */
 export function storageHint(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
-  if (code === 'FEEDBACK_TIMEOUT')
+  // Ours; Postgres cancelling at statement_timeout; pg's pool finding no free connection in time.
+  if (
+    code === 'FEEDBACK_TIMEOUT' ||
+    code === '57014' ||
+    /timeout exceeded when trying to connect/.test(errorMessage(error))
+  )
     return 'the database did not answer in time (a table locked by another session, or the server unreachable): check Postgres';
   const postgres = postgresHint(code);
   if (postgres) return postgres;
