@@ -463,7 +463,8 @@ describe('feedback store: Postgres', {
     const { lines } = await captureLogs(async () => {
       const started = performance.now();
       assert.equal(await feedback.recordQuestion(QUESTION), undefined);
-      assert.equal(await feedback.question(GUILD, id), undefined);
+      // Null, not undefined: a click is told storage is unavailable, not that its answer expired.
+      assert.equal(await feedback.question(GUILD, id), null);
       assert.equal(await feedback.recordQuestion(QUESTION), undefined);
       const waited = performance.now() - started;
       assert.ok(waited < 3 * STORAGE_WAIT_MS + 1500, `waited ${Math.round(waited)} ms`);
@@ -475,6 +476,7 @@ describe('feedback store: Postgres', {
     );
     assert.equal(writes.length, 1, lines.join('\n'));
     assert.ok(((await feedback.recordQuestion(QUESTION)) ?? 0) > id, 'writes again once the lock is gone');
+    assert.equal(await feedback.question(GUILD, id + 1000), undefined, 'not stored');
     await feedback.close();
   });
 

@@ -151,8 +151,18 @@ export class Feedback {
     return this.attempt('write to', (s) => s.vote(vote), STORAGE_WAIT_MS);
   }
 
-  question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
-    return this.attempt('read', (s) => s.question(guildId, id), STORAGE_WAIT_MS);
+  /**
+   * The stored question; undefined when this server has none by that id (expired, or never
+   * stored); null when storage failed or gave no answer in time — a click is then told feedback
+   * is unavailable, not that its answer is gone and should be asked again.
+   */
+  async question(guildId: string, id: number): Promise<StoredQuestion | undefined | null> {
+    const found = await this.attempt(
+      'read',
+      async (s) => ({ stored: await s.question(guildId, id) }),
+      STORAGE_WAIT_MS,
+    );
+    return found ? found.stored : null;
   }
 
   memberHash(memberId: string): string | undefined {
