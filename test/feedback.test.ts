@@ -23,7 +23,7 @@ import {
   type QuestionWithVector,
 } from '../src/feedback/storage.ts';
 import { FeedbackStore } from '../src/feedback/store.ts';
-import { PostgresFeedbackStore } from '../src/storage/postgres/feedback.ts';
+import { PostgresFeedbackStore, REPORT_WAIT_MS } from '../src/storage/postgres/feedback.ts';
 import { closeDatabases, database as database_ } from '../src/storage/postgres/pool.ts';
 import { captureLogs, pngSize, postgresBackend, ROOT, tempDir } from './helpers.ts';
 
@@ -477,6 +477,43 @@ describe('feedback store: Postgres', {
     assert.equal(writes.length, 1, lines.join('\n'));
     assert.ok(((await feedback.recordQuestion(QUESTION)) ?? 0) > id, 'writes again once the lock is gone');
     assert.equal(await feedback.question(GUILD, id + 1000), undefined, 'not stored');
+    await feedback.close();
+  });
+
+  it('/stats and /gaps under a lock: a user-facing error after REPORT_WAIT_MS, not a reply that never comes', async () => {
+    const database = newDatabase();
+    const feedback = await Feedback.open(database.location);
+    await feedback.recordQuestion({ ...QUESTION, question: 'before the lock', answered: false });
+    const holder = new pg.Client({ connectionString: database.location.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        `LOCK TABLE "${database.location.databaseSchema}".questions IN ACCESS EXCLUSIVE MODE`,
+      );
+      for (const report of [
+        () => feedback.reports().questionsSince(GUILD, 0),
+        () => feedback.reports().gapCandidates(GUILD, 0),
+      ]) {
+        const outcome = await Promise.race([
+          Promise.resolve(report()).then(
+            () => 'answered',
+            (e) => e,
+          ),
+          new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS + 3000, 'still waiting')),
+        ]);
+        assert.ok(isUserFacing(outcome), String(outcome));
+        assert.match(outcome.message, /feedback: the database did not answer within 10 s/);
+      }
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    assert.equal(
+      (await feedback.reports().gapCandidates(GUILD, 0)).length,
+      1,
+      'answers once the lock is gone',
+    );
     await feedback.close();
   });
 

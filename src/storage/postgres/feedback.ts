@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { UserFacingError } from '../../errors.ts';
 import {
   DAY_MS,
   type FeedbackStorage,
@@ -24,6 +25,14 @@ import {
   vectorBytes,
 } from '../../feedback/storage.ts';
 import { type Database, database, type PostgresTarget } from './pool.ts';
+
+/**
+ * The longest /stats or /gaps waits for its query: the server cancels it then (statement_timeout),
+ * and the moderator is told why. Without it a locked table kept the report "thinking" until the
+ * lock went, holding a connection the index searches share. 10 s is 5× the slowest measured
+ * (/gaps at 100,000 stored questions: 1.9 s, most of it reading rows).
+ */
+export const REPORT_WAIT_MS = 10_000;
 
 const COLUMNS = `q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.answered, q.top_score,
   q.passage_ids, q.asked_at`;
@@ -155,7 +164,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async gapCandidates(guildId: string, since: number): Promise<QuestionWithVector[]> {
-    const { rows } = await this.db.pool.query<QuestionRow>(
+    const rows = await this.report(
       `SELECT ${COLUMNS}, q.embedding, q.model, ${this.withVotes()}
        AND (NOT q.answered OR v.down > 0) ORDER BY q.asked_at, q.id`,
       [guildId, since],
@@ -164,11 +173,33 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async questionsSince(guildId: string, since: number): Promise<StoredQuestion[]> {
-    const { rows } = await this.db.pool.query<QuestionRow>(
-      `SELECT ${COLUMNS}, ${this.withVotes()} ORDER BY q.asked_at, q.id`,
-      [guildId, since],
-    );
+    const rows = await this.report(`SELECT ${COLUMNS}, ${this.withVotes()} ORDER BY q.asked_at, q.id`, [
+      guildId,
+      since,
+    ]);
     return rows.map(toQuestion);
+  }
+
+  /** A report's query, cancelled by the server after REPORT_WAIT_MS (SET LOCAL: this transaction only). */
+  private async report(sql: string, params: unknown[]): Promise<QuestionRow[]> {
+    const client = await this.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL statement_timeout = ${REPORT_WAIT_MS}`);
+      const { rows } = await client.query<QuestionRow>(sql, params);
+      await client.query('COMMIT');
+      return rows;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((error as { code?: unknown }).code !== '57014') throw error;
+      throw new UserFacingError(
+        'feedback',
+        `the database did not answer within ${REPORT_WAIT_MS / 1000} s`,
+        'a table may be locked by another session: try again in a while, or check Postgres',
+      );
+    } finally {
+      client.release();
+    }
   }
 
   async prune(days: number, now = Date.now()): Promise<number> {
