@@ -228,7 +228,7 @@ async function main() {
       quick ? 150 : 10000,
       join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
     );
-    const { texts: syntheticTexts, ...syntheticFigures } = synthetic;
+    const { texts: syntheticTexts, again: _again, ...syntheticFigures } = synthetic;
     log(`ingest (synthetic): ${JSON.stringify(syntheticFigures)}`);
     const split = benchSplit(await quarry.embedder(), quick ? 0.5 : 5);
     log(`split: ${JSON.stringify(split)}`);
@@ -244,7 +244,14 @@ async function main() {
       texts: syntheticTexts,
       passages: synthetic.passages,
       repeats: quick ? 1 : 3,
+      alongside: (q) => quarry.ask(q),
+      ingestAlongside: synthetic.again,
     });
+    const {
+      alongside: askBesideLimit,
+      ingestAlongside: ingestBesideLimit,
+      ...embedLimitFigures
+    } = embedLimit;
     log(`embedding limit (raw onnxruntime): ${JSON.stringify(embedLimit)}`);
 
     const askDuringReload = await benchAskDuringReload(
@@ -285,10 +292,27 @@ async function main() {
         article: { ...article, texts: article.texts.length },
         synthetic: { ...syntheticFigures, texts: syntheticTexts.length },
         split,
-        /** Synthetic ingest against the raw-runtime limit for the same texts. */
+        /** Synthetic ingest against the raw-runtime limit for the same texts (first reload). */
         ofEmbedLimit: round(synthetic.passagesPerSec / embedLimit.passagesPerSec, 2),
+        /** The same with the embedding worker already loaded (the next reload). */
+        ofEmbedLimitWarm: round(synthetic.warm.passagesPerSec / embedLimit.passagesPerSec, 2),
+        /**
+         * The warm ingest again, run right after the limit's throughput pass (alternating when
+         * repeated): the ratio from the same moments of a shared machine's load.
+         */
+        besideLimit: ingestBesideLimit,
       },
-      embedLimit,
+      embedLimit: embedLimitFigures,
+      /**
+       * `/ask` again, timed in blocks alternating with the limit's questions: the ratios the
+       * targets are about, from the same moments (`ask` above ran minutes earlier).
+       */
+      askBesideLimit: askBesideLimit && {
+        ...askBesideLimit,
+        p50OfLimitP50: round(askBesideLimit.p50Ms / embedLimit.p50Ms, 2),
+        p99OfP50: round(askBesideLimit.p99Ms / askBesideLimit.p50Ms, 2),
+        limitP99OfP50: round(embedLimit.p99Ms / embedLimit.p50Ms, 2),
+      },
       askDuringReload,
       hnsw,
       ...(hnswReal ? { hnswReal } : {}),
@@ -313,8 +337,13 @@ async function main() {
     const lines = [
       `model: ${label} (${result.machine.cpus} × ${result.machine.cpu}, ${result.machine.memoryGb} GiB, Node ${result.machine.node})`,
       `/ask in-process: p50 ${ask.p50Ms} ms, p95 ${ask.p95Ms} ms, p99 ${ask.p99Ms} ms over ${ask.questions} questions`,
-      `ingest: article ${article.passagesPerSec} passages/s (${article.passages} passages); synthetic ${synthetic.passagesPerSec} passages/s (${synthetic.passages}); unchanged reload ${article.unchangedReloadMs} ms`,
-      `embedding limit (raw onnxruntime, ${embedLimit.threads} threads): one question p50 ${embedLimit.p50Ms} ms; ${embedLimit.passagesPerSec} passages/s (ingest reaches ${result.ingest.ofEmbedLimit} of it)`,
+      `ingest: article ${article.passagesPerSec} passages/s (${article.passages} passages); synthetic ${synthetic.passagesPerSec} passages/s (${synthetic.passages}), ${synthetic.warm.passagesPerSec} with the embedding worker loaded; unchanged reload ${article.unchangedReloadMs} ms`,
+      `embedding limit (raw onnxruntime, ${embedLimit.threads} threads): one question p50 ${embedLimit.p50Ms} ms; ${embedLimit.passagesPerSec} passages/s (ingest reaches ${result.ingest.ofEmbedLimit} of it, ${result.ingest.ofEmbedLimitWarm} with the worker loaded, ${result.ingest.besideLimit?.ofLimit} right after the limit's pass)`,
+      ...(result.askBesideLimit
+        ? [
+            `/ask beside the limit (alternating blocks): p50 ${result.askBesideLimit.p50Ms} ms = ${result.askBesideLimit.p50OfLimitP50} × the limit's, p99 ${result.askBesideLimit.p99Ms} ms = ${result.askBesideLimit.p99OfP50} × p50 (the raw call alone: ${result.askBesideLimit.limitP99OfP50} ×)`,
+          ]
+        : []),
       `/ask during a reload of ${askDuringReload.passages} passages: p50 ${askDuringReload.p50Ms} ms, p99 ${askDuringReload.p99Ms} ms over ${askDuringReload.asked} questions`,
       ...hnswTable(hnsw),
       ...(hnswReal ? ['real text:', ...hnswTable(hnswReal)] : []),

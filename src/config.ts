@@ -24,6 +24,8 @@ export interface CoreConfig {
   queryPrefix: string | undefined;
   passagePrefix: string | undefined;
   onnxThreads: number;
+  /** Whether onnxruntime's intra-op threads spin-wait for work (faster on idle cores only). */
+  onnxSpinning: boolean;
   sourcesDir: string;
   /** JSON list of URL sources and hosts allowed despite resolving to internal addresses. */
   urlSourcesFile: string;
@@ -157,6 +159,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     queryPrefix: env.QUERY_PREFIX,
     passagePrefix: env.PASSAGE_PREFIX,
     onnxThreads: integer(env, 'ONNX_THREADS', 0, 0, 64),
+    onnxSpinning: flag(env, 'ONNX_SPINNING', false),
     sourcesDir: resolve(text(env, 'SOURCES_DIR', 'data/sources')),
     urlSourcesFile: resolve(text(env, 'URL_SOURCES_FILE', 'data/url-sources.json')),
     urlFetchTimeoutMs: integer(env, 'URL_FETCH_TIMEOUT_SECONDS', 10, 1, 300) * 1000,

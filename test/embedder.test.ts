@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { getEmbedder, WORKER_MIN_TEXTS } from '../src/embedding/embedder.ts';
+import { OffThreadEmbedder } from '../src/embedding/off-thread.ts';
 import { UserFacingError } from '../src/errors.ts';
 import type { ProgressEvent } from '../src/progress.ts';
-import { FIXTURE_MODEL, tempDir, testConfig } from './helpers.ts';
+import { FIXTURE_MODEL, ROOT, tempDir, testConfig } from './helpers.ts';
 import { startHubStandIn } from './hub-stand-in.ts';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
@@ -21,6 +24,24 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
     assert.ok(q && related && unrelated);
     assert.ok(Math.abs(dot(q, q) - 1) < 1e-4, 'normalised');
     assert.ok(dot(q, related) > dot(q, unrelated) + 0.2);
+  });
+
+  it('pools bit for bit as transformers.js does (mean pooling, then L2 normalisation)', async () => {
+    const embedder = await getEmbedder(testConfig());
+    const { pipeline } = await import('@huggingface/transformers');
+    const reference = await pipeline('feature-extraction', FIXTURE_MODEL, { dtype: 'fp32' });
+    // Different lengths in one batch, so padded positions must be left out of the mean.
+    const texts = ['Russia', 'How many time zones does Russia have?', 'They have 11 time zones, Trump said.'];
+    const ours = await embedder.embed(texts, 'passage');
+    const theirs = await reference(texts, { pooling: 'mean', normalize: true });
+    const dim = theirs.dims[1] as number;
+    texts.forEach((_, row) => {
+      assert.deepEqual(
+        ours[row],
+        (theirs.data as Float32Array).slice(row * dim, (row + 1) * dim),
+        `row ${row}`,
+      );
+    });
   });
 
   it('gives the same vectors batched as one by one, beyond one batch', async () => {
@@ -59,6 +80,48 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
     assert.equal(events[0]?.done, 32);
     assert.equal(events.at(-1)?.done, texts.length);
     assert.equal(jobDoneWhenQuestionAnswered, false);
+  });
+
+  it('keeps the embedding worker warm between large jobs, then stops it after the idle time', async () => {
+    const worker = new OffThreadEmbedder(testConfig(), 1500);
+    try {
+      const texts = (n: number) => Array.from({ length: 40 }, (_, i) => `Job ${n}, passage ${i}.`);
+      assert.equal(worker.threadId, null, 'started lazily, on the first job');
+      await worker.embed(texts(1), 'passage');
+      const first = worker.threadId;
+      assert.notEqual(first, null, 'kept after its job');
+      const second = await worker.embed(texts(2), 'passage');
+      assert.equal(second.length, 40);
+      assert.equal(worker.threadId, first, 'the second job reuses the loaded worker');
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.equal(worker.threadId, null, 'stopped after the idle time');
+      await worker.embed(texts(3), 'passage');
+      assert.notEqual(worker.threadId, null, 'started again for the next job');
+    } finally {
+      await worker.close();
+    }
+    assert.equal(worker.threadId, null, 'close() stops it at once');
+  });
+
+  it('an idle warm worker does not keep the process alive', () => {
+    // A child process embeds a large job and returns without close(): it must exit at once, not
+    // after the worker's idle time (minutes).
+    const script = `
+      import { getEmbedder, WORKER_MIN_TEXTS } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/embedding/embedder.ts')).href)};
+      const embedder = await getEmbedder(JSON.parse(process.env.SETTINGS));
+      const vectors = await embedder.embed(Array.from({ length: WORKER_MIN_TEXTS }, (_, i) => 'text ' + i), 'passage');
+      console.log('embedded', vectors.length);
+    `;
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, SETTINGS: JSON.stringify(testConfig()) },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, new RegExp(`embedded ${WORKER_MIN_TEXTS}`));
+    assert.ok(Date.now() - started < 60_000, 'exited without waiting for the idle time');
   });
 
   it('counts word pieces with the model tokenizer, special tokens included', async () => {

@@ -170,6 +170,52 @@ describe('scoreCandidates', () => {
   });
 });
 
+describe('scoreCandidates: the best sentence counts on the lexical side too', () => {
+  // Two passages with the same cosines, BM25+ and coverage; in one the question's words meet in
+  // one sentence, in the other they are scattered over three.
+  const sentence = (text: string, weightedOverlap: number) => ({
+    span: { start: 0, end: text.length },
+    text,
+    similarity: 0.4,
+    overlap: weightedOverlap,
+    weightedOverlap,
+  });
+  const candidate = (text: string, sentences: Candidate['sentences'], bm25: number): Candidate => ({
+    passage: passage(text),
+    passageCosine: 0.4,
+    sentences,
+    bm25,
+    coverage: 1,
+  });
+  const scattered = candidate(
+    'scattered',
+    [sentence('Russia has land.', 0.3), sentence('It has reserves.', 0.3), sentence('Output is low.', 0.4)],
+    2,
+  );
+  const together = candidate('together', [sentence("Russia's reserves are large, its output low.", 1)], 2);
+
+  it('ranks the passage whose one sentence holds the question first', () => {
+    const ranked = scoreCandidates([scattered, together], prepareQuestion('Russia reserves output'), {
+      ...SCORING,
+      mode: 'hybrid',
+    });
+    assert.deepEqual(
+      ranked.map((r) => r.passage.text),
+      ['together', 'scattered'],
+    );
+    assert.ok((ranked[0]?.lexical ?? 0) > (ranked[1]?.lexical ?? 0));
+  });
+
+  it('keeps the lexical score absolute: no shared word, no lexical score', () => {
+    const none = candidate('none', [sentence('Nothing in common.', 0)], 0);
+    const [only] = scoreCandidates([none], prepareQuestion('How far is the Moon?'), {
+      ...SCORING,
+      mode: 'bm25',
+    });
+    assert.equal(only?.lexical, 0);
+  });
+});
+
 describe('calibration per model', () => {
   it('keys by the catalog short name and dtype, else by the folder name', () => {
     assert.equal(calibrationKey('all-MiniLM-L6-v2', 'data/models/minilm', 'int8'), 'all-MiniLM-L6-v2#int8');

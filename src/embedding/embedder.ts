@@ -19,7 +19,7 @@ import { onnxFileFor } from '../model/layout.ts';
 import { type ResolvedModel, resolveModel } from '../model/resolve.ts';
 import type { ProgressListener } from '../progress.ts';
 import { OffThreadEmbedder } from './off-thread.ts';
-import { type Pooling, poolingMode } from './pooling.ts';
+import { type Pooling, poolingMode, poolNormalised } from './pooling.ts';
 
 export interface Embedder {
   /** What the index records: the model's identity (whatever spelling reached it), plus dtype. */
@@ -35,6 +35,11 @@ export interface Embedder {
   /** The word-piece ids of a text, without special tokens (the answer check reads word rarity). */
   wordPieces(text: string): number[];
   embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]>;
+  /**
+   * Stops the embedding worker if it is running (it stays warm for a while after a large job, see
+   * off-thread.ts); the embedder stays usable and starts it again for the next large job.
+   */
+  close(): Promise<void>;
 }
 
 export type EmbedderSettings = Pick<
@@ -47,6 +52,7 @@ export type EmbedderSettings = Pick<
   | 'queryPrefix'
   | 'passagePrefix'
   | 'onnxThreads'
+  | 'onnxSpinning'
   | 'passageMaxTokens'
 >;
 
@@ -64,6 +70,16 @@ const BATCH_SIZE = isMainThread ? 16 : 32;
  * copy of the model.
  */
 export const WORKER_MIN_TEXTS = 256;
+
+/**
+ * onnxruntime's intra-op threads busy-wait for the next piece of work after each one by default.
+ * On a machine whose cores are shared (this 2-core one runs other jobs; a bot's host usually runs
+ * other services), a spinning thread burns the time slice the thread that has work needs:
+ * measured at load average 8, one question took p50 21.8 ms with spinning and 5.7 ms without, and
+ * batches of 32 ran 53 vs 81 texts/s (README "Performance"). On idle cores spinning wins a little
+ * (load 4: 2.7 vs 4.0 ms), hence ONNX_SPINNING=1 for a machine that runs nothing else.
+ */
+export const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } } as const;
 
 function localFingerprint(dir: string, dtype: string): string {
   const parts = ['config.json', 'tokenizer.json'].map((f) => {
@@ -112,9 +128,12 @@ async function loadPipeline(
     return await pipeline('feature-extraction', model.location, {
       dtype: settings.embeddingDtype,
       cache_dir: settings.modelCacheDir,
-      ...(settings.onnxThreads > 0
-        ? { session_options: { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 } }
-        : {}),
+      session_options: {
+        ...(settings.onnxThreads > 0
+          ? { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 }
+          : {}),
+        ...(settings.onnxSpinning ? {} : { extra: NO_SPINNING }),
+      },
       progress_callback: (info: { status: string; file?: string; loaded?: number; total?: number }) => {
         if (info.status !== 'progress' || !info.file || !info.total || localDir) return;
         downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
@@ -193,11 +212,15 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     return run;
   }
 
+  // What the pipeline's own call does (tokenise with padding, run the model), pooled here
+  // (pooling.ts: the same arithmetic, faster loops).
   async function embedBatch(texts: string[]): Promise<Float32Array[]> {
-    const output = await serially(() => extractor(texts, { pooling, normalize: true }));
-    const [rows, dim] = output.dims as [number, number];
-    const data = output.data as Float32Array;
-    return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));
+    return serially(async () => {
+      const inputs = tokenizer(texts, { padding: true, truncation: true });
+      const outputs = await extractor.model(inputs);
+      const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
+      return poolNormalised(hidden.data, hidden.dims, inputs.attention_mask.data, pooling);
+    });
   }
 
   const offThread = isMainThread ? new OffThreadEmbedder(settings) : null;
@@ -237,6 +260,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
       }
       return vectors;
     },
+    close: async () => offThread?.close(),
   };
 }
 
@@ -253,6 +277,7 @@ export function getEmbedder(settings: EmbedderSettings, onProgress?: ProgressLis
     settings.queryPrefix,
     settings.passagePrefix,
     settings.onnxThreads,
+    settings.onnxSpinning,
     settings.passageMaxTokens,
   ]);
   let promise = embedders.get(key);

@@ -64,6 +64,7 @@ async function int8Agreement(outDir: string, maxTokens: number): Promise<number>
     queryPrefix: '',
     passagePrefix: '',
     onnxThreads: 0,
+    onnxSpinning: false,
     passageMaxTokens: maxTokens,
   });
   const [full, quantised] = await Promise.all(

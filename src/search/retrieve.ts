@@ -14,9 +14,12 @@
  * - dense   = mean(cosine of the passage, best cosine of one of its sentences): a one-sentence
  *             answer inside a long paragraph is not diluted by its neighbours, and the whole
  *             passage still counts.
- * - lexical = BM25+ / best BM25+ of this question × share of the question's content terms the
- *             passage contains. The coverage factor keeps it absolute: a question whose words
- *             appear nowhere scores 0, however BM25 normalises.
+ * - lexical = a mix of the passage's and its best sentence's word match: BM25+ / best BM25+ of
+ *             this question × share of the question's content terms the passage contains, and
+ *             the share of the question's IDF weight found in one sentence. The coverage factor
+ *             and the share keep it absolute: a question whose words appear nowhere scores 0,
+ *             however BM25 normalises. The sentence side rewards the question's rare words
+ *             meeting in one place over the same words scattered across a long paragraph.
  * - hybrid  = denseWeight · dense + (1 − denseWeight) · lexical.
  */
 import type { SearchMode } from '../config.ts';
@@ -72,6 +75,11 @@ export interface ScoringOptions {
   denseWeight: number;
   /** Weight of the passage's cosine against its best sentence's in the dense score. */
   passageShare: number;
+  /**
+   * Weight of the passage's BM25+ × coverage against its best sentence's IDF-weighted overlap
+   * with the question in the lexical score.
+   */
+  sentenceLexicalShare: number;
   quoteDenseWeight: number;
   quoteTypeBonus: number;
   quoteWeightedOverlap: boolean;
@@ -79,7 +87,10 @@ export interface ScoringOptions {
 
 export const SCORING: Omit<ScoringOptions, 'mode'> = {
   denseWeight: DENSE_WEIGHT,
+  // The sentence share was checked with scripts/tune-retrieval.ts --rankfolds: chosen on one
+  // fold of the tuning questions, it ranks the other better than none (README "Retrieval").
   passageShare: 0.5,
+  sentenceLexicalShare: 0.75,
   quoteDenseWeight: QUOTE_DENSE_WEIGHT,
   quoteTypeBonus: QUOTE_TYPE_BONUS,
   quoteWeightedOverlap: QUOTE_WEIGHTED_OVERLAP,
@@ -209,7 +220,11 @@ export function scoreCandidates(
       const dense = finiteOrZero(
         Math.max(0, options.passageShare * c.passageCosine + (1 - options.passageShare) * bestSentence),
       );
-      const lexical = finiteOrZero(maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0);
+      const passageLexical = maxBm25 > 0 ? (c.bm25 / maxBm25) * c.coverage : 0;
+      const sentenceLexical = Math.max(0, ...c.sentences.map((s) => s.weightedOverlap));
+      const lexical = finiteOrZero(
+        (1 - options.sentenceLexicalShare) * passageLexical + options.sentenceLexicalShare * sentenceLexical,
+      );
       const relevance = fuse(mode, denseWeight, dense, lexical);
       const quote = chooseQuote(c.sentences, quoteOptions) ?? { start: c.passage.start, end: c.passage.end };
       return {
