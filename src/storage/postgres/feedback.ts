@@ -49,7 +49,8 @@ const COLUMNS = `q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.an
 function answerPathPool(url: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 4,
+    // Two: a vote or a record takes ~0.4 ms, and every shard process opens these besides the shared 4.
+    max: 2,
     allowExitOnIdle: true,
     statement_timeout: STORAGE_WAIT_MS,
     connectionTimeoutMillis: STORAGE_WAIT_MS,
