@@ -9,7 +9,7 @@ import type { BotContext } from '../src/bot/command-contract.ts';
 import { formatGaps } from '../src/bot/feedback-format.ts';
 import { reportCommand, reportGuards, startReport } from '../src/bot/report-command.ts';
 import { respond } from '../src/bot/respond.ts';
-import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
+import { gapsCsv, groupGaps, groupsWithinCsv } from '../src/feedback/gaps.ts';
 import { windowStart } from '../src/feedback/stats.ts';
 
 export const DEFAULT_DAYS = 30;
@@ -31,9 +31,12 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   // Vectors from another model (or dtype) are not comparable: those group by wording only.
   const questions = candidates.map((q) => (q.model === space ? q : { ...q, vector: null }));
   const groups = await groupGaps(questions);
+  // Within Discord's file size limit: an oversized file fails the whole reply.
+  const inCsv = groupsWithinCsv(groups);
+  const csvQuestions = inCsv.reduce((n, g) => n + g.members.length, 0);
   await respond(interaction, {
     content: '',
-    embeds: [formatGaps(groups, report.days, CSV_NAME)],
-    ...(groups.length ? { files: [{ name: CSV_NAME, data: Buffer.from(gapsCsv(groups)) }] } : {}),
+    embeds: [formatGaps(groups, report.days, CSV_NAME, csvQuestions)],
+    ...(inCsv.length ? { files: [{ name: CSV_NAME, data: Buffer.from(gapsCsv(inCsv)) }] } : {}),
   });
 }

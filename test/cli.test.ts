@@ -98,19 +98,24 @@ describe('CLI', () => {
     assert.equal(out.stderr.trim(), 'config: TOP_K must be a whole number from 1 to 10, got "many"');
   });
 
-  it('a DATABASE_URL nothing answers: one line saying what to check, exit 1, no password, no stack', async () => {
-    // Port 1: nothing listens, the connection is refused at once. Was: exit 2 with a stack trace.
-    const out = await cli(['ask', '--', 'How many time zones?'], {
-      ...environment(),
-      DATABASE_URL: 'postgres://quarry:s3cret-pw@127.0.0.1:1/quarry',
+  // Was: exit 2 with a stack trace, as a bug, for both.
+  for (const [what, address, expected] of [
+    // Port 1: nothing listens, the connection is refused at once.
+    ['nothing answers', '127.0.0.1:1', /\(ECONNREFUSED.*check that Postgres runs/],
+    // A port that is not a number: pg's URL parse fails ("TypeError: Invalid URL").
+    ['is not a valid address', '127.0.0.1:54x2', /\(ERR_INVALID_URL.*not a valid address/],
+  ] as const) {
+    it(`a DATABASE_URL that ${what}: one line saying what to check, exit 1, no password, no stack`, async () => {
+      const out = await cli(['ask', '--', 'How many time zones?'], {
+        ...environment(),
+        DATABASE_URL: `postgres://quarry:s3cret-pw@${address}/quarry`,
+      });
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(out.stderr, /^postgres: could not open the DATABASE_URL database /m);
+      assert.match(out.stderr, expected);
+      assert.doesNotMatch(out.stderr, /s3cret-pw|\n\s+at /);
     });
-    assert.equal(out.code, 1, out.stderr);
-    assert.match(
-      out.stderr,
-      /^postgres: could not open the DATABASE_URL database \(ECONNREFUSED.*check that Postgres runs/m,
-    );
-    assert.doesNotMatch(out.stderr, /s3cret-pw|\n\s+at /);
-  });
+  }
 
   it('a missing model folder names EMBEDDING_MODEL, exit code 1', async () => {
     const out = await cli(['ask', '--', 'anything'], {

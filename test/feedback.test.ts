@@ -14,7 +14,7 @@ import { formatGaps } from '../src/bot/feedback-format.ts';
 import { isUserFacing } from '../src/errors.ts';
 import { renderStatsChart } from '../src/feedback/chart.ts';
 import { Feedback, type FeedbackLocation, STORAGE_WAIT_MS } from '../src/feedback/feedback.ts';
-import { gapsCsv, groupGaps } from '../src/feedback/gaps.ts';
+import { CSV_MAX_BYTES, gapsCsv, groupGaps, groupsWithinCsv } from '../src/feedback/gaps.ts';
 import { computeStats } from '../src/feedback/stats.ts';
 import {
   DAY_MS,
@@ -23,8 +23,8 @@ import {
   type QuestionWithVector,
 } from '../src/feedback/storage.ts';
 import { FeedbackStore } from '../src/feedback/store.ts';
-import { PostgresFeedbackStore } from '../src/storage/postgres/feedback.ts';
-import { closeDatabases } from '../src/storage/postgres/pool.ts';
+import { PostgresFeedbackStore, REPORT_WAIT_MS } from '../src/storage/postgres/feedback.ts';
+import { closeDatabases, database as database_ } from '../src/storage/postgres/pool.ts';
 import { captureLogs, pngSize, postgresBackend, ROOT, tempDir } from './helpers.ts';
 
 const GUILD = '200000000000000002';
@@ -391,6 +391,31 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     );
   });
 
+  it('shards starting at once on one file: every process opens it, with the same salt', async () => {
+    // SHARDS=N without DATABASE_URL: N processes open the same new FEEDBACK_DB together.
+    const path = join(tempDir('quarry-feedback-'), 'data', 'feedback.db');
+    const at = String(Date.now() + 4000);
+    const outputs = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'open-feedback.ts'), path, at],
+          { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        await new Promise((resolve) => child.once('exit', resolve));
+        return output.trim();
+      }),
+    );
+    const hash = FeedbackStore.open(path);
+    const expected = `opened ${hash.memberHash(MEMBER)}`;
+    hash.close();
+    assert.deepEqual(outputs, Array(4).fill(expected));
+  });
+
   it('kill -9 during a burst of votes loses no committed vote', async () => {
     const { store, path } = newFile();
     const id = store.recordQuestion({ ...QUESTION, question: 'burst' });
@@ -438,7 +463,8 @@ describe('feedback store: Postgres', {
     const { lines } = await captureLogs(async () => {
       const started = performance.now();
       assert.equal(await feedback.recordQuestion(QUESTION), undefined);
-      assert.equal(await feedback.question(GUILD, id), undefined);
+      // Null, not undefined: a click is told storage is unavailable, not that its answer expired.
+      assert.equal(await feedback.question(GUILD, id), null);
       assert.equal(await feedback.recordQuestion(QUESTION), undefined);
       const waited = performance.now() - started;
       assert.ok(waited < 3 * STORAGE_WAIT_MS + 1500, `waited ${Math.round(waited)} ms`);
@@ -450,6 +476,87 @@ describe('feedback store: Postgres', {
     );
     assert.equal(writes.length, 1, lines.join('\n'));
     assert.ok(((await feedback.recordQuestion(QUESTION)) ?? 0) > id, 'writes again once the lock is gone');
+    assert.equal(await feedback.question(GUILD, id + 1000), undefined, 'not stored');
+    await feedback.close();
+  });
+
+  it('/stats and /gaps under a lock: a user-facing error after REPORT_WAIT_MS, not a reply that never comes', async () => {
+    const database = newDatabase();
+    const feedback = await Feedback.open(database.location);
+    await feedback.recordQuestion({ ...QUESTION, question: 'before the lock', answered: false });
+    const holder = new pg.Client({ connectionString: database.location.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        `LOCK TABLE "${database.location.databaseSchema}".questions IN ACCESS EXCLUSIVE MODE`,
+      );
+      for (const report of [
+        () => feedback.reports().questionsSince(GUILD, 0),
+        () => feedback.reports().gapCandidates(GUILD, 0),
+      ]) {
+        const outcome = await Promise.race([
+          Promise.resolve(report()).then(
+            () => 'answered',
+            (e) => e,
+          ),
+          new Promise((resolve) => setTimeout(resolve, REPORT_WAIT_MS + 3000, 'still waiting')),
+        ]);
+        assert.ok(isUserFacing(outcome), String(outcome));
+        assert.match(outcome.message, /feedback: the database did not answer within 10 s/);
+      }
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    assert.equal(
+      (await feedback.reports().gapCandidates(GUILD, 0)).length,
+      1,
+      'answers once the lock is gone',
+    );
+    await feedback.close();
+  });
+
+  it('writes given up after 1 s do not hold the connections the indexes share, nor land later', async () => {
+    const database = newDatabase();
+    const { databaseUrl: url, databaseSchema: schema } = database.location as Required<FeedbackLocation>;
+    const feedback = await Feedback.open(database.location);
+    const id = await feedback.recordQuestion({ ...QUESTION, question: 'before the lock' });
+    assert.ok(id);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${schema}".questions IN ACCESS EXCLUSIVE MODE`);
+      // More /asks than the pool has connections, each given up after 1 s.
+      const { result: given, lines } = await captureLogs(() =>
+        Promise.all(
+          Array.from({ length: 6 }, () => feedback.recordQuestion({ ...QUESTION, question: 'locked' })),
+        ),
+      );
+      assert.deepEqual(given, Array(6).fill(undefined));
+      // Each line says what to check, whichever timeout came first (the wait, or a free connection).
+      assert.ok(lines.length > 0 && lines.every((l) => /did not answer in time/.test(l)), lines.join('\n'));
+      // A search of a Postgres-served index uses the process's pool: it must still get a connection.
+      const indexes = await database_({ url, schema, efSearch: 64 });
+      const answered = await Promise.race([
+        indexes.pool.query('SELECT 1').then(() => 'answered'),
+        new Promise((resolve) => setTimeout(resolve, 2 * STORAGE_WAIT_MS, 'no connection')),
+      ]);
+      assert.equal(answered, 'answered', 'the pool is held by feedback writes that were given up');
+      // The lock outlasts the wait: what was given up must not be written when it goes.
+      await new Promise((resolve) => setTimeout(resolve, STORAGE_WAIT_MS));
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    // Those answers went without buttons: their questions are not stored after all.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stored = await feedback.reports().questionsSince(GUILD, 0);
+    assert.deepEqual(
+      stored.map((q) => q.question),
+      ['before the lock'],
+    );
     await feedback.close();
   });
 });
@@ -519,6 +626,45 @@ describe('gaps', { skip: onPostgres && SAME_ON_BOTH }, () => {
     assert.match(embed.description ?? '', /… and \d+ more groups in the CSV$/);
     assert.ok(!(embed.description ?? '').includes('@everyone'), 'mentions broken');
     assert.match(embed.footer?.text ?? '', /^500 questions in 500 groups/);
+  });
+
+  it("the /gaps CSV stays within Discord's 10 MiB file limit, and the reply says what it left out", () => {
+    // 42,852 gap questions of 90 characters (the 100,000-stored benchmark's count): 10.2 MiB whole.
+    const wording =
+      'How many people live in the largest city of the region, and how has it changed since 1990?';
+    const groups = Array.from({ length: 4286 }, (_, rank) => {
+      const members = Array.from({ length: 10 }, () =>
+        gap(wording.slice(0, 90), null, { channelId: '300000000000000003' }),
+      );
+      return {
+        question: `${rank} ${wording}`.slice(0, 90),
+        count: 10,
+        notAnswered: 10,
+        downVotes: 0,
+        lastAskedAt: 1000,
+        members,
+      };
+    });
+    const DISCORD_FILE_LIMIT = 10 * 1024 * 1024;
+    assert.ok(
+      Buffer.byteLength(gapsCsv(groups)) > DISCORD_FILE_LIMIT,
+      'the premise: the whole CSV is too big',
+    );
+    const kept = groupsWithinCsv(groups);
+    const csv = gapsCsv(kept);
+    assert.ok(Buffer.byteLength(csv) <= CSV_MAX_BYTES && CSV_MAX_BYTES < DISCORD_FILE_LIMIT);
+    assert.ok(kept.length > 3000 && kept.length < groups.length, `${kept.length} groups kept`);
+    assert.deepEqual(kept, groups.slice(0, kept.length), 'the leading groups, in rank order');
+    assert.ok(Buffer.byteLength(gapsCsv(groups.slice(0, kept.length + 1))) > CSV_MAX_BYTES, 'as many as fit');
+    assert.equal(csv.trim().split('\n').length, kept.length * 10 + 1);
+    const footer = formatGaps(groups, 90, 'quarry-gaps.csv', kept.length * 10).footer?.text ?? '';
+    assert.match(
+      footer,
+      new RegExp(
+        `^42860 questions .* quarry-gaps.csv holds the first ${kept.length * 10} \\(Discord's file size limit\\)`,
+      ),
+    );
+    assert.deepEqual(groupsWithinCsv(groups.slice(0, 5)), groups.slice(0, 5), 'a small report is whole');
   });
 
   it('writes every question to CSV, quoted, with formula-looking cells defused', async () => {

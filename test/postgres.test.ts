@@ -102,6 +102,32 @@ describe('Postgres backend', { skip }, () => {
     assert.equal((await machineTwo.forServer(B).reload()).passages, 0);
   });
 
+  it("/reload or /sources remove on a machine with only some of the server's files is refused; nothing is dropped", async () => {
+    const { question, bases: machineOne, second } = await puffinsInA();
+    const machineTwo = new KnowledgeBases(second);
+    // After a reshard: A's next source was added through machine two (the puffins stay served).
+    const gannets = join(second.serversDir, A, 'sources');
+    mkdirSync(gannets, { recursive: true });
+    writeFileSync(join(gannets, 'gannets.txt'), 'The cliff holds nine hundred gannet nests.\n');
+    await machineTwo.forServer(A).reload({ only: 'gannets.txt' });
+    // Before: each published an index of machine two's files alone, dropping the puffins everywhere.
+    await assert.rejects(
+      machineTwo.forServer(A).reload(),
+      (e) => isUserFacing(e) && e.code === 'reload.sources-elsewhere' && /puffins\.txt/.test(e.message),
+    );
+    await assert.rejects(
+      machineTwo.forServer(A).remove('gannets.txt'),
+      (e) => isUserFacing(e) && e.code === 'reload.sources-elsewhere',
+    );
+    for (const machine of [machineOne, new KnowledgeBases(second)]) {
+      assert.match((await machine.ask(A, question)).results[0]?.text ?? '', /seventeen puffins/);
+      const gannetsAnswer = await machine.ask(A, 'How many gannet nests are on the cliff?');
+      assert.match(gannetsAnswer.results[0]?.text ?? '', /nine hundred gannet/);
+    }
+    // Re-reading one source keeps the others: still allowed where its file is.
+    assert.equal((await machineOne.forServer(A).reload({ only: 'puffins.txt' })).unchanged > 0, true);
+  });
+
   it('the sources audit log is shared: an entry recorded by one process is listed by another, per server', async () => {
     const [first, second] = twoProcesses();
     const one = new PostgresAuditLog(first);

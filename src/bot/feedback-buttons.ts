@@ -11,6 +11,8 @@ import { feedbackButtons, parseFeedbackCustomId, voteReceipt } from './feedback-
 import { formatAnswer, LIMITS, truncate } from './format.ts';
 import { defer, followUp, notice, respond } from './respond.ts';
 
+const UNAVAILABLE = 'feedback: not available right now; the answer itself is unchanged.';
+
 /** Results shown by More beyond the answer's own. */
 export const MORE_EXTRA_RESULTS = 3;
 
@@ -24,10 +26,14 @@ export async function handleFeedbackButton(
   const { feedback } = context;
   const guildId = interaction.guildId;
   if (!guildId || !feedback.enabled) {
-    await notice(interaction, 'feedback: not available right now; the answer itself is unchanged.');
+    await notice(interaction, UNAVAILABLE);
     return true;
   }
   const stored = await feedback.question(guildId, parsed.questionId);
+  if (stored === null) {
+    await notice(interaction, UNAVAILABLE);
+    return true;
+  }
   if (!stored) {
     await notice(
       interaction,

@@ -71,9 +71,19 @@ function rate(value: number | null): string {
 }
 
 /** The /gaps reply: groups ranked by count, as many as fit; the CSV attachment has them all. */
-export function formatGaps(groups: GapGroup[], days: number, csvName: string): EmbedData {
+/** `csvQuestions`: how many questions the CSV holds when Discord's file limit left some out. */
+export function formatGaps(
+  groups: GapGroup[],
+  days: number,
+  csvName: string,
+  csvQuestions?: number,
+): EmbedData {
   const total = groups.reduce((n, g) => n + g.count, 0);
-  const footer = `${total} questions in ${groups.length} groups · last ${days} days · every question in ${csvName}`;
+  const inCsv =
+    csvQuestions === undefined || csvQuestions >= total
+      ? `every question in ${csvName}`
+      : `${csvName} holds the first ${csvQuestions} (Discord's file size limit)`;
+  const footer = `${total} questions in ${groups.length} groups · last ${days} days · ${inCsv}`;
   if (groups.length === 0) {
     return {
       title: `Gaps: none in the last ${days} days`,

@@ -19,6 +19,7 @@ import {
   type FeedbackStorage,
   type NewQuestion,
   type NewVote,
+  STORAGE_WAIT_MS,
   type StoredQuestion,
 } from './storage.ts';
 import { FeedbackStore } from './store.ts';
@@ -30,7 +31,12 @@ export type FeedbackLocation = Pick<BotConfig, 'feedbackDb'> &
 /** What to do about a storage error, by SQLite, Postgres or system error code. */
 export function storageHint(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
-  if (code === 'FEEDBACK_TIMEOUT')
+  // Ours; Postgres cancelling at statement_timeout; pg's pool finding no free connection in time.
+  if (
+    code === 'FEEDBACK_TIMEOUT' ||
+    code === '57014' ||
+    /timeout exceeded when trying to connect/.test(errorMessage(error))
+  )
     return 'the database did not answer in time (a table locked by another session, or the server unreachable): check Postgres';
   const postgres = postgresHint(code);
   if (postgres) return postgres;
@@ -45,13 +51,7 @@ export function storageHint(error: unknown): string {
   return 'see the error above';
 }
 
-/**
- * The longest an answer or a button click waits for feedback storage before going on without it:
- * better-sqlite3 gives up on a lock after its 200 ms busy timeout, but a Postgres query waits as
- * long as a lock is held or an unreachable server keeps the connection open, and a click must be
- * acknowledged within Discord's 3 s (a click reads the question, then writes the vote).
- */
-export const STORAGE_WAIT_MS = 1000;
+export { STORAGE_WAIT_MS } from './storage.ts';
 
 /** The value, or a rejection with code FEEDBACK_TIMEOUT when a promise has not settled within `ms`. */
 async function withinTime<T>(value: T | Promise<T>, ms: number): Promise<T> {
@@ -151,8 +151,18 @@ export class Feedback {
     return this.attempt('write to', (s) => s.vote(vote), STORAGE_WAIT_MS);
   }
 
-  question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
-    return this.attempt('read', (s) => s.question(guildId, id), STORAGE_WAIT_MS);
+  /**
+   * The stored question; undefined when this server has none by that id (expired, or never
+   * stored); null when storage failed or gave no answer in time — a click is then told feedback
+   * is unavailable, not that its answer is gone and should be asked again.
+   */
+  async question(guildId: string, id: number): Promise<StoredQuestion | undefined | null> {
+    const found = await this.attempt(
+      'read',
+      async (s) => ({ stored: await s.question(guildId, id) }),
+      STORAGE_WAIT_MS,
+    );
+    return found ? found.stored : null;
   }
 
   memberHash(memberId: string): string | undefined {

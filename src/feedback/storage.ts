@@ -9,6 +9,14 @@ import { createHmac } from 'node:crypto';
 
 export const DAY_MS = 86_400_000;
 
+/**
+ * The longest an answer or a button click waits for feedback storage before going on without it:
+ * better-sqlite3 gives up on a lock after its 200 ms busy timeout, but a Postgres query waits as
+ * long as a lock is held or an unreachable server keeps the connection open, and a click must be
+ * acknowledged within Discord's 3 s (a click reads the question, then writes the vote).
+ */
+export const STORAGE_WAIT_MS = 1000;
+
 export type Vote = 1 | -1;
 
 export type MaybePromise<T> = T | Promise<T>;

@@ -272,17 +272,23 @@ export class FeedbackStore implements FeedbackStorage {
   }
 }
 
+/**
+ * The version is read and the upgrade applied under one write lock (BEGIN IMMEDIATE): shards on
+ * one machine without DATABASE_URL open the same new file at once, and when each read the version
+ * before locking, all saw 0 and all but the first failed on "table meta already exists", leaving
+ * feedback off in those shards. The others now wait (busy timeout) and find the schema done.
+ */
 function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `feedback: the database has schema version ${version}, newer than this Quarry knows (${MIGRATIONS.length}); upgrade Quarry or point FEEDBACK_DB elsewhere`,
-    );
-  }
-  for (let next = version; next < MIGRATIONS.length; next++) {
-    db.transaction(() => {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `feedback: the database has schema version ${version}, newer than this Quarry knows (${MIGRATIONS.length}); upgrade Quarry or point FEEDBACK_DB elsewhere`,
+      );
+    }
+    for (let next = version; next < MIGRATIONS.length; next++) {
       db.exec(MIGRATIONS[next] as string);
       db.pragma(`user_version = ${next + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -165,24 +165,31 @@ export class KnowledgeBase {
 
   reload(options: { only?: string; onProgress?: ProgressListener } = {}): Promise<ReloadSummary> {
     return this.exclusive(async () => {
-      await this.refuseWithoutLocalSources();
+      await this.refuseIfSourcesElsewhere(options.only ? { only: options.only } : {});
       return this.reloadNow(options);
     });
   }
 
   /**
-   * With Postgres, a server's index may have been built on another machine, whose SERVERS_DIR
-   * holds the source files; this one has none. Reloading here would publish "no sources" and drop
-   * the index every machine serves, so it is refused. (Removing the last source still clears it.)
+   * With Postgres, a server's index may hold sources added on another machine, whose SERVERS_DIR
+   * holds their files; this one lacks them. A reload here publishes this machine's files only, so
+   * it would drop those sources from the index every machine serves (all of it when this machine
+   * has none): it is refused. `only` keeps the other sources (unless there are no files here at
+   * all: that clears the index); `removing` is the file a /sources remove is taking away.
    */
-  private async refuseWithoutLocalSources(): Promise<void> {
-    if (this.scope.kind !== 'server' || (await this.sourceFiles()).length > 0) return;
+  private async refuseIfSourcesElsewhere(options: { only?: string; removing?: string }): Promise<void> {
+    if (this.scope.kind !== 'server') return;
+    const local = await this.sourceFiles();
+    if (options.only && local.length > 0) return;
     const remote = await this.quarry.remoteIndexes();
-    if (!remote || !(await remote.currentGeneration(this.quarry.scope))) return;
+    const indexed = remote ? await remote.currentSources(this.quarry.scope) : null;
+    const elsewhere = (indexed ?? []).filter((id) => id !== options.removing && !local.includes(id));
+    if (elsewhere.length === 0) return;
+    const named = elsewhere.slice(0, 5).join(', ') + (elsewhere.length > 5 ? ', …' : '');
     throw new UserFacingError(
       'reload.sources-elsewhere',
-      "this machine has none of this server's source files, but the database serves an index built from them on another machine",
-      `that index keeps serving; reload from the machine whose SERVERS_DIR holds ${this.scope.guildId}/sources, or copy that folder here`,
+      `this machine lacks ${elsewhere.length} of this server's indexed source files (${named}): the database serves an index built with them on another machine, and reloading here would drop them`,
+      `that index keeps serving; reload or remove from the machine whose SERVERS_DIR holds ${this.scope.guildId}/sources, or copy the missing files here`,
     );
   }
 
@@ -276,6 +283,7 @@ export class KnowledgeBase {
       if (!files.includes(id)) {
         throw new UserFacingError('sources', `there is no source named "${id}"`, 'pick one from the list');
       }
+      await this.refuseIfSourcesElsewhere({ removing: id });
       const path = join(this.sourcesDir, id);
       const content = await readFile(path);
       await rm(path);

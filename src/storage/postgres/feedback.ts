@@ -7,6 +7,8 @@
  * same on every shard); retention deletes a question with its votes.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { UserFacingError } from '../../errors.ts';
 import {
   DAY_MS,
   type FeedbackStorage,
@@ -15,6 +17,7 @@ import {
   type NewVote,
   type QuestionRow,
   type QuestionWithVector,
+  STORAGE_WAIT_MS,
   type StoredQuestion,
   toQuestion,
   toQuestionWithVector,
@@ -23,13 +26,44 @@ import {
 } from '../../feedback/storage.ts';
 import { type Database, database, type PostgresTarget } from './pool.ts';
 
+/**
+ * The longest /stats or /gaps waits for its query: the server cancels it then (statement_timeout),
+ * and the moderator is told why. Without it a locked table kept the report "thinking" until the
+ * lock went, holding a connection the index searches share. 10 s is 5× the slowest measured
+ * (/gaps at 100,000 stored questions: 1.9 s, most of it reading rows).
+ */
+export const REPORT_WAIT_MS = 10_000;
+
 const COLUMNS = `q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.answered, q.top_score,
   q.passage_ids, q.asked_at`;
+
+/**
+ * The connections an answer or a click writes and reads through: their own, so a feedback query
+ * that waits (a locked table) can never hold the connections the index searches share, and the
+ * server cancels it after STORAGE_WAIT_MS (statement_timeout) — the caller has gone on without it
+ * by then (src/feedback/feedback.ts), so it must neither keep its connection nor land later (a
+ * vote the member was told was not recorded). Before, given-up queries kept waiting on the shared
+ * pool of 4, and a fifth locked /ask left every search of a Postgres-served index without a
+ * connection until the lock went. Reports and retention use the shared pool, without the limit.
+ */
+function answerPathPool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // Two: a vote or a record takes ~0.4 ms, and every shard process opens these besides the shared 4.
+    max: 2,
+    allowExitOnIdle: true,
+    statement_timeout: STORAGE_WAIT_MS,
+    connectionTimeoutMillis: STORAGE_WAIT_MS,
+  });
+  pool.on('error', () => undefined);
+  return pool;
+}
 
 export class PostgresFeedbackStore implements FeedbackStorage {
   private constructor(
     private readonly db: Database,
     private readonly salt: string,
+    private readonly live: pg.Pool,
   ) {}
 
   /** Connects (migrating the schema on first use) and reads the salt, creating it if none. */
@@ -41,7 +75,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
       randomBytes(32).toString('hex'),
     ]);
     const { rows } = await db.pool.query<{ value: string }>(`SELECT value FROM ${meta} WHERE key = 'salt'`);
-    return new PostgresFeedbackStore(db, (rows[0] as { value: string }).value);
+    return new PostgresFeedbackStore(db, (rows[0] as { value: string }).value, answerPathPool(target.url));
   }
 
   get location(): string {
@@ -80,7 +114,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async recordQuestion(record: NewQuestion): Promise<number> {
-    const { rows } = await this.db.pool.query<{ id: string }>(
+    const { rows } = await this.live.query<{ id: string }>(
       `INSERT INTO ${this.questions} (guild_id, channel_id, member_hash, question, answered, top_score,
          passage_ids, embedding, model, asked_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
@@ -105,7 +139,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
    * vote before this one, and the insert happens only when the question is in this server.
    */
   async vote(vote: NewVote): Promise<{ previous: Vote | 0 } | null> {
-    const { rows } = await this.db.pool.query<{ changed: string; previous: number | null }>(
+    const { rows } = await this.live.query<{ changed: string; previous: number | null }>(
       `WITH previous AS (
          SELECT value FROM ${this.votes} WHERE question_id = $1 AND member_hash = $3
        ), written AS (
@@ -123,7 +157,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async question(guildId: string, id: number): Promise<StoredQuestion | undefined> {
-    const { rows } = await this.db.pool.query<QuestionRow>(
+    const { rows } = await this.live.query<QuestionRow>(
       `SELECT ${COLUMNS}, ${this.voteCounts()} FROM ${this.questions} q WHERE q.id = $1 AND q.guild_id = $2`,
       [id, guildId],
     );
@@ -131,7 +165,7 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async gapCandidates(guildId: string, since: number): Promise<QuestionWithVector[]> {
-    const { rows } = await this.db.pool.query<QuestionRow>(
+    const rows = await this.report(
       `SELECT ${COLUMNS}, q.embedding, q.model, ${this.withVotes()}
        AND (NOT q.answered OR v.down > 0) ORDER BY q.asked_at, q.id`,
       [guildId, since],
@@ -140,11 +174,33 @@ export class PostgresFeedbackStore implements FeedbackStorage {
   }
 
   async questionsSince(guildId: string, since: number): Promise<StoredQuestion[]> {
-    const { rows } = await this.db.pool.query<QuestionRow>(
-      `SELECT ${COLUMNS}, ${this.withVotes()} ORDER BY q.asked_at, q.id`,
-      [guildId, since],
-    );
+    const rows = await this.report(`SELECT ${COLUMNS}, ${this.withVotes()} ORDER BY q.asked_at, q.id`, [
+      guildId,
+      since,
+    ]);
     return rows.map(toQuestion);
+  }
+
+  /** A report's query, cancelled by the server after REPORT_WAIT_MS (SET LOCAL: this transaction only). */
+  private async report(sql: string, params: unknown[]): Promise<QuestionRow[]> {
+    const client = await this.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL statement_timeout = ${REPORT_WAIT_MS}`);
+      const { rows } = await client.query<QuestionRow>(sql, params);
+      await client.query('COMMIT');
+      return rows;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((error as { code?: unknown }).code !== '57014') throw error;
+      throw new UserFacingError(
+        'feedback',
+        `the database did not answer within ${REPORT_WAIT_MS / 1000} s`,
+        'a table may be locked by another session: try again in a while, or check Postgres',
+      );
+    } finally {
+      client.release();
+    }
   }
 
   async prune(days: number, now = Date.now()): Promise<number> {
@@ -154,6 +210,8 @@ export class PostgresFeedbackStore implements FeedbackStorage {
     return result.rowCount ?? 0;
   }
 
-  /** The pool is the process's, shared with the indexes and the audit log: it stays open. */
-  close(): void {}
+  /** The shared pool is the process's (indexes, audit log): it stays open; the answer path's closes. */
+  async close(): Promise<void> {
+    await this.live.end();
+  }
 }

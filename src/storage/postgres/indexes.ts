@@ -63,6 +63,16 @@ export class PostgresIndexes {
     return rows[0]?.generation ?? null;
   }
 
+  /** The source ids of the scope's current index; null when it has none. */
+  async currentSources(scope: string): Promise<string[] | null> {
+    const { rows } = await this.db.pool.query<{ ids: string[] | null }>(
+      `SELECT ARRAY(SELECT s->>'id' FROM jsonb_array_elements(manifest->'sources') s) AS ids
+       FROM ${this.db.table('kb_current')} WHERE scope = $1`,
+      [scope],
+    );
+    return rows[0]?.ids ?? null;
+  }
+
   /** Writes `index` as the scope's current generation, atomically. */
   async publish(scope: string, index: SearchIndex): Promise<void> {
     const dimension = index.manifest.model.dimension;

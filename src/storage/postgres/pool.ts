@@ -30,6 +30,9 @@ export function postgresHint(code: string): string | null {
     code.startsWith('08')
   )
     return 'the database cannot be reached: check that Postgres runs and DATABASE_URL points at it';
+  // pg parses DATABASE_URL with WHATWG URL rules on the first connection (and hides the address).
+  if (code === 'ERR_INVALID_URL')
+    return 'DATABASE_URL is not a valid address: write it as postgres://user:password@host:port/database, with special characters in the password percent-encoded';
   if (code === '3D000')
     return 'the database named in DATABASE_URL does not exist: create it, or fix the name';
   if (code === '58P01')
