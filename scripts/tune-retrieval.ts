@@ -142,15 +142,7 @@ function calibrate(options: SearchOptions, denseWeights: number[]) {
           ...candidate,
           minRelevance: candidate.minRelevance - OFF_TOPIC_MARGIN,
         });
-        const score =
-          (report.abstainRate < 1 || withMargin.abstainRate < 1 ? -100 : 0) +
-          report.hitAt1 +
-          0.5 * report.hitAt3 +
-          0.5 * report.quoteHitAt1 +
-          2 * report.abstainRate +
-          report.nearMissAbstainRate -
-          4 * report.falseAbstainRate -
-          0.02 * report.resultsPerAnswer;
+        const score = (report.abstainRate < 1 || withMargin.abstainRate < 1 ? -100 : 0) + objective(report);
         // Off-topic refusals come first, as the comment above says: with weights alone, int8
         // MiniLM's best score let "How far is the Moon from Earth?" through (off-topic 0.97).
         const refused = report.abstainRate;
