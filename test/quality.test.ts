@@ -1,8 +1,10 @@
 /**
  * Answer quality with the real default model (all-MiniLM-L6-v2), on the dev set and on the
- * tuning half: floors a little under what README "Measured" reports, so a change that costs
+ * tuning file: floors a little under what README "Measured" reports, so a change that costs
  * quality fails here. CI fetches the model (npm run model:fetch-offline); without it these
- * tests are skipped with a message. The held-out half is never read by tests.
+ * tests are skipped with a message. The held-out set is never read by tests. The floors sit 3–4
+ * questions under this round's figures (tuning hit@1 0.84, quote 0.76, near-miss 0.59, 1.50 per
+ * answer), above the previous round's (0.79, 0.73, 0.35), so losing this round's gains fails.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -29,15 +31,15 @@ describe('answer quality with the real default model', { skip }, () => {
     assert.ok(findCalibration(key));
   });
 
-  it('tuning half: right passage first, honest refusals, no filler', async () => {
+  it('tuning file: right passage first, honest refusals, no filler', async () => {
     const report = await evaluate(quarry, await questions('tune'));
-    assert.ok(report.hitAt1 >= 0.75, `hit@1 ${report.hitAt1}`);
+    assert.ok(report.hitAt1 >= 0.8, `hit@1 ${report.hitAt1}`);
     assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
-    assert.ok(report.quoteHitAt1 >= 0.7, `quote hit@1 ${report.quoteHitAt1}`);
+    assert.ok(report.quoteHitAt1 >= 0.72, `quote hit@1 ${report.quoteHitAt1}`);
     assert.equal(report.abstainRate, 1, 'every off-topic question abstains');
-    assert.ok(report.nearMissAbstainRate >= 0.3, `near-miss abstain ${report.nearMissAbstainRate}`);
+    assert.ok(report.nearMissAbstainRate >= 0.5, `near-miss abstain ${report.nearMissAbstainRate}`);
     assert.ok(report.falseAbstainRate <= 0.05, `false abstain ${report.falseAbstainRate}`);
-    assert.ok(report.resultsPerAnswer <= 1.8, `passages per answer ${report.resultsPerAnswer}`);
+    assert.ok(report.resultsPerAnswer <= 1.7, `passages per answer ${report.resultsPerAnswer}`);
   });
 
   it('dev set: hit@1 ≥ 11/13, all off-topic questions abstain, at most one false abstain', async () => {
