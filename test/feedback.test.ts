@@ -540,7 +540,7 @@ describe('feedback store: Postgres', {
       // A search of a Postgres-served index uses the process's pool: it must still get a connection.
       const indexes = await database_({ url, schema, efSearch: 64 });
       const answered = await Promise.race([
-        indexes.pool.query('SELECT 1').then(() => 'answered'),
+        indexes.searchPool.query('SELECT 1').then(() => 'answered'),
         new Promise((resolve) => setTimeout(resolve, 2 * STORAGE_WAIT_MS, 'no connection')),
       ]);
       assert.equal(answered, 'answered', 'the pool is held by feedback writes that were given up');

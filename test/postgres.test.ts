@@ -1,7 +1,8 @@
 /**
  * What only the Postgres backend does: several processes serve the same indexes, a reload in
  * one is seen by the others without a restart, servers stay apart, a server's search returns k
- * rows despite sharing one HNSW index, and a process killed mid-publish loses nothing.
+ * rows despite sharing one HNSW index, a process killed mid-publish loses nothing, and a search
+ * under a locked table is given up in bounded time while a publish waits the lock out.
  * Needs QUARRY_TEST_DATABASE_URL (.ci/run starts a throwaway cluster); skipped without it.
  */
 import assert from 'node:assert/strict';
@@ -15,8 +16,8 @@ import { isUserFacing } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
-import { closeDatabases } from '../src/storage/postgres/pool.ts';
-import { ROOT, tempDir, testConfig } from './helpers.ts';
+import { closeDatabases, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
+import { captureLogs, ROOT, tempDir, testConfig } from './helpers.ts';
 
 const url = process.env.QUARRY_TEST_DATABASE_URL;
 const skip = url ? false : 'QUARRY_TEST_DATABASE_URL is not set (see .ci/run)';
@@ -186,6 +187,64 @@ describe('Postgres backend', { skip }, () => {
       }
     }
     assert.equal(short, 0);
+  });
+
+  it('a search under a locked table fails with postgres.timeout in bounded time; a publish waits the lock out', async () => {
+    const [first, second] = twoProcesses();
+    const one = new Quarry(first);
+    const two = new Quarry(second);
+    const question = 'How many puffins does the lighthouse keeper feed?';
+    await one.ask(question);
+    // Loaded before the lock: what follows is the search itself, not the snapshot's first load.
+    assert.equal((await two.ask(question)).answered, false);
+    writeFileSync(
+      join(first.sourcesDir, 'puffins.txt'),
+      'The lighthouse keeper feeds seventeen puffins every morning.\n',
+    );
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    let publish: Promise<unknown> | undefined;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${first.databaseSchema}".passages IN ACCESS EXCLUSIVE MODE`);
+      let published = false;
+      publish = one.reload().then(() => {
+        published = true;
+      });
+      publish.catch(() => undefined);
+      const started = Date.now();
+      // On the old code the search waited as long as the lock: this bound makes that a failure, not a hang.
+      const hung = new Promise((resolve) => setTimeout(resolve, 3 * SEARCH_WAIT_MS, 'still waiting').unref());
+      const { result: outcome, lines } = await captureLogs(() =>
+        Promise.race([
+          two.ask(question).then(
+            () => 'answered',
+            (error: unknown) => error,
+          ),
+          hung,
+        ]),
+      );
+      const waited = Date.now() - started;
+      assert.ok(isUserFacing(outcome), `the search under the lock ended with: ${String(outcome)}`);
+      assert.equal(outcome.code, 'postgres.timeout');
+      assert.match(outcome.message, /did not answer within 5 s — ask again/);
+      assert.ok(waited < 2 * SEARCH_WAIT_MS, `given up after ${waited} ms`);
+      assert.equal(
+        lines.filter((l) => /postgres: the index database did not answer within 5 s/.test(l)).length,
+        1,
+        lines.join('\n'),
+      );
+      for (const text of [outcome.message, ...lines]) assert.ok(!text.includes(url ?? '-'), text);
+      // Held past the search limit: the publish must still be waiting, not cancelled.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(published, false, 'the publish finished although the table was locked');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    await publish;
+    const answer = await two.ask(question);
+    assert.match(answer.results[0]?.text ?? '', /seventeen puffins/);
   });
 
   it('a process killed with SIGKILL mid-publish loses nothing: the other keeps answering the old index', async () => {

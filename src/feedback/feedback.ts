@@ -12,7 +12,7 @@ import type { BotConfig, CoreConfig } from '../config.ts';
 import { errorMessage, isUserFacing, UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
 import { PostgresFeedbackStore } from '../storage/postgres/feedback.ts';
-import { postgresHint } from '../storage/postgres/pool.ts';
+import { isPostgresTimeout, postgresHint } from '../storage/postgres/pool.ts';
 import { AuditLog } from './audit.ts';
 import {
   DAY_MS,
@@ -32,11 +32,7 @@ export type FeedbackLocation = Pick<BotConfig, 'feedbackDb'> &
 export function storageHint(error: unknown): string {
   const code = String((error as { code?: unknown }).code ?? '');
   // Ours; Postgres cancelling at statement_timeout; pg's pool finding no free connection in time.
-  if (
-    code === 'FEEDBACK_TIMEOUT' ||
-    code === '57014' ||
-    /timeout exceeded when trying to connect/.test(errorMessage(error))
-  )
+  if (code === 'FEEDBACK_TIMEOUT' || isPostgresTimeout(error))
     return 'the database did not answer in time (a table locked by another session, or the server unreachable): check Postgres';
   const postgres = postgresHint(code);
   if (postgres) return postgres;

@@ -14,12 +14,20 @@
  */
 
 import pgvector from 'pgvector';
+import { errorMessage } from '../../errors.ts';
 import type { SearchIndex } from '../../index/search-index.ts';
 import type { Manifest, ModelIdentity, StoredPassage } from '../../index/store.ts';
 import { VectorIndex } from '../../index/vector-index.ts';
+import { log } from '../../log.ts';
 import { LexicalIndex } from '../../search/lexical-index.ts';
 import { ensureVectorIndex } from './migrations.ts';
-import { type Database, database, type PostgresTarget } from './pool.ts';
+import {
+  type Database,
+  database,
+  isPostgresTimeout,
+  type PostgresTarget,
+  searchTimeoutError,
+} from './pool.ts';
 
 /** Rows per INSERT when publishing: keeps each statement well under Postgres' parameter limit. */
 const INSERT_BATCH = 200;
@@ -171,8 +179,28 @@ export class PostgresIndexes {
     };
   }
 
-  /** The k nearest passages of the generation, and the vectors of those and of `alsoLabels`. */
+  /**
+   * The k nearest passages of the generation, and the vectors of those and of `alsoLabels`.
+   * Through the search pool: given up after SEARCH_WAIT_MS with a postgres.timeout error.
+   */
   async dense(
+    snapshot: RemoteSnapshot,
+    queryVector: Float32Array,
+    k: number,
+    alsoLabels: number[],
+  ): Promise<DenseCandidates> {
+    try {
+      return await this.denseQueries(snapshot, queryVector, k, alsoLabels);
+    } catch (error) {
+      if (!isPostgresTimeout(error)) throw error;
+      const givenUp = searchTimeoutError(error);
+      // Logged here, once per given-up search: the bot shows a UserFacingError without logging it.
+      log.warn(`${givenUp.message} (${errorMessage(error)})`);
+      throw givenUp;
+    }
+  }
+
+  private async denseQueries(
     snapshot: RemoteSnapshot,
     queryVector: Float32Array,
     k: number,
@@ -181,8 +209,16 @@ export class PostgresIndexes {
     const d = Math.trunc(queryVector.length);
     const { scope } = snapshot.remote;
     const [head, found] = await Promise.all([
-      this.currentGeneration(scope),
-      this.db.pool.query<{ label: number; embedding: string; sentence_vectors: Buffer; neighbour: boolean }>(
+      this.db.searchPool.query<{ generation: string }>(
+        `SELECT generation FROM ${this.db.table('kb_current')} WHERE scope = $1`,
+        [scope],
+      ),
+      this.db.searchPool.query<{
+        label: number;
+        embedding: string;
+        sentence_vectors: Buffer;
+        neighbour: boolean;
+      }>(
         `WITH knn AS (
            SELECT label FROM ${this.db.table('passages')}
             WHERE scope = $1 AND generation = $2 AND vector_dims(embedding) = ${d}
@@ -205,6 +241,6 @@ export class PostgresIndexes {
       });
       if (row.neighbour) neighbours.push(row.label);
     }
-    return { current: head, neighbours, vectors };
+    return { current: head.rows[0]?.generation ?? null, neighbours, vectors };
   }
 }
