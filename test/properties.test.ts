@@ -100,6 +100,16 @@ function checkPassages(source: Source, maxTokens: number, count: TokenCounter): 
   // Nothing is lost: every word of every body paragraph is in some passage.
   const covered = new Uint8Array(source.text.length);
   for (const p of passages) covered.fill(1, p.start, p.end);
+  // Passages are keyed on their text, so a piece repeated word for word ("!" at both ends of a
+  // paragraph cut at a tiny limit) is indexed once: its other places hold nothing new. They count
+  // as covered only where the same text stands between word boundaries.
+  for (const p of passages) {
+    for (let at = source.text.indexOf(p.text); at >= 0; at = source.text.indexOf(p.text, at + 1)) {
+      const end = at + p.text.length;
+      if (/\S/u.test(source.text[at - 1] ?? ' ') || /\S/u.test(source.text[end] ?? ' ')) continue;
+      covered.fill(1, at, end);
+    }
+  }
   for (const paragraph of source.paragraphs.filter((x) => !x.heading)) {
     for (const m of source.text.slice(paragraph.start, paragraph.end).matchAll(/\S+/gu)) {
       const at = paragraph.start + m.index;
