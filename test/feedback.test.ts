@@ -416,6 +416,32 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     assert.deepEqual(outputs, Array(4).fill(expected));
   });
 
+  it('opening waits out another process holding the write lock for a second (a shard migrating)', async () => {
+    // Deterministic form of the race above: with the run-time busy timeout (200 ms) at opening, a
+    // loaded CI machine saw one of four shards fail with "database is locked".
+    const path = join(tempDir('quarry-feedback-'), 'feedback.db');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+         db.pragma('journal_mode = WAL'); db.exec('BEGIN IMMEDIATE'); console.log('locked');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+         db.exec('COMMIT'); db.close();`,
+        path,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const store = FeedbackStore.open(path);
+    try {
+      assert.equal(store.memberHash(MEMBER).length, 64, 'opened and migrated once the lock went');
+    } finally {
+      store.close();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+  });
+
   it('kill -9 during a burst of votes loses no committed vote', async () => {
     const { store, path } = newFile();
     const id = store.recordQuestion({ ...QUESTION, question: 'burst' });

@@ -78,9 +78,17 @@ export function isCorruption(error: unknown): boolean {
   return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || String(code).startsWith('SQLITE_CORRUPT');
 }
 
+/**
+ * At run time a short busy timeout: better-sqlite3 waits synchronously, and a bot must not freeze
+ * on a lock. Opening (WAL switch, migrations, the salt) may wait longer: shards started together
+ * on one new file queue behind the first one's migration, and on a loaded machine 200 ms was not
+ * always enough (CI: one of four processes failed with "database is locked").
+ */
+const RUNTIME_BUSY_MS = 200;
+const OPENING_BUSY_MS = 5000;
+
 function openChecked(path: string): Database.Database {
-  // A short busy timeout: better-sqlite3 waits synchronously, and a bot must not freeze on a lock.
-  const db = new Database(path, { timeout: 200 });
+  const db = new Database(path, { timeout: OPENING_BUSY_MS });
   try {
     db.pragma('journal_mode = WAL');
     const check = db.pragma('quick_check', { simple: true });
@@ -148,6 +156,7 @@ export class FeedbackStore implements FeedbackStorage {
       randomBytes(32).toString('hex'),
     );
     this.salt = (db.prepare(`SELECT value FROM meta WHERE key = 'salt'`).get() as { value: string }).value;
+    db.pragma(`busy_timeout = ${RUNTIME_BUSY_MS}`);
     this.statements = {
       insertQuestion: db.prepare(
         `INSERT INTO questions (guild_id, channel_id, member_hash, question, answered, top_score,
