@@ -7,7 +7,7 @@
  * same on every shard); retention deletes a question with its votes.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { UserFacingError } from '../../errors.ts';
 import {
   DAY_MS,
@@ -24,7 +24,7 @@ import {
   type Vote,
   vectorBytes,
 } from '../../feedback/storage.ts';
-import { type Database, database, type PostgresTarget } from './pool.ts';
+import { boundedPool, type Database, database, type PostgresTarget } from './pool.ts';
 
 /**
  * The longest /stats or /gaps waits for its query: the server cancels it then (statement_timeout),
@@ -47,16 +47,11 @@ const COLUMNS = `q.id, q.guild_id, q.channel_id, q.member_hash, q.question, q.an
  * connection until the lock went. Reports and retention use the shared pool, without the limit.
  */
 function answerPathPool(url: string): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: url,
+  return boundedPool(
     // Two: a vote or a record takes ~0.4 ms, and every shard process opens these besides the shared 4.
-    max: 2,
-    allowExitOnIdle: true,
-    statement_timeout: STORAGE_WAIT_MS,
-    connectionTimeoutMillis: STORAGE_WAIT_MS,
-  });
-  pool.on('error', () => undefined);
-  return pool;
+    { connectionString: url, max: 2, allowExitOnIdle: true },
+    STORAGE_WAIT_MS,
+  );
 }
 
 export class PostgresFeedbackStore implements FeedbackStorage {

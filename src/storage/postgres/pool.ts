@@ -99,6 +99,17 @@ export function searchTimeoutError(error: unknown): UserFacingError {
   );
 }
 
+/**
+ * A pool whose waits are bounded: for a connection (connectionTimeoutMillis) and for each query,
+ * which the server cancels (statement_timeout). For the paths that must not wait on a locked table
+ * (searches, feedback on the answer path); a dropped idle connection does not crash the bot.
+ */
+export function boundedPool(config: pg.PoolConfig, waitMs: number): pg.Pool {
+  const pool = new pg.Pool({ ...config, statement_timeout: waitMs, connectionTimeoutMillis: waitMs });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const databases = new Map<string, Promise<Database>>();
 
@@ -123,14 +134,9 @@ async function open(target: PostgresTarget): Promise<Database> {
   // connections, so a search costs no extra round trips (SET LOCAL would need BEGIN/SET/COMMIT
   // around every search), publishing and migrations on `pool` stay unlimited without having to
   // lift it, and a search waiting on a lock never holds a connection a publish needs.
-  const searchPool = new pg.Pool({
-    ...settings,
-    statement_timeout: SEARCH_WAIT_MS,
-    connectionTimeoutMillis: SEARCH_WAIT_MS,
-  });
+  const searchPool = boundedPool(settings, SEARCH_WAIT_MS);
   // A dropped idle connection must not crash the bot; the next query opens a new one.
   pool.on('error', () => undefined);
-  searchPool.on('error', () => undefined);
   const database: Database = {
     pool,
     searchPool,
