@@ -442,6 +442,34 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
     }
   });
 
+  it('opening retries when SQLite refuses at once instead of waiting (a shard mid-write on the new file)', async () => {
+    // A connection that has read the file and wants to write it while another holds the write
+    // lock is told "database is locked" without the busy timeout (waiting could deadlock). CI saw
+    // two of four shards fail that way within milliseconds; the old code failed here in ~4 ms.
+    const path = join(tempDir('quarry-feedback-'), 'feedback.db');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+         db.exec('CREATE TABLE t (x)'); db.exec('BEGIN'); db.exec('INSERT INTO t VALUES (1)');
+         console.log('locked');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+         db.exec('COMMIT'); db.close();`,
+        path,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const store = FeedbackStore.open(path);
+    try {
+      assert.equal(store.memberHash(MEMBER).length, 64, 'opened and migrated once the lock went');
+    } finally {
+      store.close();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+  });
+
   it('kill -9 during a burst of votes loses no committed vote', async () => {
     const { store, path } = newFile();
     const id = store.recordQuestion({ ...QUESTION, question: 'burst' });

@@ -104,6 +104,22 @@ function openChecked(path: string): Database.Database {
   }
 }
 
+/**
+ * SQLite answers some lock conflicts at once, without waiting out the busy timeout: two
+ * connections that both read a new file and then both want to write it (the WAL switch, the
+ * migration) would deadlock, so one is told "database is locked" immediately. CI saw two of four
+ * shards opening one new file fail that way within a few milliseconds. Opening is therefore retried
+ * as a whole until the opening timeout.
+ */
+function isBusy(error: unknown): boolean {
+  return String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY');
+}
+
+/** Opening is synchronous (the bot waits for it at start-up), so the pause between tries is too. */
+function pauseSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Moves a damaged database (and its WAL and shared-memory files) aside; returns the new name. */
 function moveAside(path: string, now: number): string {
   const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
@@ -194,18 +210,35 @@ export class FeedbackStore implements FeedbackStorage {
   /** Opens (creating if needed) the database at `path`; a damaged file is moved aside first. */
   static open(path: string, options: { now?: number } = {}): FeedbackStore {
     mkdirSync(dirname(path), { recursive: true });
+    const deadline = Date.now() + OPENING_BUSY_MS;
+    for (;;) {
+      try {
+        return FeedbackStore.openOnce(path, options.now);
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) throw error;
+        pauseSync(20 + Math.random() * 80);
+      }
+    }
+  }
+
+  private static openOnce(path: string, now = Date.now()): FeedbackStore {
     let db: Database.Database;
     try {
       db = openChecked(path);
     } catch (error) {
       if (!isCorruption(error)) throw error;
-      const aside = moveAside(path, options.now ?? Date.now());
+      const aside = moveAside(path, now);
       log.warn(
         `feedback: ${path} is damaged (${(error as Error).message}); moved it to ${aside} and started a new, empty database`,
       );
       db = openChecked(path);
     }
-    return new FeedbackStore(db, path);
+    try {
+      return new FeedbackStore(db, path);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   get location(): string {
