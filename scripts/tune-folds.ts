@@ -6,6 +6,23 @@
  * the figures reported are the measured ones, next to the shipped setting's on the same folds.
  */
 import { seededRandom } from '../bench/stats.ts';
+import type { EvalReport } from '../src/eval/evaluate.ts';
+
+/** How far below the threshold the nearest off-topic question must stay (relevance units). */
+export const OFF_TOPIC_MARGIN = 0.03;
+
+/** The calibration objective (`npm run calibrate`), for one report. */
+export function objective(report: Omit<EvalReport, 'questions'>): number {
+  return (
+    report.hitAt1 +
+    0.5 * report.hitAt3 +
+    0.5 * report.quoteHitAt1 +
+    2 * report.abstainRate +
+    report.nearMissAbstainRate -
+    4 * report.falseAbstainRate -
+    0.02 * report.resultsPerAnswer
+  );
+}
 
 /** k folds of the items, each kind spread evenly, the order drawn with a fixed seed. */
 export function stratifiedFolds<T>(

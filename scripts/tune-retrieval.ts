@@ -33,7 +33,7 @@ import {
   scoreCandidates,
   selectResults,
 } from '../src/search/retrieve.ts';
-import { crossValidate, stratifiedFolds } from './tune-folds.ts';
+import { crossValidate, OFF_TOPIC_MARGIN, objective, stratifiedFolds } from './tune-folds.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -110,8 +110,6 @@ function line(report: ReturnType<typeof replay>): string {
 
 const all = Object.values(sets).flat();
 const offTopic = all.filter((g) => g.question.kind === 'off-topic');
-/** How far below the threshold the nearest off-topic question must stay (relevance units). */
-const OFF_TOPIC_MARGIN = 0.03;
 
 /** The best fusion weight, threshold and support share for these options on all tuning files. */
 function calibrate(options: SearchOptions, denseWeights: number[]) {
@@ -329,19 +327,6 @@ if (values.rankfolds) {
       ...shipped,
       minRelevance: shipped.minRelevance + minRelevance,
     });
-}
-
-/** The calibration objective of `calibrate`, for one report. */
-function objective(report: ReturnType<typeof replay>): number {
-  return (
-    report.hitAt1 +
-    0.5 * report.hitAt3 +
-    0.5 * report.quoteHitAt1 +
-    2 * report.abstainRate +
-    report.nearMissAbstainRate -
-    4 * report.falseAbstainRate -
-    0.02 * report.resultsPerAnswer
-  );
 }
 
 /** The answer checks compared (README "Retrieval"); the threshold is chosen per fold. */
