@@ -22,6 +22,13 @@ import { buildVectorIndexes, sentenceTexts } from '../src/index/search-index.ts'
 import { Quarry } from '../src/quarry.ts';
 import { rareWordTest } from '../src/search/answerability.ts';
 import {
+  expandQuestion,
+  keepPlainScale,
+  SourceVocabulary,
+  sourceWords,
+  unknownWords,
+} from '../src/search/expansion.ts';
+import {
   type Candidate,
   gatherCandidates,
   type PreparedQuestion,
@@ -51,6 +58,8 @@ const { values, positionals } = parseArgs({
     alone: { type: 'boolean', default: false },
     // Also the whole answer path (threshold calibrated on tune/dev/own, answer check) per setting.
     pipeline: { type: 'boolean', default: false },
+    // Lexical expansion reorders without raising the best score (see rowOf).
+    'keep-scale': { type: 'boolean', default: false },
   },
 });
 const files = positionals.length
@@ -65,28 +74,60 @@ const quarry = new Quarry(config);
 const snapshot = await quarry.open();
 const primary = await quarry.embedder();
 const extraNames = (values.models ?? '').split(',').filter(Boolean);
-const models = [
-  { name: primary.modelName ?? config.embeddingModel, embedder: primary, index: snapshot as SearchableIndex },
+interface Model {
+  name: string;
+  embedder: typeof primary;
+  index: SearchableIndex;
+  /** "all-MiniLM-L6-v2@0.6": the first model, with the lexical query expanded at this cosine. */
+  expand?: number;
+}
+const models: Model[] = [
+  { name: primary.modelName ?? config.embeddingModel, embedder: primary, index: snapshot },
 ];
+/**
+ * A sentence embedded with its neighbours ("~prev", "~next", "~both" after a model's name): what
+ * a sentence says often depends on the one before it ("It could…", "This prospect…"), which a
+ * paraphrased question may be about. The passage vectors stay the model's own.
+ */
+function withContext(passage: (typeof snapshot.passages)[number], context: string): string[] {
+  const texts = sentenceTexts(passage);
+  return texts.map((t, i) => {
+    const before = context === 'prev' || context === 'both' ? (texts[i - 1] ?? '') : '';
+    const after = context === 'next' || context === 'both' ? (texts[i + 1] ?? '') : '';
+    return [before, t, after].filter(Boolean).join(' ');
+  });
+}
 for (const name of extraNames) {
-  // "e5-small-v2#q8": a dtype after '#'.
-  const [model = name, dtype = 'fp32'] = name.split('#');
+  if (name.includes('@')) {
+    models.push({ name, embedder: primary, index: snapshot, expand: Number(name.split('@')[1]) });
+    continue;
+  }
+  // "e5-small-v2#q8": a dtype after '#'; "all-MiniLM-L6-v2~prev": sentences with context.
+  const [spec = name, context = ''] = name.split('~');
+  const [model = spec, dtype = 'fp32'] = spec.split('#');
   const embedder = await getEmbedder({
     ...config,
     embeddingModel: model,
     embeddingDtype: dtype as EmbeddingDtype,
   });
-  const texts = [...new Set(snapshot.passages.flatMap((p) => [p.text, ...sentenceTexts(p)]))];
+  const sentenceInputs = snapshot.passages.map((p) => (context ? withContext(p, context) : sentenceTexts(p)));
+  const texts = [...new Set([...snapshot.passages.map((p) => p.text), ...sentenceInputs.flat()])];
   const vectors = await embedder.embed(texts, 'passage');
   const byText = new Map(texts.map((t, i) => [t, vectors[i] as Float32Array]));
   const built = buildVectorIndexes(
     snapshot.passages,
-    (t) => byText.get(t) as Float32Array,
+    (t) => byText.get(t) ?? new Float32Array(embedder.dimension),
     embedder.dimension,
     config.hnsw,
   );
   if (built.passages.some((p, i) => p.sentenceRow !== snapshot.passages[i]?.sentenceRow))
     throw new Error('tune: sentence rows differ');
+  // The sentence rows again, from the context texts (buildVectorIndexes embeds the bare sentences).
+  snapshot.passages.forEach((p, i) => {
+    (sentenceInputs[i] ?? []).forEach((t, j) => {
+      built.sentenceVectors.set(byText.get(t) as Float32Array, (p.sentenceRow + j) * embedder.dimension);
+    });
+  });
   models.push({
     name,
     embedder,
@@ -99,6 +140,25 @@ const vocabulary = {
   knows: (term: string) => snapshot.lexical.knows(term),
   isRareWord: rareWordTest((w) => primary.wordPieces(w)),
 };
+
+// Lexical expansion (src/search/expansion.ts), as Quarry.ask does it with LEXICAL_EXPANSION.
+const { terms: vocabularyTerms, words: vocabularyWords } = sourceWords(snapshot.passages);
+const sourceVocabulary = SourceVocabulary.fromVectors(
+  vocabularyTerms,
+  vocabularyWords,
+  await primary.embed(vocabularyWords, 'passage'),
+);
+async function expanded(prepared: PreparedQuestion, threshold: number): Promise<PreparedQuestion> {
+  const words = unknownWords(prepared.lexicalQuery, (term) => snapshot.lexical.knows(term));
+  const vectors = await primary.embed(words, 'passage');
+  const substitutes = new Map(
+    words.map((w, i) => [w, vectors[i] ? sourceVocabulary.nearest(vectors[i]) : null]),
+  );
+  const out = expandQuestion(prepared, substitutes, threshold);
+  if (process.env.SHOW_EXPANSIONS && out !== prepared)
+    console.log(`expand ${threshold}: ${prepared.question} → ${out.lexicalQuery}`);
+  return out;
+}
 
 interface Gathered {
   question: EvalQuestion;
@@ -115,7 +175,8 @@ for (const file of files) {
     for (const m of models) {
       const [vector] = await m.embedder.embed([question.question], 'query');
       if (!vector) throw new Error('tune: no vector');
-      const candidates = gatherCandidates(m.index, prepared, vector, 'hybrid', snapshot.passages.length);
+      const asked = m.expand === undefined ? prepared : await expanded(prepared, m.expand);
+      const candidates = gatherCandidates(m.index, asked, vector, 'hybrid', snapshot.passages.length);
       perModel.push(new Map(candidates.map((c) => [c.passage.id, c])));
     }
     gathered.push({ question, prepared, perModel });
@@ -129,6 +190,8 @@ interface Setting {
   weights: number[];
   combination: Combination;
   denseWeight: number;
+  /** Which model's candidates give the lexical scores (an expanded query's, see `expanded`). */
+  lexicalFrom?: number;
 }
 
 const stats = (xs: number[]) => {
@@ -140,7 +203,7 @@ const stats = (xs: number[]) => {
 const mergedCache = new Map<string, Candidate[]>();
 /** The primary model's candidates with each cosine replaced by the models' combination. */
 function merged(g: Gathered, setting: Setting): Candidate[] {
-  const key = `${g.question.question}|${setting.combination}|${setting.weights.join(',')}`;
+  const key = `${g.question.question}|${setting.combination}|${setting.weights.join(',')}|${setting.lexicalFrom ?? 0}`;
   const cached = mergedCache.get(key);
   if (cached) return cached;
   const [first, ...rest] = g.perModel;
@@ -158,16 +221,18 @@ function merged(g: Gathered, setting: Setting): Candidate[] {
     );
     return (st[0]?.mean ?? 0) + (st[0]?.sd ?? 1) * z;
   };
+  const lexical = g.perModel[setting.lexicalFrom ?? 0] ?? first;
   const out: Candidate[] = [];
-  for (const [id, c] of first) {
+  for (const [id, dense] of first) {
     const others = rest.map((m) => m.get(id) as Candidate);
+    const c = lexical.get(id) ?? dense;
     out.push({
       ...c,
-      passageCosine: combine([c.passageCosine, ...others.map((o) => o.passageCosine)], passageStats),
+      passageCosine: combine([dense.passageCosine, ...others.map((o) => o.passageCosine)], passageStats),
       sentences: c.sentences.map((s, i) => ({
         ...s,
         similarity: combine(
-          [s.similarity, ...others.map((o) => o.sentences[i]?.similarity ?? 0)],
+          [dense.sentences[i]?.similarity ?? 0, ...others.map((o) => o.sentences[i]?.similarity ?? 0)],
           sentenceStats,
         ),
       })),
@@ -182,7 +247,14 @@ const rankingOnly: SearchOptions = { ...shipped, minRelevance: 0, supportShare: 
 
 function rowOf(g: Gathered, setting: Setting, policy: Partial<SearchOptions> = {}) {
   const options = { ...rankingOnly, denseWeight: setting.denseWeight, ...policy };
-  const scored = scoreCandidates(merged(g, setting), g.prepared, options);
+  let scored = scoreCandidates(merged(g, setting), g.prepared, options);
+  if (setting.lexicalFrom && values['keep-scale']) {
+    // As search() does: the expanded query reorders, the best score stays the plain query's.
+    scored = keepPlainScale(
+      scored,
+      scoreCandidates(merged(g, { ...setting, lexicalFrom: 0 }), g.prepared, options),
+    );
+  }
   const outcome = selectResults(scored, g.prepared, options, vocabulary);
   return judge(g.question, {
     answered: outcome.answered,
@@ -247,14 +319,22 @@ function weightGrid(use: number[], step: number): number[][] {
   rec(0, steps, []);
   return out.filter((w) => w.slice(1).some((x) => x > 0));
 }
+const expansions = models.flatMap((m, i) => (m.expand === undefined ? [] : [i]));
 const grids: Record<string, Setting[]> = Object.fromEntries(
-  models.map((m, i) => [`${m.name} alone`, alone(i)]),
+  models.flatMap((m, i) => (m.expand === undefined ? [[`${m.name} alone`, alone(i)]] : [])),
 );
+if (expansions.length) {
+  for (const i of expansions)
+    grids[`lexical expansion at ${models[i]?.expand}`] = alone(0).map((s) => ({ ...s, lexicalFrom: i }));
+  grids['lexical expansion, threshold chosen per fold'] = [0, ...expansions].flatMap((lexicalFrom) =>
+    alone(0).map((s) => ({ ...s, lexicalFrom })),
+  );
+}
 const subsets: number[][] = [
   ...extraNames.map((_, i) => [i + 1]),
   ...(n > 2 ? [extraNames.map((_, i) => i + 1)] : []),
 ];
-for (const use of values.alone ? [] : subsets) {
+for (const use of values.alone || expansions.length ? [] : subsets) {
   const label = [models[0]?.name, ...use.map((i) => models[i]?.name)].join(' + ');
   for (const combination of ['sum', 'z'] as const)
     grids[`${label} (${combination})`] = weightGrid(use, use.length > 1 ? 0.2 : 0.1).flatMap((weights) =>
@@ -263,7 +343,8 @@ for (const use of values.alone ? [] : subsets) {
 }
 
 const f2 = (x: number) => x.toFixed(2);
-const describe = (s: Setting) => `w[${s.weights.map((x) => x.toFixed(2)).join(',')}] fusion ${s.denseWeight}`;
+const describe = (s: Setting) =>
+  `w[${s.weights.map((x) => x.toFixed(2)).join(',')}] fusion ${s.denseWeight}${s.lexicalFrom ? ` lexical ${models[s.lexicalFrom]?.name}` : ''}`;
 const tune = (values['fold-on'] ?? 'tune').split(',').flatMap((name) => {
   const set = sets[name];
   if (!set) throw new Error(`tune: --fold-on ${name} is not among the files`);
