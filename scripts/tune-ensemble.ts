@@ -40,10 +40,12 @@ import {
   selectResults,
 } from '../src/search/retrieve.ts';
 import {
+  bestOf,
   objective as calibrationObjective,
   crossValidate,
   OFF_TOPIC_MARGIN,
   stratifiedFolds,
+  tuningFiles,
 } from './tune-folds.ts';
 
 const { values, positionals } = parseArgs({
@@ -62,11 +64,7 @@ const { values, positionals } = parseArgs({
     'keep-scale': { type: 'boolean', default: false },
   },
 });
-const files = positionals.length
-  ? positionals
-  : ['test/eval/questions.tune.jsonl', 'test/eval/questions.dev.jsonl', 'test/eval/questions.own.jsonl'];
-if (files.some((f) => f.includes('heldout')))
-  throw new Error('tune: the held-out half is for the final measurement only');
+const files = tuningFiles(positionals);
 
 loadEnvFile();
 const config = loadCoreConfig();
@@ -372,15 +370,7 @@ for (const [label, grid] of Object.entries(grids)) {
     if (k === 2) cells.push(`(chosen ${chosen.size} settings)`);
   }
   // The setting chosen on the whole tuning file, measured on every file.
-  let best = grid[0] as Setting;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  for (const s of grid) {
-    const score = objective(tune, s);
-    if (score > bestScore + 1e-9) {
-      best = s;
-      bestScore = score;
-    }
-  }
+  const best = bestOf(grid, (s) => objective(tune, s));
   const whole = Object.entries(sets)
     .map(([name, g]) => {
       const r = reportOf(g, best);

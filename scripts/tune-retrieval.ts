@@ -33,7 +33,7 @@ import {
   scoreCandidates,
   selectResults,
 } from '../src/search/retrieve.ts';
-import { crossValidate, OFF_TOPIC_MARGIN, objective, stratifiedFolds } from './tune-folds.ts';
+import { crossValidate, OFF_TOPIC_MARGIN, objective, stratifiedFolds, tuningFiles } from './tune-folds.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -53,11 +53,7 @@ const { values, positionals } = parseArgs({
     'keep-weight': { type: 'boolean', default: false },
   },
 });
-const files = positionals.length
-  ? positionals
-  : ['test/eval/questions.tune.jsonl', 'test/eval/questions.dev.jsonl', 'test/eval/questions.own.jsonl'];
-if (files.some((f) => f.includes('heldout')))
-  throw new Error('tune: the held-out half is for the final measurement only');
+const files = tuningFiles(positionals);
 
 loadEnvFile();
 const config = loadCoreConfig();
