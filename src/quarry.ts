@@ -305,11 +305,17 @@ export class Quarry {
     answerable: Parameters<typeof search>[4],
   ): Promise<ReturnType<typeof search> | 'stale'> {
     const remote = (snapshot as Partial<RemoteSnapshot>).remote ? await this.remoteIndexes() : null;
-    if (!remote) {
-      const expand = await this.lexicalExpansion(snapshot, question);
-      return search(snapshot, question, queryVector, options, answerable, expand);
-    }
-    return searchRemote(remote, snapshot as RemoteSnapshot, question, queryVector, options, answerable);
+    const expand = await this.lexicalExpansion(snapshot, question);
+    if (!remote) return search(snapshot, question, queryVector, options, answerable, expand);
+    return searchRemote(
+      remote,
+      snapshot as RemoteSnapshot,
+      question,
+      queryVector,
+      options,
+      answerable,
+      expand,
+    );
   }
 
   /**
