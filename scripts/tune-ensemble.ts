@@ -21,13 +21,7 @@ import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/
 import { buildVectorIndexes, sentenceTexts } from '../src/index/search-index.ts';
 import { Quarry } from '../src/quarry.ts';
 import { rareWordTest } from '../src/search/answerability.ts';
-import {
-  expandQuestion,
-  keepPlainScale,
-  SourceVocabulary,
-  sourceWords,
-  unknownWords,
-} from '../src/search/expansion.ts';
+import { keepPlainScale, LexicalExpander, WordVectors } from '../src/search/expansion.ts';
 import {
   type Candidate,
   gatherCandidates,
@@ -140,19 +134,15 @@ const vocabulary = {
 };
 
 // Lexical expansion (src/search/expansion.ts), as Quarry.ask does it with LEXICAL_EXPANSION.
-const { terms: vocabularyTerms, words: vocabularyWords } = sourceWords(snapshot.passages);
-const sourceVocabulary = SourceVocabulary.fromVectors(
-  vocabularyTerms,
-  vocabularyWords,
-  await primary.embed(vocabularyWords, 'passage'),
-);
+const wordVectors = new WordVectors((words) => primary.embed(words, 'passage'));
+const expanders = new Map<number, LexicalExpander>();
 async function expanded(prepared: PreparedQuestion, threshold: number): Promise<PreparedQuestion> {
-  const words = unknownWords(prepared.lexicalQuery, (term) => snapshot.lexical.knows(term));
-  const vectors = await primary.embed(words, 'passage');
-  const substitutes = new Map(
-    words.map((w, i) => [w, vectors[i] ? sourceVocabulary.nearest(vectors[i]) : null]),
-  );
-  const out = expandQuestion(prepared, substitutes, threshold);
+  let expander = expanders.get(threshold);
+  if (!expander) {
+    expander = new LexicalExpander(wordVectors, threshold);
+    expanders.set(threshold, expander);
+  }
+  const out = (await expander.expansionFor(snapshot, prepared.question))?.(prepared) ?? prepared;
   if (process.env.SHOW_EXPANSIONS && out !== prepared)
     console.log(`expand ${threshold}: ${prepared.question} → ${out.lexicalQuery}`);
   return out;

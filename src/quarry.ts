@@ -24,8 +24,7 @@ import {
   FALLBACK_CALIBRATION,
   findCalibration,
 } from './search/calibration.ts';
-import { expandQuestion, SourceVocabulary, sourceWords, unknownWords } from './search/expansion.ts';
-import { searchQuery } from './search/query.ts';
+import { LexicalExpander, WordVectors } from './search/expansion.ts';
 import {
   type PreparedQuestion,
   SCORING,
@@ -124,42 +123,32 @@ function round(n: number): number {
   return Math.round(n * 10000) / 10000;
 }
 
-/** The embedded source words of each index (LEXICAL_EXPANSION), kept as long as the index is. */
-const sourceVocabularies = new WeakMap<SearchIndex, Promise<SourceVocabulary>>();
-/** Question words already embedded (members reuse their words), by model; emptied when full. */
-const wordVectors = new Map<string, Float32Array>();
-const WORD_VECTORS_MAX = 20_000;
+/** Single-word embeddings for LEXICAL_EXPANSION, one store per model, shared by every Quarry. */
+const wordVectorStores = new Map<string, WordVectors>();
 
 /**
- * Single words' embeddings, in slices below the embedding worker's job size: an article's few
- * hundred words take a few hundred milliseconds here, where the worker would load a second copy
- * of the model (RSS 463 → 1,046 MB, measured) for two idle minutes.
+ * Words embedded in slices below the embedding worker's job size: an article's few hundred words
+ * take a few hundred milliseconds here, where the worker would load a second copy of the model
+ * (RSS 463 → 1,046 MB, measured) for two idle minutes.
  */
-async function embedWords(embedder: Embedder, words: readonly string[]): Promise<Float32Array[]> {
-  const vectors: Float32Array[] = [];
-  for (let i = 0; i < words.length; i += WORKER_MIN_TEXTS - 1)
-    vectors.push(...(await embedder.embed(words.slice(i, i + WORKER_MIN_TEXTS - 1), 'passage')));
-  return vectors;
-}
-
-/** A question's words, from the cache or the model. */
-async function embedQuestionWords(embedder: Embedder, words: readonly string[]): Promise<Float32Array[]> {
-  const key = (word: string) => `${embedder.modelId}\u0000${word}`;
-  const missing = words.filter((w) => !wordVectors.has(key(w)));
-  if (missing.length > 0) {
-    const vectors = await embedWords(embedder, missing);
-    if (wordVectors.size + missing.length > WORD_VECTORS_MAX) wordVectors.clear();
-    missing.forEach((w, i) => {
-      const v = vectors[i];
-      if (v) wordVectors.set(key(w), v);
+function wordVectorsOf(embedder: Embedder): WordVectors {
+  let store = wordVectorStores.get(embedder.modelId);
+  if (!store) {
+    store = new WordVectors(async (words) => {
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < words.length; i += WORKER_MIN_TEXTS - 1)
+        vectors.push(...(await embedder.embed(words.slice(i, i + WORKER_MIN_TEXTS - 1), 'passage')));
+      return vectors;
     });
+    wordVectorStores.set(embedder.modelId, store);
   }
-  return words.map((w) => wordVectors.get(key(w)) ?? new Float32Array(embedder.dimension));
+  return store;
 }
 
 export class Quarry {
   private snapshot: SearchIndex | null = null;
   private calibration: Calibration | null = null;
+  private expander: LexicalExpander | null = null;
   private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
 
@@ -318,33 +307,15 @@ export class Quarry {
     );
   }
 
-  /**
-   * LEXICAL_EXPANSION: substitutes for the question's words the sources never use, from the
-   * sources' own words (src/search/expansion.ts); undefined when off or nothing is unknown. The
-   * sources' words are embedded once per index, on its first question.
-   */
+  /** LEXICAL_EXPANSION's substitutes for this question (src/search/expansion.ts), if on. */
   private async lexicalExpansion(
     snapshot: SearchIndex,
     question: string,
   ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
     const threshold = this.config.lexicalExpansion;
     if (threshold === null) return undefined;
-    const words = unknownWords(searchQuery(question), (term) => snapshot.lexical.knows(term));
-    if (words.length === 0) return undefined;
-    const embedder = await this.embedder();
-    let vocabulary = sourceVocabularies.get(snapshot);
-    if (!vocabulary) {
-      const { terms, words: surface } = sourceWords(snapshot.passages);
-      vocabulary = embedWords(embedder, surface).then((vectors) =>
-        SourceVocabulary.fromVectors(terms, surface, vectors),
-      );
-      // A failed embedding is tried again on the next question.
-      vocabulary.catch(() => sourceVocabularies.delete(snapshot));
-      sourceVocabularies.set(snapshot, vocabulary);
-    }
-    const [table, vectors] = await Promise.all([vocabulary, embedQuestionWords(embedder, words)]);
-    const substitutes = new Map(words.map((w, i) => [w, vectors[i] ? table.nearest(vectors[i]) : null]));
-    return (prepared) => expandQuestion(prepared, substitutes, threshold);
+    this.expander ??= new LexicalExpander(wordVectorsOf(await this.embedder()), threshold);
+    return this.expander.expansionFor(snapshot, question);
   }
 
   private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {

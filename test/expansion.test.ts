@@ -12,6 +12,7 @@ import {
   type Substitute,
   sourceWords,
   unknownWords,
+  WordVectors,
 } from '../src/search/expansion.ts';
 import { LexicalIndex } from '../src/search/lexical-index.ts';
 import {
@@ -71,13 +72,24 @@ describe('lexical expansion (LEXICAL_EXPANSION)', () => {
     );
     assert.deepEqual(found.terms, ['oil', 'export', 'rose', 'gold', 'fell']);
     assert.equal(found.words[1], 'exports');
-    const vocabulary = SourceVocabulary.fromVectors(
-      ['oil', 'gold'],
-      ['oil', 'gold'],
-      [unit(1, 0), unit(0, 1)],
-    );
+    const vocabulary = new SourceVocabulary(['oil', 'gold'], ['oil', 'gold'], [unit(1, 0), unit(0, 1)]);
     assert.equal(vocabulary.nearest(unit(1, 0.2))?.word, 'oil');
     assert.equal(vocabulary.nearest(unit(0.1, 1))?.word, 'gold');
+  });
+
+  it('embeds each word once, for every index of the model', async () => {
+    const embedded: string[] = [];
+    const store = new WordVectors(async (words) => {
+      embedded.push(...words);
+      return words.map((w) => unit(w.length, 1));
+    });
+    const first = await store.of(['oil', 'gold', 'oil']);
+    const again = await store.of(['gold', 'grain']);
+    assert.deepEqual(embedded, ['oil', 'gold', 'grain']);
+    assert.equal(first[1], again[0], 'the same vector object');
+    const small = new WordVectors(async (words) => words.map(() => unit(1, 0)), 2);
+    await small.of(['a', 'b']);
+    assert.equal((await small.of(['c', 'd'])).length, 2, 'emptied when full, still answers');
   });
 
   it('keeps the order of the expanded ranking and the best score of the plain one', () => {

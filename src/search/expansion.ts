@@ -12,6 +12,7 @@
  */
 import type { StoredPassage } from '../index/store.ts';
 import { splitWords, toTerm } from '../text/terms.ts';
+import { searchQuery } from './query.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 import { cosineAt } from './vectors.ts';
 
@@ -38,31 +39,83 @@ export class SourceVocabulary {
   constructor(
     private readonly terms: readonly string[],
     private readonly words: readonly string[],
-    /** Row i: the normalised embedding of words[i]. */
-    private readonly vectors: Float32Array,
+    /** The normalised embedding of each word (shared with other indexes through WordVectors). */
+    private readonly vectors: readonly Float32Array[],
   ) {}
-
-  get size(): number {
-    return this.terms.length;
-  }
 
   nearest(vector: Float32Array): Substitute | null {
     let best: Substitute | null = null;
     for (let i = 0; i < this.terms.length; i++) {
-      const cosine = cosineAt(vector, this.vectors, i);
+      const cosine = cosineAt(vector, this.vectors[i] as Float32Array, 0);
       if (!best || cosine > best.cosine)
         best = { term: this.terms[i] as string, word: this.words[i] as string, cosine };
     }
     return best;
   }
+}
 
-  static fromVectors(terms: string[], words: string[], vectors: Float32Array[]): SourceVocabulary {
-    const dimension = vectors[0]?.length ?? 0;
-    const block = new Float32Array(terms.length * dimension);
-    vectors.forEach((v, i) => {
-      block.set(v, i * dimension);
-    });
-    return new SourceVocabulary(terms, words, block);
+/**
+ * Embeddings of single words for one model, shared by every index it serves: servers on one topic
+ * share most of their words, so memory follows the union of their vocabularies (≈1.5 KB a word at
+ * 384 dimensions), not their sum. Emptied when it would pass `max` words (the vocabularies already
+ * built keep their own vectors).
+ */
+export class WordVectors {
+  private readonly known = new Map<string, Float32Array>();
+
+  constructor(
+    private readonly embed: (words: string[]) => Promise<Float32Array[]>,
+    private readonly max = 100_000,
+  ) {}
+
+  async of(words: readonly string[]): Promise<Float32Array[]> {
+    const fresh = new Map<string, Float32Array>();
+    const missing = [...new Set(words.filter((w) => !this.known.has(w)))];
+    if (missing.length > 0) {
+      const vectors = await this.embed(missing);
+      missing.forEach((w, i) => {
+        const v = vectors[i];
+        if (v) fresh.set(w, v);
+      });
+      if (this.known.size + fresh.size > this.max) this.known.clear();
+      for (const [w, v] of fresh) this.known.set(w, v);
+    }
+    return words.map((w) => fresh.get(w) ?? this.known.get(w) ?? new Float32Array(0));
+  }
+}
+
+/**
+ * Builds each index's vocabulary once (on its first question with an unknown word) and the
+ * expansion of each question.
+ */
+export class LexicalExpander {
+  private readonly vocabularies = new WeakMap<object, Promise<SourceVocabulary>>();
+
+  constructor(
+    private readonly words: WordVectors,
+    private readonly threshold: number,
+  ) {}
+
+  /** The expansion for `search`, or undefined when the question has no word the sources lack. */
+  async expansionFor(
+    index: { passages: readonly StoredPassage[]; lexical: { knows(term: string): boolean } },
+    question: string,
+  ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
+    const unknown = unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
+    if (unknown.length === 0) return undefined;
+    let vocabulary = this.vocabularies.get(index);
+    if (!vocabulary) {
+      const { terms, words } = sourceWords(index.passages);
+      vocabulary = this.words.of(words).then((vectors) => new SourceVocabulary(terms, words, vectors));
+      // A failed embedding is tried again on the next question.
+      vocabulary.catch(() => this.vocabularies.delete(index));
+      this.vocabularies.set(index, vocabulary);
+    }
+    const [table, vectors] = await Promise.all([vocabulary, this.words.of(unknown)]);
+    const substitutes = new Map(
+      unknown.map((w, i) => [w, vectors[i]?.length ? table.nearest(vectors[i]) : null]),
+    );
+    return (prepared) => expandQuestion(prepared, substitutes, this.threshold);
   }
 }
 
