@@ -318,16 +318,26 @@ if (expansions.length) {
     alone(0).map((s) => ({ ...s, lexicalFrom })),
   );
 }
+const denseExtras = models.flatMap((m, i) => (i > 0 && m.expand === undefined ? [i] : []));
 const subsets: number[][] = [
-  ...extraNames.map((_, i) => [i + 1]),
-  ...(n > 2 ? [extraNames.map((_, i) => i + 1)] : []),
+  ...denseExtras.map((i) => [i]),
+  ...(denseExtras.length > 1 ? [denseExtras] : []),
 ];
-for (const use of values.alone || expansions.length ? [] : subsets) {
+for (const use of values.alone ? [] : subsets) {
   const label = [models[0]?.name, ...use.map((i) => models[i]?.name)].join(' + ');
-  for (const combination of ['sum', 'z'] as const)
-    grids[`${label} (${combination})`] = weightGrid(use, use.length > 1 ? 0.2 : 0.1).flatMap((weights) =>
+  for (const combination of ['sum', 'z'] as const) {
+    const grid = weightGrid(use, use.length > 1 ? 0.2 : 0.1).flatMap((weights) =>
       denseWeights.map((denseWeight) => ({ weights, combination, denseWeight })),
     );
+    grids[`${label} (${combination})`] = grid;
+    // With the first expansion on the lexical side: do the two gains add up?
+    const expansion = expansions[0];
+    if (expansion !== undefined && combination === 'z')
+      grids[`${label} (z) + ${models[expansion]?.name}`] = grid.map((s) => ({
+        ...s,
+        lexicalFrom: expansion,
+      }));
+  }
 }
 
 const f2 = (x: number) => x.toFixed(2);
