@@ -11,6 +11,7 @@
  *   npx tsx scripts/tune-retrieval.ts --crossfold [--folds 2 --seeds 5] [tuning file]
  *       each answer check with its threshold chosen on k−1 folds and measured on the left-out fold,
  *       over seeded stratified draws (the first file only: the tuning set)
+ *       (--only REGEXP: just the answer checks whose label matches)
  *   npx tsx scripts/tune-retrieval.ts --rankfolds 2 [files…]      ranking settings chosen on one fold,
  *                                                                 measured on the other (tune-folds.ts)
  *
@@ -49,6 +50,8 @@ const { values, positionals } = parseArgs({
     seeds: { type: 'string', default: '5' },
     // --explain with one of the --crossfold answer checks instead of the shipped one.
     variant: { type: 'string' },
+    // --crossfold only the answer checks whose label matches this regular expression.
+    only: { type: 'string' },
     // --calibrate the thresholds only, keeping the model's stored fusion weight (a ranking choice).
     'keep-weight': { type: 'boolean', default: false },
   },
@@ -375,6 +378,24 @@ function answerCheckVariants(): [string, SearchOptions][] {
       answerScope: 'near',
       groundingScope: 'passage',
     }),
+    v('focus near, typed', { ...check, focusScope: 'near', groundTypedOnly: true }),
+    v('focus passage, typed', { ...check, focusScope: 'passage', groundTypedOnly: true }),
+    v('focus near, all', { ...check, focusScope: 'near' }),
+    v('focus passage, all', { ...check, focusScope: 'passage' }),
+    v('grounding passage, typed', { ...check, groundingScope: 'passage', groundTypedOnly: true }),
+    v('grounding near, typed', { ...check, groundingScope: 'near', groundTypedOnly: true }),
+    v('focus+grounding near, typed', {
+      ...check,
+      focusScope: 'near',
+      groundingScope: 'near',
+      groundTypedOnly: true,
+    }),
+    v('focus near+grounding passage, typed', {
+      ...check,
+      focusScope: 'near',
+      groundingScope: 'passage',
+      groundTypedOnly: true,
+    }),
     v('types in related, margin 0.05', { ...check, typeMargin: 0.05, answerScope: 'related' }),
     v('types in related, margin 0.1', { ...check, typeMargin: 0.1, answerScope: 'related' }),
     v('types in passage, margin 0', { ...check, typeMargin: 0, answerScope: 'passage' }),
@@ -409,7 +430,8 @@ function bestThreshold(train: Gathered[], options: SearchOptions): SearchOptions
 }
 
 function crossfold(gathered: Gathered[], k: number, seeds: number): void {
-  const variants = answerCheckVariants();
+  const only = values.only ? new RegExp(values.only) : null;
+  const variants = answerCheckVariants().filter(([label]) => !only || only.test(label));
   const rows = new Map<string, JudgedRow[]>(variants.map(([label]) => [label, []]));
   const chosen: JudgedRow[] = [];
   const thresholds = new Map<string, number[]>();

@@ -19,6 +19,7 @@
  */
 import type { Span } from '../text/sentences.ts';
 import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
+import { aliasGroupsIn, namesGroup } from './entity-aliases.ts';
 import {
   answerSpan,
   type ExpectedAnswer,
@@ -28,6 +29,7 @@ import {
   type QuestionEntity,
   questionEntities,
 } from './expected-answer.ts';
+import { focusTerms, groundsFocus } from './focus-grounding.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 
 export type AnswerType = 'quantity' | 'date' | 'other';
@@ -154,6 +156,13 @@ export interface AnswerCheckOptions {
    * time zones does China have?") must be named in this scope of the answering passage.
    */
   groundingScope?: AnswerScope;
+  /**
+   * The question's focus phrase (focus-grounding.ts: "population", "time zones", "develop … rare
+   * earth deposits") must be said in this scope of the answering passage.
+   */
+  focusScope?: AnswerScope;
+  /** Apply focusScope and groundingScope only to questions with an answer class (not "other"). */
+  groundTypedOnly?: boolean;
 }
 
 /**
@@ -234,6 +243,17 @@ export function scopeText(
 
 const expectations = new WeakMap<PreparedQuestion, ExpectedAnswer>();
 const questionNames = new WeakMap<PreparedQuestion, QuestionEntity[]>();
+const focuses = new WeakMap<PreparedQuestion, string[]>();
+
+/** The question's focus terms, computed once per prepared question. */
+function focusOf(prepared: PreparedQuestion): string[] {
+  let found = focuses.get(prepared);
+  if (!found) {
+    found = focusTerms(prepared.question).filter((t) => prepared.terms.has(t));
+    focuses.set(prepared, found);
+  }
+  return found;
+}
 
 /** The kind of answer the question wants, computed once per prepared question. */
 function expectedOf(prepared: PreparedQuestion): ExpectedAnswer {
@@ -259,16 +279,36 @@ function entitiesOf(prepared: PreparedQuestion): QuestionEntity[] {
   return found;
 }
 
+// "bigger than China": the standard of a comparison is not what the sentence is about.
+const COMPARISON_FOIL = /\bthan\s+(?:the\s+)?(?:\p{Lu}[\p{L}\p{N}'.-]*\s*)+/gu;
+const QUESTION_FOIL =
+  /\b(?:than|compared\s+(?:to|with)|relative\s+to|unlike)\s+(?:the\s+)?(?:\p{Lu}[\p{L}\p{N}'.-]*\s*)+/gu;
+// "They have 11 time zones.": who "they" are is said earlier in the paragraph.
+const PRONOUN_LED = /^\W*(?:they|it|he|she|their|its|his|her|this|these)\b/i;
+
 /** A named thing the question asks about that the sources mention but this text does not. */
 export function missingEntity(
   prepared: PreparedQuestion,
   text: string,
   vocabulary: Vocabulary,
 ): string | null {
+  const said = foldQuotes(text).replace(COMPARISON_FOIL, 'than ');
+  // "How big is Russia compared to China?" asks about Russia: China there is a foil too.
+  const asked = foldQuotes(prepared.question);
+  const foils = [...asked.matchAll(QUESTION_FOIL)].map((m) => m[0]);
+  const question = asked.replace(QUESTION_FOIL, 'than ');
+  // A country by any of its names ("Moscow" for "Russia", "the US" for "Washington"); what the
+  // question excludes ("besides China") need not be named.
+  const groups = aliasGroupsIn(question).filter((g) =>
+    prepared.lexicalQuery.includes(question.slice(g.start, g.end)),
+  );
+  for (const group of groups) if (!namesGroup(said, group.label)) return group.label;
+  const inGroup = (name: string) =>
+    aliasGroupsIn(question).some((g) => question.slice(g.start, g.end).includes(name));
   for (const entity of entitiesOf(prepared)) {
-    // What the question excludes ("apart from the Democratic Party") need not be named.
-    if (!prepared.terms.has(entity.term) || !vocabulary.knows(entity.term)) continue;
-    if (!namesEntity(text, entity)) return entity.text;
+    if (!prepared.terms.has(entity.term) || !vocabulary.knows(entity.term) || inGroup(entity.text)) continue;
+    if (foils.some((foil) => foil.includes(entity.text))) continue;
+    if (!namesEntity(said, entity)) return entity.text;
   }
   return null;
 }
@@ -279,12 +319,22 @@ export function checkAnswer(
   options?: AnswerCheckOptions,
   vocabulary?: Vocabulary,
 ): AnswerCheck {
-  if (options?.groundingScope && vocabulary) {
-    const missing = missingEntity(
-      prepared,
-      scopeText(passage, options.groundingScope, prepared.terms),
-      vocabulary,
-    );
+  const typed = expectedOf(prepared) !== 'other';
+  if (options?.focusScope && (typed || !options.groundTypedOnly)) {
+    const terms = focusOf(prepared);
+    if (!groundsFocus(scopeText(passage, options.focusScope, prepared.terms), terms))
+      return {
+        answers: false,
+        type: prepared.answerType,
+        reason: `"${terms.join(' ')}" is not said where it answers`,
+      };
+  }
+  if (options?.groundingScope && vocabulary && (typed || !options.groundTypedOnly)) {
+    const scope =
+      options.groundingScope === 'near' && PRONOUN_LED.test(scopeText(passage, 'quote'))
+        ? 'passage'
+        : options.groundingScope;
+    const missing = missingEntity(prepared, scopeText(passage, scope, prepared.terms), vocabulary);
     if (missing)
       return {
         answers: false,

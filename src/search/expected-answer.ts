@@ -344,5 +344,6 @@ export function namesEntity(text: string, entity: QuestionEntity): boolean {
   const acronym = /^(\p{Lu}{2,})s?$/u.exec(entity.text)?.[1];
   if (!acronym) return false;
   const initials = words.map((w) => w[0]?.toUpperCase() ?? '').join('');
-  return initials.includes(acronym);
+  // "REEs" for "rare earth deposits": the acronym's last word, its head noun, is often swapped.
+  return initials.includes(acronym) || (acronym.length >= 3 && initials.includes(acronym.slice(0, -1)));
 }
