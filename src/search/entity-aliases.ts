@@ -37,13 +37,13 @@ const GROUPS: readonly string[][] = [
   ['Taiwan', 'Taiwanese', 'Taipei'],
 ];
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const formPattern = (forms: readonly string[]) =>
   // Longest first, so "United States" is one match, not "United".
   new RegExp(
     String.raw`(?<![\p{L}\p{N}])(?:${[...forms]
       .sort((a, b) => b.length - a.length)
-      .map(escape)
+      .map(escapeRegExp)
       .join('|')})(?![\p{L}\p{N}])`,
     'gu',
   );
