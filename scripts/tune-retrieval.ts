@@ -378,22 +378,20 @@ function answerCheckVariants(): [string, SearchOptions][] {
       answerScope: 'near',
       groundingScope: 'passage',
     }),
-    v('focus near, typed', { ...check, focusScope: 'near', groundTypedOnly: true }),
-    v('focus passage, typed', { ...check, focusScope: 'passage', groundTypedOnly: true }),
-    v('focus near, all', { ...check, focusScope: 'near' }),
-    v('focus passage, all', { ...check, focusScope: 'passage' }),
     v('grounding passage, typed', { ...check, groundingScope: 'passage', groundTypedOnly: true }),
     v('grounding near, typed', { ...check, groundingScope: 'near', groundTypedOnly: true }),
-    v('focus+grounding near, typed', {
+    v('focus near', { ...check, focusScope: 'near' }),
+    v('focus passage', { ...check, focusScope: 'passage' }),
+    v('focus near+grounding near, typed', {
       ...check,
       focusScope: 'near',
       groundingScope: 'near',
       groundTypedOnly: true,
     }),
-    v('focus near+grounding passage, typed', {
+    v('focus passage+grounding near, typed', {
       ...check,
-      focusScope: 'near',
-      groundingScope: 'passage',
+      focusScope: 'passage',
+      groundingScope: 'near',
       groundTypedOnly: true,
     }),
     v('types in related, margin 0.05', { ...check, typeMargin: 0.05, answerScope: 'related' }),

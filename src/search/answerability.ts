@@ -161,7 +161,7 @@ export interface AnswerCheckOptions {
    * earth deposits") must be said in this scope of the answering passage.
    */
   focusScope?: AnswerScope;
-  /** Apply focusScope and groundingScope only to questions with an answer class (not "other"). */
+  /** Apply groundingScope only to questions with an answer class (not "other"). */
   groundTypedOnly?: boolean;
 }
 
@@ -320,7 +320,7 @@ export function checkAnswer(
   vocabulary?: Vocabulary,
 ): AnswerCheck {
   const typed = expectedOf(prepared) !== 'other';
-  if (options?.focusScope && (typed || !options.groundTypedOnly)) {
+  if (options?.focusScope) {
     const terms = focusOf(prepared);
     if (!groundsFocus(scopeText(passage, options.focusScope, prepared.terms), terms))
       return {
