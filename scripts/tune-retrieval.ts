@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
-import { RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
+import { type AnswerCheckOptions, RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
 import { type Calibration, calibrationKey, writeCalibration } from '../src/search/calibration.ts';
 import {
   type Candidate,
@@ -350,14 +350,17 @@ function objective(report: ReturnType<typeof replay>): number {
 /** The answer checks compared (README "Retrieval"); the threshold is chosen per fold. */
 function answerCheckVariants(): [string, SearchOptions][] {
   const base = { ...shipped };
-  const check = shipped.answerCheck ?? { typeMargin: 0.1, focusCheck: true };
+  // The previous round's shipped check (question classes in the key sentence and its neighbours
+  // sharing a word), which the rows below vary; 'shipped check' is this round's.
+  const check: AnswerCheckOptions = { typeMargin: 0, focusCheck: true, answerScope: 'near' };
   const v = (label: string, answerCheck: SearchOptions['answerCheck']): [string, SearchOptions] => [
     label,
     { ...base, answerCheck },
   ];
   return [
     v('threshold only', null),
-    v('shipped check', check),
+    v('shipped check', shipped.answerCheck),
+    v('previous check (classes near)', check),
     // The check of the previous round: quantity / date anywhere in a passage within 0.1.
     v('before: coarse types, margin 0.1', { typeMargin: 0.1, focusCheck: true }),
     v('types in passage', { ...check, answerScope: 'passage' }),

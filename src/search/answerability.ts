@@ -173,7 +173,14 @@ export interface AnswerCheckOptions {
 export type AnswerScope = 'quote' | 'near' | 'related' | 'context' | 'passage';
 
 /** Chosen with scripts/tune-retrieval.ts on the tuning half. */
-export const ANSWER_CHECK: AnswerCheckOptions = { typeMargin: 0, focusCheck: true, answerScope: 'near' };
+export const ANSWER_CHECK: AnswerCheckOptions = {
+  typeMargin: 0,
+  focusCheck: true,
+  answerScope: 'near',
+  focusScope: 'near',
+  groundingScope: 'near',
+  groundTypedOnly: true,
+};
 
 /**
  * Word-piece vocabularies of the BERT family list whole words roughly by frequency (id 1996 is
