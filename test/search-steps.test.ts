@@ -302,6 +302,16 @@ describe('expected answer (question classes)', () => {
       // "when" in a subordinate clause does not make it a date question.
       ["What deal was still unresolved when Trump talked up Russia's resources?", 'other'],
       ['Why are rare earths important?', 'other'],
+      // A yes/no question: the wh-word heads a subordinate clause.
+      ['was the minerals deal even finished when trump started talking up russia', 'other'],
+      ['@Quarry is russia just too big to ignore when it comes to raw materials', 'other'],
+      ['<@123> so did he say where the reserves are?', 'other'],
+      // An auxiliary after "what" is not a head noun.
+      ['what are people starting to realise about russia', 'other'],
+      ['which Russian company will develop the deposits?', 'organisation'],
+      // "Where … come from" asks for a source, not a place.
+      ['where does the 20 percent figure come from', 'agent'],
+      ['the call with putin, what day was that', 'date'],
     ];
     for (const [question, type] of cases) assert.equal(expectedAnswer(question), type, question);
   });

@@ -36,7 +36,10 @@ const ORGANISATION_HEADS =
   'compan(?:y|ies)|firms?|agenc(?:y|ies)|organi[sz]ations?|part(?:y|ies)|banks?|newspapers?|outlets?|sites?|networks?|institutions?';
 const PLACE_HEADS =
   'countr(?:y|ies)|regions?|cit(?:y|ies)|states?|provinces?|towns?|places?|continents?|territor(?:y|ies)';
-const WHICH = String.raw`^(?:which|what)\s+(?:[\w-]+\s+)?`;
+// One word may come between the wh-word and its head ("which Russian company"), but not a verb:
+// "what are people starting to realise" asks what, not which people.
+const AUXILIARY = String.raw`(?:is|are|was|were|am|be|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must)`;
+const WHICH = String.raw`^(?:which|what)\s+(?:(?!${AUXILIARY}\b)[\w-]+\s+)?`;
 
 /**
  * Tried in order on the question from its first wh-word on ("What deal … was unresolved when
@@ -55,6 +58,8 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
     /^(?:how|hw)\s+(?:many|much|big|large|far|tall|high|old|fast|heavy|deep|wide)\b|^what\s+(?:number|amount|size)\b/,
   ],
   ['date', /^when\b|^(?:what|which)\s+(?:year|date|day|month)\b/],
+  // "Where does the figure come from?" asks for a source: an agency or a person as much as a place.
+  ['agent', /^where\b[^,?]*\b(?:come|comes|came|get|gets|got)\s+(?:\w+\s+)?from\b/],
   ['place', new RegExp(String.raw`^where\b|${WHICH}(?:${PLACE_HEADS})\b`)],
   ['person', new RegExp(String.raw`${WHICH}(?:${PERSON_HEADS})\b`)],
   ['organisation', new RegExp(String.raw`${WHICH}(?:${ORGANISATION_HEADS})\b`)],
@@ -68,8 +73,19 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
 
 const FIRST_WH = /\b(?:what|which|who|whom|whose|when|where|why|how|hw)\b/;
 
+/**
+ * A question that opens with an auxiliary ("Was the deal finished when Trump spoke?", "@Quarry is
+ * Russia too big to ignore when it comes to raw materials?") asks yes or no: a wh-word later in it
+ * heads a subordinate clause, not the thing asked for. Mentions and interjections before it are
+ * skipped.
+ */
+const POLAR = new RegExp(
+  String.raw`^(?:(?:<@!?\d+>|@\S+|so|wait|ok|okay|hey|yo|um|also|and|but|lol)[\s,]+)*${AUXILIARY}\b`,
+);
+
 export function expectedAnswer(question: string): ExpectedAnswer {
-  const text = foldQuotes(question).toLowerCase();
+  const text = foldQuotes(question).toLowerCase().trim();
+  if (POLAR.test(text)) return 'other';
   const start = FIRST_WH.exec(text)?.index;
   if (start === undefined) return 'other';
   const asked = text.slice(start);
