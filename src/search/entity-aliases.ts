@@ -8,7 +8,9 @@
  * ("Russian") are matched by sameName already.
  */
 
-// Case-sensitive forms: "US" is a country, "us" a pronoun.
+// Members write "china" and "moscow" in lower case, so forms match in any case, except the
+// short forms and the one country name that are also common words ("us", "turkey"), which must be
+// written as names.
 const GROUPS: readonly string[][] = [
   ['US', 'U.S.', 'USA', 'U.S.A.', 'United States', 'America', 'American', 'Americans', 'Washington'],
   ['UK', 'U.K.', 'United Kingdom', 'Britain', 'British', 'London'],
@@ -38,15 +40,26 @@ const GROUPS: readonly string[][] = [
 ];
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CASE_SENSITIVE = /^(?:\p{Lu}{2,3}|\p{Lu}(?:\.\p{Lu})+\.?|Turkey|Turkish)$/u;
 const formPattern = (forms: readonly string[]) =>
-  // Longest first, so "United States" is one match, not "United".
+  // Longest first, so "United States" is one match, not "United". One pattern mixes case-sensitive
+  // and case-blind forms, so the case-blind ones spell each letter in both cases.
   new RegExp(
     String.raw`(?<![\p{L}\p{N}])(?:${[...forms]
       .sort((a, b) => b.length - a.length)
-      .map(escapeRegExp)
+      .map((form) => (CASE_SENSITIVE.test(form) ? escapeRegExp(form) : anyCase(form)))
       .join('|')})(?![\p{L}\p{N}])`,
     'gu',
   );
+
+/** A form that matches in any case: "[Cc][Hh][Ii][Nn][Aa]". */
+function anyCase(form: string): string {
+  return [...form]
+    .map((c) =>
+      c.toLowerCase() !== c.toUpperCase() ? `[${c.toUpperCase()}${c.toLowerCase()}]` : escapeRegExp(c),
+    )
+    .join('');
+}
 const PATTERNS = GROUPS.map((forms) => ({ label: forms[0] ?? '', pattern: formPattern(forms) }));
 
 export interface AliasGroup {

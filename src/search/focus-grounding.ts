@@ -35,12 +35,25 @@ say says said tell tells told claim claims state stated announce announced argue
 /** Prepositions, conjunctions and clause words end the focus phrase ("population | of Russia"). */
 const PHRASE_END = new Set(
   `of in on at to for from with by as about after before during since until than into onto over under
+according
 and or but if because while when where which who that whether so then
 is are was were be been being do does did has have had will would could can should might may must`.split(
     /\s+/,
   ),
 );
 
+// What is counted may be a class word ("how many people", "how many countries"); only words
+// that say nothing of what is counted are skipped.
+const COUNTED_SKIP = new Set([
+  ...PHRASE_END,
+  'the',
+  'a',
+  'an',
+  'exactly',
+  'roughly',
+  'approximately',
+  ...'total money cash funds funding dollars euros pounds roubles rubles yuan'.split(' '),
+]);
 // "What did the article say …": the source itself is not a speaker it must name.
 const SOURCE_WORDS = new Set([
   ...PHRASE_END,
@@ -70,7 +83,9 @@ const AUXILIARY = /^(?:did|does|do|has|have|had|will|would|is|was|are|were)$/;
 /**
  * The focus's content terms, names left out (the subject check weighs those), for the three
  * question shapes whose focus a pattern finds reliably:
- * - "how many / how much X" — the thing counted ("How many time zones does China have?" → zone);
+ * - "how many / how much X" — the thing counted ("How many time zones does China have?" → time
+ *   zone), up to the verb;
+ * - "who is X" — the role ("who is Russia's minister of natural resources" → minister);
  * - "what is the X of …" — the attribute asked for ("What is the population of Russia?" →
  *   population; "What's the name of Russia's largest rare earth mine?" → largest rare earth mine);
  * - "what did X say / tell / claim" — the speaker ("What did the US envoy say …?" → envoy).
@@ -79,7 +94,8 @@ const AUXILIARY = /^(?:did|does|do|has|have|had|will|would|is|was|are|were)$/;
  * answerable questions).
  */
 export function focusTerms(question: string): string[] {
-  const text = foldQuotes(question);
+  // "whats russia's share…" is "what is".
+  const text = foldQuotes(question).replace(/\b(wh)ats\b/gi, '$1at is');
   const shouted = !/\p{Ll}/u.test(text);
   const words = text
     .replace(/'s\b/g, ' s')
@@ -93,7 +109,7 @@ export function focusTerms(question: string): string[] {
       .filter((t) => t.tags.has('Verb') && !t.tags.has('Noun'))
       .map((t) => t.text.toLowerCase()),
   );
-  const wh = lower.findIndex((w) => /^(?:what|which|how|hw)$/.test(w));
+  const wh = lower.findIndex((w) => /^(?:what|which|who|how|hw)$/.test(w));
   if (wh < 0) return [];
   const at = (i: number) => lower[i] ?? '';
   const isName = (i: number) => !shouted && /^\p{Lu}/u.test(words[i] ?? '');
@@ -106,16 +122,27 @@ export function focusTerms(question: string): string[] {
     const terms: string[] = [];
     for (let i = from; i < words.length; i++) {
       if (at(i) === 's' || at(i + 1) === 's' || /s'$/.test(words[i] ?? '')) continue;
-      if (until(i) || (terms.length > 0 && verbs.has(at(i)))) break;
-      if (skip.has(at(i)) || isName(i)) continue;
+      // A verb ends it too: compromise's, a mistyped auxiliary, or a participle ("chatting").
+      const verb = verbs.has(at(i)) || misspeltAuxiliary(at(i)) || /..ing$/.test(at(i));
+      if (until(i) || (i > from && verb)) break;
+      // One letter is shorthand ("r" for "are") or an initial, not a word of the focus.
+      if (skip.has(at(i)) || isName(i) || at(i).length < 2) continue;
       const term = toTerm(at(i));
       if (term) terms.push(term);
     }
     return terms;
   };
   const next = wh + 1;
-  // how many / how much X: the first word counted ("how many elemnts r in …" → elemnt).
-  if (/^(?:many|much)$/.test(at(next))) return run(next + 1).slice(0, 1);
+  // how many / how much X: what is counted, class words included ("how many people …").
+  if (/^(?:many|much)$/.test(at(next))) return run(next + 1, undefined, COUNTED_SKIP);
+  // who is X: the role asked about ("who is Russia's minister of natural resources" → minister);
+  // "who was in charge" names no role.
+  if (at(wh) === 'who') {
+    if (!/^(?:is|was|are|were|s)$/.test(at(next))) return [];
+    let from = next + 1;
+    if (at(from) === 'the') from++;
+    return PHRASE_END.has(at(from)) ? [] : run(from, undefined, SOURCE_WORDS);
+  }
   if (at(wh) !== 'what' && at(wh) !== 'which') return [];
   // what did X say
   if (AUXILIARY.test(at(next)) && !/^(?:is|was|are|were)$/.test(at(next))) {
@@ -134,8 +161,10 @@ export function focusTerms(question: string): string[] {
   const asked = run(attribute, (j) => j >= i);
   // "What was the point of the deal?" asks for a description, in any words.
   if (asked.some((t) => DESCRIPTION_NOUNS.has(t))) return [];
-  // "the name of X": the attribute is only the class, so X is the focus.
-  return asked.length ? asked : run(i + 1, (j) => j > i + 1 && PHRASE_END.has(at(j)));
+  // "the name of X": the attribute is only the class, so X is the focus. Not "the share of X",
+  // whose X is paraphrased too often ("share of output" for "share of production").
+  if (asked.length || !/^name$/.test(at(attribute))) return asked;
+  return run(i + 1, (j) => j > i + 1 && PHRASE_END.has(at(j)));
 }
 
 /**
@@ -152,6 +181,26 @@ export function groundsFocus(text: string, terms: readonly string[]): boolean {
       said.some((s) => s === term || sameName(s, term) || (term.length >= 5 && oneEdit(s, term))) ||
       pairs.some((p) => p.startsWith(term) || term.startsWith(p)),
   );
+}
+
+const AUXILIARIES = 'does have has did are were was will can could would should'.split(' ');
+
+/**
+ * "dose" for "does", "hav" for "have": a typed auxiliary still ends the phrase. Only a letter
+ * dropped or two swapped — a letter changed or added makes other words ("aid", "rare").
+ */
+function misspeltAuxiliary(word: string): boolean {
+  return (
+    word.length >= 3 &&
+    AUXILIARIES.some((aux) => (word.length < aux.length && oneEdit(word, aux)) || swapped(word, aux))
+  );
+}
+
+/** Whether two words differ by two neighbouring letters swapped ("dose" / "does"). */
+function swapped(a: string, b: string): boolean {
+  if (a.length !== b.length || a === b) return false;
+  const i = [...a].findIndex((c, j) => c !== b[j]);
+  return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }
 
 /** Whether two words differ by one insertion, deletion or substitution. */
