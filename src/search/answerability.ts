@@ -326,44 +326,54 @@ export function checkAnswer(
   options?: AnswerCheckOptions,
   vocabulary?: Vocabulary,
 ): AnswerCheck {
-  const typed = expectedOf(prepared) !== 'other';
+  if (!options?.answerScope) {
+    const type = prepared.answerType;
+    const grounded = groundingFailure(prepared, passage, type, options, vocabulary);
+    if (grounded) return grounded;
+    if (fitsAnswerType(passage.passage.text, type)) return { answers: true, type, reason: '' };
+    return { answers: false, type, reason: `no ${type} in the passage` };
+  }
+  // The class first: it is the cheapest test and its reason the most telling.
+  const type = expectedOf(prepared);
+  if (!holdsAnswer(scopeText(passage, options.answerScope, prepared.terms), type, prepared.question))
+    return { answers: false, type, reason: `no ${type} in the ${options.answerScope}` };
+  const grounded = groundingFailure(prepared, passage, type, options, vocabulary);
+  if (grounded) return grounded;
+  const found = answerSpan(scopeText(passage, 'quote'), type, prepared.question);
+  const at = passage.quote.start;
+  return {
+    answers: true,
+    type,
+    reason: '',
+    ...(found ? { span: { start: at + found.start, end: at + found.end } } : {}),
+  };
+}
+
+/**
+ * Related, or answers it? The focus must be said (focus-grounding.ts) and the named thing asked
+ * about named (missingEntity) where the answer is; the failed check, or null.
+ */
+function groundingFailure(
+  prepared: PreparedQuestion,
+  passage: ScoredPassage,
+  type: AnswerType | ExpectedAnswer,
+  options: AnswerCheckOptions | undefined,
+  vocabulary: Vocabulary | undefined,
+): AnswerCheck | null {
   if (options?.focusScope) {
     const terms = focusOf(prepared);
     if (!groundsFocus(scopeText(passage, options.focusScope, prepared.terms), terms))
-      return {
-        answers: false,
-        type: prepared.answerType,
-        reason: `"${terms.join(' ')}" is not said where it answers`,
-      };
+      return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
   }
+  const typed = expectedOf(prepared) !== 'other';
   if (options?.groundingScope && vocabulary && (typed || !options.groundTypedOnly)) {
+    // "They have 11 time zones.": who "they" are is said earlier in the paragraph.
     const scope =
       options.groundingScope === 'near' && PRONOUN_LED.test(scopeText(passage, 'quote'))
         ? 'passage'
         : options.groundingScope;
     const missing = missingEntity(prepared, scopeText(passage, scope, prepared.terms), vocabulary);
-    if (missing)
-      return {
-        answers: false,
-        type: prepared.answerType,
-        reason: `"${missing}" is not named where it answers`,
-      };
+    if (missing) return { answers: false, type, reason: `"${missing}" is not named where it answers` };
   }
-  if (options?.answerScope) {
-    const type = expectedOf(prepared);
-    if (holdsAnswer(scopeText(passage, options.answerScope, prepared.terms), type, prepared.question)) {
-      const found = answerSpan(scopeText(passage, 'quote'), type, prepared.question);
-      const at = passage.quote.start;
-      return {
-        answers: true,
-        type,
-        reason: '',
-        ...(found ? { span: { start: at + found.start, end: at + found.end } } : {}),
-      };
-    }
-    return { answers: false, type, reason: `no ${type} in the ${options.answerScope}` };
-  }
-  const type = prepared.answerType;
-  if (fitsAnswerType(passage.passage.text, type)) return { answers: true, type, reason: '' };
-  return { answers: false, type, reason: `no ${type} in the passage` };
+  return null;
 }
