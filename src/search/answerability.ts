@@ -306,12 +306,10 @@ export function missingEntity(
   const question = asked.replace(QUESTION_FOIL, 'than ');
   // A country by any of its names ("Moscow" for "Russia", "the US" for "Washington"); what the
   // question excludes ("besides China") need not be named.
-  const groups = aliasGroupsIn(question).filter((g) =>
-    prepared.lexicalQuery.includes(question.slice(g.start, g.end)),
-  );
+  const named = aliasGroupsIn(question);
+  const groups = named.filter((g) => prepared.lexicalQuery.includes(question.slice(g.start, g.end)));
   for (const group of groups) if (!namesGroup(said, group.label)) return group.label;
-  const inGroup = (name: string) =>
-    aliasGroupsIn(question).some((g) => question.slice(g.start, g.end).includes(name));
+  const inGroup = (name: string) => named.some((g) => question.slice(g.start, g.end).includes(name));
   for (const entity of entitiesOf(prepared)) {
     if (!prepared.terms.has(entity.term) || !vocabulary.knows(entity.term) || inGroup(entity.text)) continue;
     if (foils.some((foil) => foil.includes(entity.text))) continue;

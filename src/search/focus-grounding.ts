@@ -104,11 +104,16 @@ export function focusTerms(question: string): string[] {
   const lower = words.map((w) => w.toLowerCase().replace(/'+$/, ''));
   // A verb ends the phrase ("what fraction of Ukraine's REEs | sit in …"); compromise knows
   // which words are verbs here (a word it also reads as a noun stays in).
-  const verbs = new Set(
-    tagTokens(text)
-      .filter((t) => t.tags.has('Verb') && !t.tags.has('Noun'))
-      .map((t) => t.text.toLowerCase()),
-  );
+  // Tagged only when a phrase runs past its first word (compromise takes ~1 ms on a new question).
+  let verbs: Set<string> | null = null;
+  const isVerb = (word: string) => {
+    verbs ??= new Set(
+      tagTokens(text)
+        .filter((t) => t.tags.has('Verb') && !t.tags.has('Noun'))
+        .map((t) => t.text.toLowerCase()),
+    );
+    return verbs.has(word);
+  };
   const wh = lower.findIndex((w) => /^(?:what|which|who|how|hw)$/.test(w));
   if (wh < 0) return [];
   const at = (i: number) => lower[i] ?? '';
@@ -123,8 +128,8 @@ export function focusTerms(question: string): string[] {
     for (let i = from; i < words.length; i++) {
       if (at(i) === 's' || at(i + 1) === 's' || /s'$/.test(words[i] ?? '')) continue;
       // A verb ends it too: compromise's, a mistyped auxiliary, or a participle ("chatting").
-      const verb = verbs.has(at(i)) || misspeltAuxiliary(at(i)) || /..ing$/.test(at(i));
-      if (until(i) || (i > from && verb)) break;
+      const verb = i > from && (misspeltAuxiliary(at(i)) || /..ing$/.test(at(i)) || isVerb(at(i)));
+      if (until(i) || verb) break;
       // One letter is shorthand ("r" for "are") or an initial, not a word of the focus.
       if (skip.has(at(i)) || isName(i) || at(i).length < 2) continue;
       const term = toTerm(at(i));
