@@ -1,21 +1,26 @@
 /**
  * Does the best passage answer the question, or is it only about the same thing? Similarity
  * cannot tell: "What is the population of Russia?" is close to every paragraph about Russia.
- * No reader model (SQuAD 2.0 reader, cross-encoder) is reachable through the registries, so two
+ * No reader model (SQuAD 2.0 reader, cross-encoder) is reachable through the registries, so four
  * checks that need no model beyond the embedder's tokenizer (README "Retrieval"), measured with
  * scripts/tune-retrieval.ts --crossfold (threshold chosen on one half, measured on the other):
- * - focus: the thing asked about ("population" in "What is the population of Russia?") must not be
- *   a rare word the sources never use;
+ * - rare focus: the thing asked about ("GDP" in "What is Russia's GDP?") must not be a rare word
+ *   the sources never use;
  * - answer type (expected-answer.ts): the question's class — person, organisation, place, money,
  *   share, duration, date, quantity, name, reported speech — must be present in the key sentence
  *   or a neighbouring sentence that shares a word with the question, and an entity must be one the
  *   question does not name ("Who heads Russia's Federal Agency…?" is not answered by a sentence
  *   naming only Russia and the agency). Only the best passage counts: letting a passage within 0.1
  *   answer instead let near-misses through (cross-fold near-miss abstain 0.55 vs 0.62).
+ * - focus (focus-grounding.ts): what a "how many X" / "what is the X of" / "what did X say" /
+ *   "who is X" question asks about must be said there too ("population", "time zones", "envoy");
+ * - subject: a name the question gives must be named there ("China" in "How many time zones does
+ *   China have?"), under any of its names (entity-aliases.ts), and not only as "than China".
  * Measured and not shipped: the same check on the key sentence alone (near-miss 0.68 but false
  * abstain 0.23 on the dev set: a wrong key sentence refuses a right passage), and entity grounding
- * (every named thing the question asks about must be named in the passage: "Moscow" for "Russia"
- * and "REEs" for "rare earth reserves" made it refuse answerable questions).
+ * for every question in the whole passage without aliases ("Moscow" for "Russia" refused
+ * answerable questions); the subject check above is that check narrowed to questions with an
+ * answer class and given the aliases.
  */
 import type { Span } from '../text/sentences.ts';
 import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
