@@ -551,6 +551,12 @@ describe('related or answers it: the focus, the subject and the kind of organisa
     );
   });
 
+  it('a question about the future is not answered by a past date', () => {
+    assert.equal(ask('When will the bridge reopen?', ['The bridge closed in 2019.']).answered, false);
+    assert.equal(ask('When will the bridge reopen?', ['The bridge will reopen in May 2026.']).answered, true);
+    assert.equal(ask('When did the bridge close?', ['The bridge closed in 2019.']).answered, true);
+  });
+
   it('a government body answers "which agency", not "which company"', () => {
     const port = ['The Federal Maritime Agency for Ports approved plans for the new port.'];
     assert.equal(ask('Which company will build the new port?', port).answered, false);

@@ -181,6 +181,16 @@ const MONTHS_OR_YEAR =
 const TIME_OF_DAY =
   /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
 
+// A question about what has not happened yet, and a sentence that speaks of the future.
+const FUTURE_QUESTION =
+  /\bwhen(?:'s|\s+is|\s+are)?\s+(?:[\w'-]+\s+){0,6}?(?:will|gonna|going\s+to)\b|\bwhen(?:'s|\s+is|\s+are)\s+the\s+next\b/i;
+const FUTURE_SENTENCE =
+  /\b(?:will|shall|going\s+to|expected|scheduled|planned|plans?\s+to|due\s+to|next|upcoming|later\s+this)\b/i;
+
+function holdsDate(text: string, tokens: Token[]): boolean {
+  return MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'));
+}
+
 interface EntityPhrase {
   tokens: Token[];
   kind: 'person' | 'organisation' | 'place' | 'name';
@@ -271,9 +281,13 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
     case 'percentage':
       return FRACTION.test(text) || tokens.some((t) => has(t, 'Percent'));
     case 'date':
-      return (
-        MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'))
-      );
+      // "When will the sanctions be lifted?" is not answered by when they were imposed.
+      if (FUTURE_QUESTION.test(question))
+        return splitSentences(text).some((span) => {
+          const sentence = text.slice(span.start, span.end);
+          return FUTURE_SENTENCE.test(sentence) && holdsDate(sentence, tagTokens(sentence));
+        });
+      return holdsDate(text, tokens);
     case 'duration':
       return tokens.some((t) => has(t, 'Duration')) || /\bsince\b/i.test(text);
     case 'statement':
