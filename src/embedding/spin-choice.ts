@@ -1,0 +1,135 @@
+/**
+ * Which onnxruntime session embeds the next question with ONNX_SPINNING=auto: the one whose
+ * intra-op threads spin-wait for work, or the calm one (NO_SPINNING in embedder.ts). Spinning is
+ * the faster call on cores nothing else uses (2.4 vs 3.8 ms on this 2-core machine, idle) and
+ * 1.5–6× slower when other processes share them, and which of the two a moment is changes within
+ * seconds. So the choice is made from what the process sees, as a pure function of these signals
+ * (the embedder keeps the state and feeds it):
+ *
+ * - **Ingest**: while the embedding worker is embedding, never spin (its threads need the cores).
+ * - **CPU pressure** of the machine (% of the last 10 s some task waited for a core, see
+ *   cpu-pressure.ts): a trial of spinning starts only below PRESSURE_TO_TRY; spinning stops at
+ *   once above PRESSURE_TO_STOP. The gap between the two is the hysteresis.
+ * - **Our own call times**: a trial runs TRIAL_CALLS questions spinning and keeps spinning only if
+ *   their median beats the calm calls' recent median by WIN_MARGIN; while spinning, every
+ *   CALM_REFRESH_EVERY-th question goes calm to keep that reference fresh, and spinning stops when
+ *   its recent median is no longer below it. A failed trial doubles the wait before the next one
+ *   (TRIAL_BACKOFF_MS up to MAX_BACKOFF_MS), so a loaded machine pays for a trial rarely.
+ */
+
+export type SessionKind = 'spinning' | 'calm';
+
+/** Recent call times per session, newest last, at most WINDOW each. */
+export interface SpinState {
+  current: SessionKind;
+  /** Spinning calls left in the running trial; 0 outside a trial. */
+  trialLeft: number;
+  recent: Record<SessionKind, number[]>;
+  /** Questions answered spinning since the last calm one (for CALM_REFRESH_EVERY). */
+  sinceCalm: number;
+  /** No trial before this time (ms, the caller's clock). */
+  nextTrialAt: number;
+  backoffMs: number;
+}
+
+export interface SpinSignals {
+  /** The embedding worker is embedding (a reload). */
+  ingestRunning: boolean;
+  /** CPU pressure, 0–100; null when the machine does not say. */
+  pressure: number | null;
+  /** The spinning session is loaded (it is loaded in the background on first need). */
+  spinningReady: boolean;
+  now: number;
+}
+
+export const PRESSURE_TO_TRY = 40;
+export const PRESSURE_TO_STOP = 70;
+export const TRIAL_CALLS = 5;
+export const WIN_MARGIN = 0.9;
+/** A trial call this many times the calm median ends the trial at once (a loaded machine). */
+export const TRIAL_ABORT_FACTOR = 3;
+export const CALM_REFRESH_EVERY = 16;
+export const WINDOW = 9;
+/** Calm calls needed before a trial can be judged. */
+export const MIN_CALM_SAMPLES = 3;
+export const TRIAL_BACKOFF_MS = 5_000;
+export const MAX_BACKOFF_MS = 5 * 60_000;
+
+export function initialSpinState(): SpinState {
+  return {
+    current: 'calm',
+    trialLeft: 0,
+    recent: { spinning: [], calm: [] },
+    sinceCalm: 0,
+    nextTrialAt: 0,
+    backoffMs: TRIAL_BACKOFF_MS,
+  };
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Back to calm, with the next trial after the (grown, if `grow`) backoff. */
+function backToCalm(state: SpinState, now: number, grow: boolean): SpinState {
+  const backoffMs = grow ? Math.min(state.backoffMs * 2, MAX_BACKOFF_MS) : state.backoffMs;
+  return { ...state, current: 'calm', trialLeft: 0, sinceCalm: 0, nextTrialAt: now + backoffMs, backoffMs };
+}
+
+/** The session for the next question, and the state after choosing it. */
+export function chooseSession(
+  state: SpinState,
+  signals: SpinSignals,
+): { use: SessionKind; state: SpinState } {
+  if (signals.ingestRunning || !signals.spinningReady) return { use: 'calm', state };
+  const { pressure, now } = signals;
+  if (state.current === 'spinning') {
+    if (pressure !== null && pressure > PRESSURE_TO_STOP)
+      return { use: 'calm', state: backToCalm(state, now, true) };
+    if (state.trialLeft === 0 && state.sinceCalm >= CALM_REFRESH_EVERY) return { use: 'calm', state };
+    return { use: 'spinning', state };
+  }
+  const mayTry =
+    now >= state.nextTrialAt &&
+    state.recent.calm.length >= MIN_CALM_SAMPLES &&
+    (pressure === null || pressure < PRESSURE_TO_TRY);
+  if (!mayTry) return { use: 'calm', state };
+  return {
+    use: 'spinning',
+    state: {
+      ...state,
+      current: 'spinning',
+      trialLeft: TRIAL_CALLS,
+      recent: { ...state.recent, spinning: [] },
+    },
+  };
+}
+
+/** Whether the spinning session is wanted at all soon: load it in the background then. */
+export function wantsSpinning(state: SpinState, signals: Omit<SpinSignals, 'spinningReady'>): boolean {
+  return chooseSession(state, { ...signals, spinningReady: true }).use === 'spinning';
+}
+
+/** The state after a question took `ms` on session `used`. */
+export function recordCall(state: SpinState, used: SessionKind, ms: number, now: number): SpinState {
+  const recent = { ...state.recent, [used]: [...state.recent[used], ms].slice(-WINDOW) };
+  const next: SpinState = { ...state, recent, sinceCalm: used === 'calm' ? 0 : state.sinceCalm + 1 };
+  if (used !== 'spinning' || state.current !== 'spinning') return next;
+  const calm = median(state.recent.calm);
+  if (state.trialLeft > 0) {
+    if (ms > calm * TRIAL_ABORT_FACTOR) return backToCalm(next, now, true);
+    const trialLeft = state.trialLeft - 1;
+    if (trialLeft > 0) return { ...next, trialLeft };
+    return median(recent.spinning) <= calm * WIN_MARGIN
+      ? { ...next, trialLeft: 0, backoffMs: TRIAL_BACKOFF_MS }
+      : backToCalm(next, now, true);
+  }
+  // Spinning for a while: stop once its recent calls are no faster than the calm reference.
+  const latest = recent.spinning.slice(-TRIAL_CALLS);
+  return latest.length >= TRIAL_CALLS && median(latest) > calm ? backToCalm(next, now, false) : next;
+}

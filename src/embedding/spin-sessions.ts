@@ -1,0 +1,80 @@
+/**
+ * The embedder's onnxruntime sessions and which one runs a model call (ONNX_SPINNING):
+ * - `on`: one session, spinning, for everything; `off`: one calm session.
+ * - `auto` on the main thread: the calm session for batches (a reload's texts: spinning threads
+ *   lose most under load and gain little idle) and for questions by default; a second, spinning
+ *   session of the same model is loaded in the background the first time spin-choice.ts wants to
+ *   try it (about 100 MB more RSS with all-MiniLM-L6-v2, so a machine that never idles never pays
+ *   it), and questions go to it while it measures faster.
+ * - `auto` in the embedding worker: calm only (it runs beside the main thread's questions).
+ */
+import type { SpinningSetting } from '../config.ts';
+import { errorMessage } from '../errors.ts';
+import { log } from '../log.ts';
+import { cpuPressure } from './cpu-pressure.ts';
+import {
+  chooseSession,
+  initialSpinState,
+  recordCall,
+  type SessionKind,
+  wantsSpinning,
+} from './spin-choice.ts';
+
+export interface SpinSessionsOptions<Model> {
+  setting: SpinningSetting;
+  /** Whether questions may choose (`auto` on the main thread). */
+  adaptive: boolean;
+  /** The session loaded with the embedder: spinning with `on`, calm otherwise. */
+  loaded: Model;
+  loadSpinning: () => Promise<Model>;
+  /** Another embedding job of this process is running (the worker's, or a batch job here). */
+  ingestRunning: () => boolean;
+}
+
+export class SpinSessions<Model> {
+  private state = initialSpinState();
+  private spinning: Model | null = null;
+  private loading = false;
+  private readonly calls: Record<SessionKind, number> = { spinning: 0, calm: 0 };
+
+  constructor(private readonly options: SpinSessionsOptions<Model>) {}
+
+  /** Questions (one-text calls) run per session so far. */
+  questionCalls(): Readonly<Record<SessionKind, number>> {
+    return { ...this.calls };
+  }
+
+  /** The session for a model call of `texts` texts. */
+  pick(texts: number): { kind: SessionKind; model: Model } {
+    const fixed: SessionKind = this.options.setting === 'on' ? 'spinning' : 'calm';
+    if (texts !== 1 || !this.options.adaptive) return { kind: fixed, model: this.options.loaded };
+    const now = performance.now();
+    const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
+    if (!this.spinning && wantsSpinning(this.state, signals)) this.loadInBackground();
+    const { use, state } = chooseSession(this.state, { ...signals, spinningReady: this.spinning !== null });
+    this.state = state;
+    return use === 'spinning' && this.spinning
+      ? { kind: 'spinning', model: this.spinning }
+      : { kind: 'calm', model: this.options.loaded };
+  }
+
+  /** A model call of `texts` texts on `kind` took `ms`. */
+  record(texts: number, kind: SessionKind, ms: number): void {
+    if (texts !== 1) return;
+    this.calls[kind]++;
+    if (this.options.adaptive) this.state = recordCall(this.state, kind, ms, performance.now());
+  }
+
+  private loadInBackground(): void {
+    if (this.loading) return;
+    this.loading = true;
+    this.options.loadSpinning().then(
+      (model) => {
+        this.spinning = model;
+      },
+      // Stays calm for good: the calm session already works, so this is worth a warning only.
+      (error) =>
+        log.warn(`embedder: cannot load the spinning session, questions stay calm: ${errorMessage(error)}`),
+    );
+  }
+}
