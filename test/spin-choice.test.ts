@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadCoreConfig } from '../src/config.ts';
-import { parsePressure, pressureFromLoad } from '../src/embedding/cpu-pressure.ts';
+import { parsePressure, pressureBetween, pressureFromLoad } from '../src/embedding/cpu-pressure.ts';
 import {
   CALM_REFRESH_EVERY,
   chooseSession,
@@ -146,11 +146,17 @@ describe('spinning choice (ONNX_SPINNING=auto)', () => {
 });
 
 describe('CPU pressure signal', () => {
-  it('reads "some avg10" from /proc/pressure/cpu', () => {
+  it('reads /proc/pressure/cpu: the share of the span since the previous reading, else the 10 s average', () => {
     const text =
       'some avg10=6.60 avg60=14.36 avg300=26.65 total=9823943390\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
-    assert.equal(parsePressure(text), 6.6);
+    const first = parsePressure(text);
+    assert.deepEqual(first, { avg10: 6.6, totalUs: 9823943390 });
     assert.equal(parsePressure('garbage'), null);
+    if (!first) return;
+    const later = { avg10: 50, totalUs: first.totalUs + 300_000 };
+    assert.equal(pressureBetween(first, later, 1000), 30, '0.3 s of waiting in 1 s');
+    assert.equal(pressureBetween(null, later, 1000), 50, 'first reading');
+    assert.equal(pressureBetween(first, later, 60_000), 50, 'a long gap: the recent 10 s say more');
   });
 
   it('falls back to the load average beyond our own thread, per core', () => {

@@ -17,6 +17,7 @@ import {
   initialSpinState,
   recordCall,
   type SessionKind,
+  type SpinState,
   wantsSpinning,
 } from './spin-choice.ts';
 
@@ -52,7 +53,7 @@ export class SpinSessions<Model> {
     const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
     if (!this.spinning && wantsSpinning(this.state, signals)) this.loadInBackground();
     const { use, state } = chooseSession(this.state, { ...signals, spinningReady: this.spinning !== null });
-    this.state = state;
+    this.update(state);
     return use === 'spinning' && this.spinning
       ? { kind: 'spinning', model: this.spinning }
       : { kind: 'calm', model: this.options.loaded };
@@ -62,7 +63,20 @@ export class SpinSessions<Model> {
   record(texts: number, kind: SessionKind, ms: number): void {
     if (texts !== 1) return;
     this.calls[kind]++;
-    if (this.options.adaptive) this.state = recordCall(this.state, kind, ms, performance.now());
+    if (!this.options.adaptive) return;
+    this.update(recordCall(this.state, kind, ms, performance.now()));
+  }
+
+  /** Takes the new state; for LOG_LEVEL=debug, says when a trial starts or questions change session, and why. */
+  private update(state: SpinState): void {
+    const phase = (s: SpinState) => (s.trialLeft > 0 ? 'trying spinning' : `questions ${s.current}`);
+    const changed = phase(state) !== phase(this.state);
+    this.state = state;
+    if (!changed) return;
+    const ms = (kind: SessionKind) => state.recent[kind].map((t) => t.toFixed(1)).join(' ');
+    log.debug(
+      `embedder: ${phase(state)} (recent ms: spinning ${ms('spinning')}; calm ${ms('calm')}; next trial after ${state.backoffMs} ms)`,
+    );
   }
 
   private loadInBackground(): void {
