@@ -14,6 +14,7 @@ import {
   type SessionKind,
   type SpinSignals,
   type SpinState,
+  shouldLoadSpinning,
   TRIAL_BACKOFF_MS,
   TRIAL_CALLS,
 } from '../src/embedding/spin-choice.ts';
@@ -135,6 +136,13 @@ describe('spinning choice (ONNX_SPINNING=auto)', () => {
     assert.equal(stopped.use, 'calm', 'stopped above the upper threshold');
     assert.equal(stopped.state.current, 'calm');
     assert.ok(stopped.state.nextTrialAt > 50, 'and no trial straight away');
+  });
+
+  it('loads the spinning session only when the cores look free and no reload is embedding', () => {
+    assert.equal(shouldLoadSpinning({ ingestRunning: false, pressure: PRESSURE_TO_TRY - 1 }), true);
+    assert.equal(shouldLoadSpinning({ ingestRunning: false, pressure: null }), true);
+    assert.equal(shouldLoadSpinning({ ingestRunning: false, pressure: PRESSURE_TO_TRY }), false);
+    assert.equal(shouldLoadSpinning({ ingestRunning: true, pressure: 0 }), false);
   });
 
   it('stays calm until the spinning session is loaded, and tries without a pressure reading', () => {

@@ -115,9 +115,13 @@ export function chooseSession(
   };
 }
 
-/** Whether the spinning session is wanted at all soon: load it in the background then. */
-export function wantsSpinning(state: SpinState, signals: Omit<SpinSignals, 'spinningReady'>): boolean {
-  return chooseSession(state, { ...signals, spinningReady: true }).use === 'spinning';
+/**
+ * Whether to load the spinning session (in the background): the first time the cores look free
+ * enough for a trial, so it is ready by the time there is a calm reference to try it against; a
+ * machine that is always busy never pays its memory.
+ */
+export function shouldLoadSpinning(signals: Omit<SpinSignals, 'spinningReady' | 'now'>): boolean {
+  return !signals.ingestRunning && (signals.pressure === null || signals.pressure < PRESSURE_TO_TRY);
 }
 
 /** The state after a question took `ms` on session `used`. */

@@ -3,9 +3,9 @@
  * - `on`: one session, spinning, for everything; `off`: one calm session.
  * - `auto` on the main thread: the calm session for batches (a reload's texts: spinning threads
  *   lose most under load and gain little idle) and for questions by default; a second, spinning
- *   session of the same model is loaded in the background the first time spin-choice.ts wants to
- *   try it (about 100 MB more RSS with all-MiniLM-L6-v2, so a machine that never idles never pays
- *   it), and questions go to it while it measures faster.
+ *   session of the same model is loaded in the background the first time the cores look free
+ *   (spin-choice.ts; about 130 MB more RSS with all-MiniLM-L6-v2, so a machine that is never
+ *   quiet never pays it), and questions go to it while it measures faster.
  * - `auto` in the embedding worker: calm only (it runs beside the main thread's questions).
  */
 import type { SpinningSetting } from '../config.ts';
@@ -18,7 +18,7 @@ import {
   recordCall,
   type SessionKind,
   type SpinState,
-  wantsSpinning,
+  shouldLoadSpinning,
 } from './spin-choice.ts';
 
 export interface SpinSessionsOptions<Model> {
@@ -51,7 +51,7 @@ export class SpinSessions<Model> {
     if (texts !== 1 || !this.options.adaptive) return { kind: fixed, model: this.options.loaded };
     const now = performance.now();
     const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
-    if (!this.spinning && wantsSpinning(this.state, signals)) this.loadInBackground();
+    if (!this.spinning && shouldLoadSpinning(signals)) this.loadInBackground();
     const { use, state } = chooseSession(this.state, { ...signals, spinningReady: this.spinning !== null });
     this.update(state);
     return use === 'spinning' && this.spinning
