@@ -7,14 +7,17 @@
  * (the embedder keeps the state and feeds it):
  *
  * - **Ingest**: while the embedding worker is embedding, never spin (its threads need the cores).
- * - **CPU pressure** of the machine (% of the last 10 s some task waited for a core, see
- *   cpu-pressure.ts): a trial of spinning starts only below PRESSURE_TO_TRY; spinning stops at
- *   once above PRESSURE_TO_STOP. The gap between the two is the hysteresis.
+ * - **CPU pressure** of the machine (the share of time some task waited for a core, see
+ *   cpu-pressure.ts): a trial of spinning starts only below PRESSURE_TO_TRY. Pressure does not
+ *   stop spinning: it includes our own threads (a reload's burst keeps the 10 s figure high for
+ *   seconds after it), while the call times below say at once whether spinning still pays.
  * - **Our own call times**: a trial runs TRIAL_CALLS questions spinning and keeps spinning only if
  *   their median beats the calm calls' recent median by WIN_MARGIN; while spinning, every
- *   CALM_REFRESH_EVERY-th question goes calm to keep that reference fresh, and spinning stops when
- *   its recent median is no longer below it. A failed trial doubles the wait before the next one
- *   (TRIAL_BACKOFF_MS up to MAX_BACKOFF_MS), so a loaded machine pays for a trial rarely.
+ *   CALM_REFRESH_EVERY-th question goes calm to keep that reference fresh, and spinning stops once
+ *   the median of its last TRIAL_CALLS calls is no longer below it. Entering needs a 10 % win,
+ *   leaving only a loss: that gap, and the wait after a failed trial (TRIAL_BACKOFF_MS, doubled
+ *   after each failure up to MAX_BACKOFF_MS, so a loaded machine pays for a trial rarely), are the
+ *   hysteresis.
  */
 
 export type SessionKind = 'spinning' | 'calm';
@@ -48,7 +51,6 @@ export interface SpinSignals {
  * pressure only rules out the hopeless moments and the trial decides the rest.
  */
 export const PRESSURE_TO_TRY = 70;
-export const PRESSURE_TO_STOP = 90;
 export const TRIAL_CALLS = 5;
 export const WIN_MARGIN = 0.9;
 /** A trial call this many times the calm median ends the trial at once (a loaded machine). */
@@ -94,8 +96,6 @@ export function chooseSession(
   if (signals.ingestRunning || !signals.spinningReady) return { use: 'calm', state };
   const { pressure, now } = signals;
   if (state.current === 'spinning') {
-    if (pressure !== null && pressure > PRESSURE_TO_STOP)
-      return { use: 'calm', state: backToCalm(state, now, true) };
     if (state.trialLeft === 0 && state.sinceCalm >= CALM_REFRESH_EVERY) return { use: 'calm', state };
     return { use: 'spinning', state };
   }

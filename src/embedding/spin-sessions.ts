@@ -36,6 +36,8 @@ export class SpinSessions<Model> {
   private state = initialSpinState();
   private spinning: Model | null = null;
   private loading = false;
+  /** The last CPU pressure read (for the debug log). */
+  private pressure = 0;
   private readonly calls: Record<SessionKind, number> = { spinning: 0, calm: 0 };
 
   constructor(private readonly options: SpinSessionsOptions<Model>) {}
@@ -51,6 +53,7 @@ export class SpinSessions<Model> {
     if (texts !== 1 || !this.options.adaptive) return { kind: fixed, model: this.options.loaded };
     const now = performance.now();
     const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
+    this.pressure = signals.pressure;
     if (!this.spinning && shouldLoadSpinning(signals)) this.loadInBackground();
     const { use, state } = chooseSession(this.state, { ...signals, spinningReady: this.spinning !== null });
     this.update(state);
@@ -75,7 +78,7 @@ export class SpinSessions<Model> {
     if (!changed) return;
     const ms = (kind: SessionKind) => state.recent[kind].map((t) => t.toFixed(1)).join(' ');
     log.debug(
-      `embedder: ${phase(state)} (recent ms: spinning ${ms('spinning')}; calm ${ms('calm')}; next trial after ${state.backoffMs} ms)`,
+      `embedder: ${phase(state)} (recent ms: spinning ${ms('spinning')}; calm ${ms('calm')}; CPU pressure ${this.pressure.toFixed(0)} %; next trial after ${state.backoffMs} ms)`,
     );
   }
 
