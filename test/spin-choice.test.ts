@@ -136,11 +136,14 @@ describe('spinning choice (ONNX_SPINNING=auto)', () => {
     assert.ok(stopped.state.nextTrialAt > 50, 'and no trial straight away');
   });
 
-  it('loads the spinning session only when the cores look free and no reload is embedding', () => {
-    assert.equal(shouldLoadSpinning({ ingestRunning: false, pressure: PRESSURE_TO_TRY - 1 }), true);
-    assert.equal(shouldLoadSpinning({ ingestRunning: false, pressure: null }), true);
-    assert.equal(shouldLoadSpinning({ ingestRunning: false, pressure: PRESSURE_TO_TRY }), false);
-    assert.equal(shouldLoadSpinning({ ingestRunning: true, pressure: 0 }), false);
+  it('loads the spinning session only after a calm reference, on free cores, with no reload embedding', () => {
+    const referenced = askMany(initialSpinState(), 3, { ...idle, spinningReady: false }, idleTimes).state;
+    const free = { ingestRunning: false, pressure: PRESSURE_TO_TRY - 1 };
+    assert.equal(shouldLoadSpinning(referenced, free), true);
+    assert.equal(shouldLoadSpinning(referenced, { ...free, pressure: null }), true);
+    assert.equal(shouldLoadSpinning(referenced, { ...free, pressure: PRESSURE_TO_TRY }), false);
+    assert.equal(shouldLoadSpinning(referenced, { ...free, ingestRunning: true }), false);
+    assert.equal(shouldLoadSpinning(initialSpinState(), free), false, 'not for a one-question run');
   });
 
   it('stays calm until the spinning session is loaded, and tries without a pressure reading', () => {

@@ -116,12 +116,19 @@ export function chooseSession(
 }
 
 /**
- * Whether to load the spinning session (in the background): the first time the cores look free
- * enough for a trial, so it is ready by the time there is a calm reference to try it against; a
- * machine that is always busy never pays its memory.
+ * Whether to load the spinning session (in the background): once there is a calm reference to try
+ * it against and the cores look free enough for a trial. A one-question CLI run never loads it,
+ * and a machine that is always busy never pays its memory.
  */
-export function shouldLoadSpinning(signals: Omit<SpinSignals, 'spinningReady' | 'now'>): boolean {
-  return !signals.ingestRunning && (signals.pressure === null || signals.pressure < PRESSURE_TO_TRY);
+export function shouldLoadSpinning(
+  state: SpinState,
+  signals: Omit<SpinSignals, 'spinningReady' | 'now'>,
+): boolean {
+  return (
+    state.recent.calm.length >= MIN_CALM_SAMPLES &&
+    !signals.ingestRunning &&
+    (signals.pressure === null || signals.pressure < PRESSURE_TO_TRY)
+  );
 }
 
 /** The state after a question took `ms` on session `used`. */

@@ -54,7 +54,7 @@ export class SpinSessions<Model> {
     const now = performance.now();
     const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
     this.pressure = signals.pressure;
-    if (!this.spinning && shouldLoadSpinning(signals)) this.loadInBackground();
+    if (!this.spinning && shouldLoadSpinning(this.state, signals)) this.loadInBackground();
     const { use, state } = chooseSession(this.state, { ...signals, spinningReady: this.spinning !== null });
     this.update(state);
     return use === 'spinning' && this.spinning
