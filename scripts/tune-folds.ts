@@ -6,6 +6,48 @@
  * the figures reported are the measured ones, next to the shipped setting's on the same folds.
  */
 import { seededRandom } from '../bench/stats.ts';
+import type { EvalReport } from '../src/eval/evaluate.ts';
+
+/** The tuning files a script reads by default; never the held-out half. */
+export function tuningFiles(positionals: readonly string[]): string[] {
+  const files = positionals.length
+    ? [...positionals]
+    : ['test/eval/questions.tune.jsonl', 'test/eval/questions.dev.jsonl', 'test/eval/questions.own.jsonl'];
+  if (files.some((f) => f.includes('heldout')))
+    throw new Error('tune: the held-out half is for the final measurement only');
+  return files;
+}
+
+/** The setting of the grid with the best score; ties go to the first. */
+export function bestOf<S>(grid: readonly S[], score: (setting: S) => number): S {
+  let best = grid[0];
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const setting of grid) {
+    const s = score(setting);
+    if (s > bestScore + 1e-9) {
+      best = setting;
+      bestScore = s;
+    }
+  }
+  if (best === undefined) throw new Error('tune: an empty grid');
+  return best;
+}
+
+/** How far below the threshold the nearest off-topic question must stay (relevance units). */
+export const OFF_TOPIC_MARGIN = 0.03;
+
+/** The calibration objective (`npm run calibrate`), for one report. */
+export function objective(report: Omit<EvalReport, 'questions'>): number {
+  return (
+    report.hitAt1 +
+    0.5 * report.hitAt3 +
+    0.5 * report.quoteHitAt1 +
+    2 * report.abstainRate +
+    report.nearMissAbstainRate -
+    4 * report.falseAbstainRate -
+    0.02 * report.resultsPerAnswer
+  );
+}
 
 /** k folds of the items, each kind spread evenly, the order drawn with a fixed seed. */
 export function stratifiedFolds<T>(
@@ -58,16 +100,7 @@ export function crossValidate<Q, S>(
   let referenceScore = 0;
   folds.forEach((heldBack, i) => {
     const training = folds.filter((_, j) => j !== i).flat();
-    let best = grid[0];
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (const setting of grid) {
-      const s = score(training, setting);
-      if (s > bestScore + 1e-9) {
-        best = setting;
-        bestScore = s;
-      }
-    }
-    if (best === undefined) throw new Error('tune: an empty grid');
+    const best = bestOf(grid, (setting) => score(training, setting));
     chosen.push(best);
     crossFold += score(heldBack, best) / folds.length;
     referenceScore += score(heldBack, reference) / folds.length;

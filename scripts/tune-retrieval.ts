@@ -11,6 +11,7 @@
  *   npx tsx scripts/tune-retrieval.ts --crossfold [--folds 2 --seeds 5] [tuning file]
  *       each answer check with its threshold chosen on k−1 folds and measured on the left-out fold,
  *       over seeded stratified draws (the first file only: the tuning set)
+ *       (--only REGEXP: just the answer checks whose label matches)
  *   npx tsx scripts/tune-retrieval.ts --rankfolds 2 [files…]      ranking settings chosen on one fold,
  *                                                                 measured on the other (tune-folds.ts)
  *
@@ -21,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
-import { RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
+import { type AnswerCheckOptions, RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
 import { type Calibration, calibrationKey, writeCalibration } from '../src/search/calibration.ts';
 import {
   type Candidate,
@@ -33,7 +34,7 @@ import {
   scoreCandidates,
   selectResults,
 } from '../src/search/retrieve.ts';
-import { crossValidate, stratifiedFolds } from './tune-folds.ts';
+import { crossValidate, OFF_TOPIC_MARGIN, objective, stratifiedFolds, tuningFiles } from './tune-folds.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,15 +50,13 @@ const { values, positionals } = parseArgs({
     seeds: { type: 'string', default: '5' },
     // --explain with one of the --crossfold answer checks instead of the shipped one.
     variant: { type: 'string' },
+    // --crossfold only the answer checks whose label matches this regular expression.
+    only: { type: 'string' },
     // --calibrate the thresholds only, keeping the model's stored fusion weight (a ranking choice).
     'keep-weight': { type: 'boolean', default: false },
   },
 });
-const files = positionals.length
-  ? positionals
-  : ['test/eval/questions.tune.jsonl', 'test/eval/questions.dev.jsonl', 'test/eval/questions.own.jsonl'];
-if (files.some((f) => f.includes('heldout')))
-  throw new Error('tune: the held-out half is for the final measurement only');
+const files = tuningFiles(positionals);
 
 loadEnvFile();
 const config = loadCoreConfig();
@@ -110,8 +109,6 @@ function line(report: ReturnType<typeof replay>): string {
 
 const all = Object.values(sets).flat();
 const offTopic = all.filter((g) => g.question.kind === 'off-topic');
-/** How far below the threshold the nearest off-topic question must stay (relevance units). */
-const OFF_TOPIC_MARGIN = 0.03;
 
 /** The best fusion weight, threshold and support share for these options on all tuning files. */
 function calibrate(options: SearchOptions, denseWeights: number[]) {
@@ -331,30 +328,20 @@ if (values.rankfolds) {
     });
 }
 
-/** The calibration objective of `calibrate`, for one report. */
-function objective(report: ReturnType<typeof replay>): number {
-  return (
-    report.hitAt1 +
-    0.5 * report.hitAt3 +
-    0.5 * report.quoteHitAt1 +
-    2 * report.abstainRate +
-    report.nearMissAbstainRate -
-    4 * report.falseAbstainRate -
-    0.02 * report.resultsPerAnswer
-  );
-}
-
 /** The answer checks compared (README "Retrieval"); the threshold is chosen per fold. */
 function answerCheckVariants(): [string, SearchOptions][] {
   const base = { ...shipped };
-  const check = shipped.answerCheck ?? { typeMargin: 0.1, focusCheck: true };
+  // The previous round's shipped check (question classes in the key sentence and its neighbours
+  // sharing a word), which the rows below vary; 'shipped check' is this round's.
+  const check: AnswerCheckOptions = { typeMargin: 0, focusCheck: true, answerScope: 'near' };
   const v = (label: string, answerCheck: SearchOptions['answerCheck']): [string, SearchOptions] => [
     label,
     { ...base, answerCheck },
   ];
   return [
     v('threshold only', null),
-    v('shipped check', check),
+    v('shipped check', shipped.answerCheck),
+    v('previous check (classes near)', check),
     // The check of the previous round: quantity / date anywhere in a passage within 0.1.
     v('before: coarse types, margin 0.1', { typeMargin: 0.1, focusCheck: true }),
     v('types in passage', { ...check, answerScope: 'passage' }),
@@ -374,6 +361,22 @@ function answerCheckVariants(): [string, SearchOptions][] {
       typeMargin: 0,
       answerScope: 'near',
       groundingScope: 'passage',
+    }),
+    v('grounding passage, typed', { ...check, groundingScope: 'passage', groundTypedOnly: true }),
+    v('grounding near, typed', { ...check, groundingScope: 'near', groundTypedOnly: true }),
+    v('focus near', { ...check, focusScope: 'near' }),
+    v('focus passage', { ...check, focusScope: 'passage' }),
+    v('focus near+grounding near, typed', {
+      ...check,
+      focusScope: 'near',
+      groundingScope: 'near',
+      groundTypedOnly: true,
+    }),
+    v('focus passage+grounding near, typed', {
+      ...check,
+      focusScope: 'passage',
+      groundingScope: 'near',
+      groundTypedOnly: true,
     }),
     v('types in related, margin 0.05', { ...check, typeMargin: 0.05, answerScope: 'related' }),
     v('types in related, margin 0.1', { ...check, typeMargin: 0.1, answerScope: 'related' }),
@@ -409,7 +412,8 @@ function bestThreshold(train: Gathered[], options: SearchOptions): SearchOptions
 }
 
 function crossfold(gathered: Gathered[], k: number, seeds: number): void {
-  const variants = answerCheckVariants();
+  const only = values.only ? new RegExp(values.only) : null;
+  const variants = answerCheckVariants().filter(([label]) => !only || only.test(label));
   const rows = new Map<string, JudgedRow[]>(variants.map(([label]) => [label, []]));
   const chosen: JudgedRow[] = [];
   const thresholds = new Map<string, number[]>();

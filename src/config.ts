@@ -41,6 +41,11 @@ export interface CoreConfig {
   searchMode: SearchMode;
   /** MIN_RELEVANCE when set; otherwise the model's calibration decides (src/search/calibration.ts). */
   minRelevance: number | null;
+  /**
+   * LEXICAL_EXPANSION: the cosine at which a source word stands in for a question word the sources
+   * never use (src/search/expansion.ts); null: off.
+   */
+  lexicalExpansion: number | null;
   hnsw: { m: number; efConstruction: number; ef: number };
   /** Per-server knowledge bases: SERVERS_DIR/<guild id>/{sources,index}. */
   serversDir: string;
@@ -184,6 +189,10 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     topK: integer(env, 'TOP_K', 3, 1, 10),
     searchMode: oneOf(env, 'SEARCH_MODE', SEARCH_MODES, 'hybrid'),
     minRelevance: env.MIN_RELEVANCE?.trim() ? decimal(env, 'MIN_RELEVANCE', 0, 0, 1) : null,
+    lexicalExpansion:
+      !env.LEXICAL_EXPANSION?.trim() || env.LEXICAL_EXPANSION.trim() === 'off'
+        ? null
+        : decimal(env, 'LEXICAL_EXPANSION', 0.5, 0.1, 1),
     hnsw: {
       m: integer(env, 'HNSW_M', 16, 4, 96),
       efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),

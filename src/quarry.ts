@@ -7,7 +7,7 @@
  * at a time; a second is refused with a clear message.
  */
 import type { CoreConfig, SearchMode } from './config.ts';
-import { type Embedder, getEmbedder } from './embedding/embedder.ts';
+import { type Embedder, getEmbedder, WORKER_MIN_TEXTS } from './embedding/embedder.ts';
 import { UserFacingError } from './errors.ts';
 import { buildIndex } from './index/build.ts';
 import { notWritable, withIndexLock } from './index/lock.ts';
@@ -24,7 +24,14 @@ import {
   FALLBACK_CALIBRATION,
   findCalibration,
 } from './search/calibration.ts';
-import { SCORING, type ScoredPassage, type SearchOptions, search } from './search/retrieve.ts';
+import { LexicalExpander, WordVectors } from './search/expansion.ts';
+import {
+  type PreparedQuestion,
+  SCORING,
+  type ScoredPassage,
+  type SearchOptions,
+  search,
+} from './search/retrieve.ts';
 import { loadSources } from './sources/load.ts';
 import { PostgresIndexes, type RemoteSnapshot } from './storage/postgres/indexes.ts';
 import { searchRemote } from './storage/postgres/search.ts';
@@ -116,9 +123,32 @@ function round(n: number): number {
   return Math.round(n * 10000) / 10000;
 }
 
+/** Single-word embeddings for LEXICAL_EXPANSION, one store per model, shared by every Quarry. */
+const wordVectorStores = new Map<string, WordVectors>();
+
+/**
+ * Words embedded in slices below the embedding worker's job size: an article's few hundred words
+ * take a few hundred milliseconds here, where the worker would load a second copy of the model
+ * (RSS 463 → 1,046 MB, measured) for two idle minutes.
+ */
+function wordVectorsOf(embedder: Embedder): WordVectors {
+  let store = wordVectorStores.get(embedder.modelId);
+  if (!store) {
+    store = new WordVectors(async (words) => {
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < words.length; i += WORKER_MIN_TEXTS - 1)
+        vectors.push(...(await embedder.embed(words.slice(i, i + WORKER_MIN_TEXTS - 1), 'passage')));
+      return vectors;
+    });
+    wordVectorStores.set(embedder.modelId, store);
+  }
+  return store;
+}
+
 export class Quarry {
   private snapshot: SearchIndex | null = null;
   private calibration: Calibration | null = null;
+  private expander: LexicalExpander | null = null;
   private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
 
@@ -264,8 +294,28 @@ export class Quarry {
     answerable: Parameters<typeof search>[4],
   ): Promise<ReturnType<typeof search> | 'stale'> {
     const remote = (snapshot as Partial<RemoteSnapshot>).remote ? await this.remoteIndexes() : null;
-    if (!remote) return search(snapshot, question, queryVector, options, answerable);
-    return searchRemote(remote, snapshot as RemoteSnapshot, question, queryVector, options, answerable);
+    const expand = await this.lexicalExpansion(snapshot, question);
+    if (!remote) return search(snapshot, question, queryVector, options, answerable, expand);
+    return searchRemote(
+      remote,
+      snapshot as RemoteSnapshot,
+      question,
+      queryVector,
+      options,
+      answerable,
+      expand,
+    );
+  }
+
+  /** LEXICAL_EXPANSION's substitutes for this question (src/search/expansion.ts), if on. */
+  private async lexicalExpansion(
+    snapshot: SearchIndex,
+    question: string,
+  ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
+    const threshold = this.config.lexicalExpansion;
+    if (threshold === null) return undefined;
+    this.expander ??= new LexicalExpander(wordVectorsOf(await this.embedder()), threshold);
+    return this.expander.expansionFor(snapshot, question);
   }
 
   private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {

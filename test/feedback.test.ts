@@ -419,55 +419,16 @@ describe('feedback store: the SQLite file', { skip: onPostgres && 'SQLite only' 
   it('opening waits out another process holding the write lock for a second (a shard migrating)', async () => {
     // Deterministic form of the race above: with the run-time busy timeout (200 ms) at opening, a
     // loaded CI machine saw one of four shards fail with "database is locked".
-    const path = join(tempDir('quarry-feedback-'), 'feedback.db');
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
-         db.pragma('journal_mode = WAL'); db.exec('BEGIN IMMEDIATE'); console.log('locked');
-         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-         db.exec('COMMIT'); db.close();`,
-        path,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-    const store = FeedbackStore.open(path);
-    try {
-      assert.equal(store.memberHash(MEMBER).length, 64, 'opened and migrated once the lock went');
-    } finally {
-      store.close();
-      await new Promise((resolve) => holder.once('exit', resolve));
-    }
+    await assertOpensBehind(`db.pragma('journal_mode = WAL'); db.exec('BEGIN IMMEDIATE');`);
   });
 
   it('opening retries when SQLite refuses at once instead of waiting (a shard mid-write on the new file)', async () => {
     // A connection that has read the file and wants to write it while another holds the write
     // lock is told "database is locked" without the busy timeout (waiting could deadlock). CI saw
     // two of four shards fail that way within milliseconds; the old code failed here in ~4 ms.
-    const path = join(tempDir('quarry-feedback-'), 'feedback.db');
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
-         db.exec('CREATE TABLE t (x)'); db.exec('BEGIN'); db.exec('INSERT INTO t VALUES (1)');
-         console.log('locked');
-         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-         db.exec('COMMIT'); db.close();`,
-        path,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    await assertOpensBehind(
+      `db.exec('CREATE TABLE t (x)'); db.exec('BEGIN'); db.exec('INSERT INTO t VALUES (1)');`,
     );
-    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-    const store = FeedbackStore.open(path);
-    try {
-      assert.equal(store.memberHash(MEMBER).length, 64, 'opened and migrated once the lock went');
-    } finally {
-      store.close();
-      await new Promise((resolve) => holder.once('exit', resolve));
-    }
   });
 
   it('kill -9 during a burst of votes loses no committed vote', async () => {
@@ -780,3 +741,31 @@ describe('stats and chart', { skip: onPostgres && SAME_ON_BOTH }, () => {
     }
   });
 });
+
+/**
+ * Another process takes the write lock on a new file with `lock` (JavaScript run with `db` open),
+ * holds it for a second, then commits; FeedbackStore.open must wait it out and migrate.
+ */
+async function assertOpensBehind(lock: string): Promise<void> {
+  const path = join(tempDir('quarry-feedback-'), 'feedback.db');
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+       ${lock} console.log('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+       db.exec('COMMIT'); db.close();`,
+      path,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+  const store = FeedbackStore.open(path);
+  try {
+    assert.equal(store.memberHash(MEMBER).length, 64, 'opened and migrated once the lock went');
+  } finally {
+    store.close();
+    await new Promise((resolve) => holder.once('exit', resolve));
+  }
+}

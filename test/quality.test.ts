@@ -3,8 +3,9 @@
  * tuning file: floors a little under what README "Measured" reports, so a change that costs
  * quality fails here. CI fetches the model (npm run model:fetch-offline); without it these
  * tests are skipped with a message. The held-out set is never read by tests. The floors sit 3–4
- * questions under this round's figures (tuning hit@1 0.84, quote 0.76, near-miss 0.59, 1.50 per
- * answer), above the previous round's (0.79, 0.73, 0.35), so losing this round's gains fails.
+ * questions under this round's figures (tuning hit@1 0.84, quote 0.76, 1.50 per answer), above
+ * the previous round's (0.79, 0.73); the near-miss floor, 0.75, sits three questions under the
+ * focus and subject checks' 0.85 and above the 0.59 without them.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -37,7 +38,7 @@ describe('answer quality with the real default model', { skip }, () => {
     assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
     assert.ok(report.quoteHitAt1 >= 0.72, `quote hit@1 ${report.quoteHitAt1}`);
     assert.equal(report.abstainRate, 1, 'every off-topic question abstains');
-    assert.ok(report.nearMissAbstainRate >= 0.5, `near-miss abstain ${report.nearMissAbstainRate}`);
+    assert.ok(report.nearMissAbstainRate >= 0.75, `near-miss abstain ${report.nearMissAbstainRate}`);
     assert.ok(report.falseAbstainRate <= 0.05, `false abstain ${report.falseAbstainRate}`);
     assert.ok(report.resultsPerAnswer <= 1.7, `passages per answer ${report.resultsPerAnswer}`);
   });
@@ -47,6 +48,22 @@ describe('answer quality with the real default model', { skip }, () => {
     assert.ok(report.hitAt1 >= 11 / 13 - 1e-9, `hit@1 ${report.hitAt1}`);
     assert.equal(report.abstainRate, 1);
     assert.ok(report.falseAbstainRate <= 1 / 13 + 1e-9, `false abstain ${report.falseAbstainRate}`);
+  });
+
+  it("refuses the issue's related-but-unanswered questions and still answers the real one", async () => {
+    // Issue 9's examples: each was answered from a loosely related passage (the reserves figure
+    // for a population, the Federal Agency for a company, Russia's 11 time zones for China's).
+    for (const question of [
+      'What is the population of Russia?',
+      "Which company will develop Russia's deposits?",
+      'How many time zones does China have?',
+    ]) {
+      const answer = await quarry.ask(question);
+      assert.equal(answer.answered, false, `${question} → ${answer.results[0]?.text.slice(0, 80)}`);
+    }
+    const russia = await quarry.ask('How many time zones does Russia have?');
+    assert.equal(russia.answered, true);
+    assert.match(russia.results[0]?.text ?? '', /11 time zones/);
   });
 
   it('own set: hit@3 ≥ 0.9 and every off-topic question abstains', async () => {

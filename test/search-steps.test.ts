@@ -17,6 +17,7 @@ import {
   questionEntities,
   sameName,
 } from '../src/search/expected-answer.ts';
+import { focusTerms, groundsFocus } from '../src/search/focus-grounding.ts';
 import {
   type Candidate,
   prepareQuestion,
@@ -55,7 +56,7 @@ const policy: SelectionPolicy = { k: 3, minRelevance: 0.3, supportShare: 0.8, an
 describe('selectResults', () => {
   it('shows one quote when the runner-up is filler, however far above the threshold', () => {
     const outcome = selectResults(
-      [scored('They have 11 time zones.', 0.7), scored('Russia is large.', 0.5), scored('Moscow.', 0.32)],
+      [scored('Russia has 11 time zones.', 0.7), scored('Russia is large.', 0.5), scored('Moscow.', 0.32)],
       prepareQuestion('How many time zones does Russia have?'),
       policy,
       everyWord,
@@ -76,7 +77,7 @@ describe('selectResults', () => {
 
   it('never keeps a supporting passage below the abstain threshold', () => {
     const outcome = selectResults(
-      [scored('It has 11 time zones.', 0.33), scored('Russia is large.', 0.29)],
+      [scored('Russia has 11 time zones.', 0.33), scored('Russia is large.', 0.29)],
       prepareQuestion('How many time zones does Russia have?'),
       policy,
       everyWord,
@@ -302,6 +303,16 @@ describe('expected answer (question classes)', () => {
       // "when" in a subordinate clause does not make it a date question.
       ["What deal was still unresolved when Trump talked up Russia's resources?", 'other'],
       ['Why are rare earths important?', 'other'],
+      // A yes/no question: the wh-word heads a subordinate clause.
+      ['was the minerals deal even finished when trump started talking up russia', 'other'],
+      ['@Quarry is russia just too big to ignore when it comes to raw materials', 'other'],
+      ['<@123> so did he say where the reserves are?', 'other'],
+      // An auxiliary after "what" is not a head noun.
+      ['what are people starting to realise about russia', 'other'],
+      ['which Russian company will develop the deposits?', 'organisation'],
+      // "Where … come from" asks for a source, not a place.
+      ['where does the 20 percent figure come from', 'agent'],
+      ['the call with putin, what day was that', 'date'],
     ];
     for (const [question, type] of cases) assert.equal(expectedAnswer(question), type, question);
   });
@@ -399,10 +410,10 @@ describe('answer check in the key sentence', () => {
     );
     const question = prepareQuestion('How far is the Moon from Earth?');
     assert.equal(selectResults([best], question, quoteCheck, everyWord).answered, false);
-    // The whole passage has a number: checked there, the question would be answered.
+    // The whole passage has a number: checked there (classes only), the question would be answered.
     const passageCheck = {
       ...quoteCheck,
-      answerCheck: { ...quoteCheck.answerCheck, answerScope: 'passage' as const },
+      answerCheck: { typeMargin: 0, focusCheck: true, answerScope: 'passage' as const },
     };
     assert.equal(selectResults([best], question, passageCheck, everyWord).answered, true);
   });
@@ -466,7 +477,7 @@ describe('answer check in the key sentence', () => {
   });
 
   it('with grounding, abstains when the passage never names the asked-about person', () => {
-    const best = scoredSentences(['The conversation, as relayed by the White House, went well.'], 0);
+    const best = scoredSentences(['The conversation went well, the White House said.'], 0);
     const question = prepareQuestion('What did Zelensky tell reporters after leaving the White House?');
     const grounded = {
       ...quoteCheck,
@@ -477,5 +488,110 @@ describe('answer check in the key sentence', () => {
     assert.match(outcome.nearest?.check?.reason ?? '', /Zelensky/);
     const named = scoredSentences(['Zelensky said the White House meeting went well.'], 0);
     assert.equal(selectResults([named], question, grounded, everyWord).answered, true);
+  });
+});
+
+describe('related or answers it: the focus, the subject and the kind of organisation', () => {
+  const shipped = { ...policy, minRelevance: 0.2, answerCheck: ANSWER_CHECK };
+  const ask = (question: string, sentences: string[], key = 0) =>
+    selectResults([scoredSentences(sentences, key)], prepareQuestion(question), shipped, everyWord);
+
+  it('abstains when the attribute asked for is not said where the answer is', () => {
+    const reserves = ["Norway's petroleum directorate says the country holds 40% of Europe's gas reserves."];
+    const refused = ask('What is the population of Norway?', reserves);
+    assert.equal(refused.answered, false);
+    assert.match(refused.nearest?.check?.reason ?? '', /popul/);
+    assert.equal(
+      ask('What is the population of Norway?', ['Norway has a population of 5.5 million.']).answered,
+      true,
+    );
+  });
+
+  it('abstains when the thing counted is not the one the passage counts', () => {
+    assert.equal(ask('How many bridges does the city have?', ['The city has 12 museums.']).answered, false);
+    assert.equal(ask('How many museums does the city have?', ['The city has 12 museums.']).answered, true);
+    // Typed the way members type: a compound written as one word, a mistyped auxiliary.
+    assert.equal(
+      ask('how many timezones dose the country hav', ['The country spans 11 time zones.']).answered,
+      true,
+    );
+  });
+
+  it('abstains when the speaker or the role asked about is someone else', () => {
+    const minister = ['The talks went well, the minister said.'];
+    assert.equal(ask('What did the trade envoy say about the talks?', minister).answered, false);
+    assert.equal(ask('What did the minister say about the talks?', minister).answered, true);
+    const premier = ['Prime Minister Jonas Berg opened the session.'];
+    assert.equal(ask('Who is the finance minister?', premier).answered, false);
+    assert.equal(
+      ask('Who is the finance minister?', ['Anna Lie, the finance minister, presented the budget.']).answered,
+      true,
+    );
+  });
+
+  it('abstains when the country asked about is only the foil of a comparison', () => {
+    const moons = ['Jupiter is bigger than Saturn.', 'It has 95 moons.'];
+    const refused = ask('How many moons does Saturn have?', moons, 1);
+    assert.equal(refused.answered, false);
+    assert.match(refused.nearest?.check?.reason ?? '', /Saturn/);
+    // "It" is the passage's subject, Jupiter, named in the sentence before.
+    assert.equal(ask('How many moons does Jupiter have?', moons, 1).answered, true);
+  });
+
+  it('names a country by its capital or a short form, in any case, but "us" only as "US"', () => {
+    const exports = ['Russia exported 200 billion cubic metres of gas in 2020.'];
+    assert.equal(ask('How much gas did Moscow export in 2020?', exports).answered, true);
+    const refused = ask('how much gas did china export in 2020?', exports);
+    assert.equal(refused.answered, false);
+    assert.match(refused.nearest?.check?.reason ?? '', /China/);
+    assert.equal(ask('How much gas did the US export in 2020?', exports).answered, false);
+    assert.equal(
+      ask('How much gas did Washington export?', ['The US exported 100 bcm of gas.']).answered,
+      true,
+    );
+  });
+
+  it('a question about the future is not answered by a past date', () => {
+    assert.equal(ask('When will the bridge reopen?', ['The bridge closed in 2019.']).answered, false);
+    assert.equal(ask('When will the bridge reopen?', ['The bridge will reopen in May 2026.']).answered, true);
+    assert.equal(ask('When did the bridge close?', ['The bridge closed in 2019.']).answered, true);
+  });
+
+  it('a government body answers "which agency", not "which company"', () => {
+    const port = ['The Federal Maritime Agency for Ports approved plans for the new port.'];
+    assert.equal(ask('Which company will build the new port?', port).answered, false);
+    // "Agency" is the class asked for, not a name the question already gives.
+    assert.equal(ask('Which agency approved the plans for the new port?', port).answered, true);
+    assert.equal(
+      ask('Which company will build the new port?', ['Acme Corporation will build the new port.']).answered,
+      true,
+    );
+  });
+});
+
+describe('focus terms', () => {
+  it('finds what is counted, the attribute, the speaker and the role — or nothing', () => {
+    const cases: [string, string[]][] = [
+      ['How many time zones does China have?', ['time', 'zone']],
+      ['What is the population of Russia?', ['popul']],
+      ["What's the name of Russia's largest rare earth mine?", ['largest', 'rare', 'earth', 'mine']],
+      ['What did the US envoy say after meeting Putin?', ['envoi']],
+      ["who is russia's minister of natural resources", ['minist']],
+      ['how many timezones dose russia hav', ['timezon']],
+      ['How much military aid has the administration sent?', ['militari', 'aid']],
+      // A description, the source itself, a share (paraphrased too often): no focus.
+      ['What was the point of the rare earths deal?', []],
+      ['What did the article say about Japan?', []],
+      ["What share of Ukraine's deposits lies in the east?", []],
+      ['who was in charge before trump', []],
+    ];
+    for (const [question, terms] of cases) assert.deepEqual(focusTerms(question), terms, question);
+  });
+
+  it('accepts the same stem, a demonym, one typo and a compound written as one word', () => {
+    assert.equal(groundsFocus('They have 11 time zones.', ['timezon']), true);
+    assert.equal(groundsFocus('Rare earth elements, a group of 17 metallic elements.', ['elemnt']), true);
+    assert.equal(groundsFocus('The Russian population is shrinking.', ['russia', 'popul']), true);
+    assert.equal(groundsFocus('The country holds 20% of the reserves.', ['popul']), false);
   });
 });

@@ -36,7 +36,10 @@ const ORGANISATION_HEADS =
   'compan(?:y|ies)|firms?|agenc(?:y|ies)|organi[sz]ations?|part(?:y|ies)|banks?|newspapers?|outlets?|sites?|networks?|institutions?';
 const PLACE_HEADS =
   'countr(?:y|ies)|regions?|cit(?:y|ies)|states?|provinces?|towns?|places?|continents?|territor(?:y|ies)';
-const WHICH = String.raw`^(?:which|what)\s+(?:[\w-]+\s+)?`;
+// One word may come between the wh-word and its head ("which Russian company"), but not a verb:
+// "what are people starting to realise" asks what, not which people.
+const AUXILIARY = String.raw`(?:is|are|was|were|am|be|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|must)`;
+const WHICH = String.raw`^(?:which|what)\s+(?:(?!${AUXILIARY}\b)[\w-]+\s+)?`;
 
 /**
  * Tried in order on the question from its first wh-word on ("What deal … was unresolved when
@@ -55,6 +58,8 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
     /^(?:how|hw)\s+(?:many|much|big|large|far|tall|high|old|fast|heavy|deep|wide)\b|^what\s+(?:number|amount|size)\b/,
   ],
   ['date', /^when\b|^(?:what|which)\s+(?:year|date|day|month)\b/],
+  // "Where does the figure come from?" asks for a source: an agency or a person as much as a place.
+  ['agent', /^where\b[^,?]*\b(?:come|comes|came|get|gets|got)\s+(?:\w+\s+)?from\b/],
   ['place', new RegExp(String.raw`^where\b|${WHICH}(?:${PLACE_HEADS})\b`)],
   ['person', new RegExp(String.raw`${WHICH}(?:${PERSON_HEADS})\b`)],
   ['organisation', new RegExp(String.raw`${WHICH}(?:${ORGANISATION_HEADS})\b`)],
@@ -68,8 +73,19 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
 
 const FIRST_WH = /\b(?:what|which|who|whom|whose|when|where|why|how|hw)\b/;
 
+/**
+ * A question that opens with an auxiliary ("Was the deal finished when Trump spoke?", "@Quarry is
+ * Russia too big to ignore when it comes to raw materials?") asks yes or no: a wh-word later in it
+ * heads a subordinate clause, not the thing asked for. Mentions and interjections before it are
+ * skipped.
+ */
+const POLAR = new RegExp(
+  String.raw`^(?:(?:<@!?\d+>|@\S+|so|wait|ok|okay|hey|yo|um|also|and|but|lol)[\s,]+)*${AUXILIARY}\b`,
+);
+
 export function expectedAnswer(question: string): ExpectedAnswer {
-  const text = foldQuotes(question).toLowerCase();
+  const text = foldQuotes(question).toLowerCase().trim();
+  if (POLAR.test(text)) return 'other';
   const start = FIRST_WH.exec(text)?.index;
   if (start === undefined) return 'other';
   const asked = text.slice(start);
@@ -165,10 +181,22 @@ const MONTHS_OR_YEAR =
 const TIME_OF_DAY =
   /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
 
+// A question about what has not happened yet, and a sentence that speaks of the future.
+const FUTURE_QUESTION =
+  /\bwhen(?:'s|\s+is|\s+are)?\s+(?:[\w'-]+\s+){0,6}?(?:will|gonna|going\s+to)\b|\bwhen(?:'s|\s+is|\s+are)\s+the\s+next\b/i;
+const FUTURE_SENTENCE =
+  /\b(?:will|shall|going\s+to|expected|scheduled|planned|plans?\s+to|due\s+to|next|upcoming|later\s+this)\b/i;
+
+function holdsDate(text: string, tokens: Token[]): boolean {
+  return MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'));
+}
+
 interface EntityPhrase {
   tokens: Token[];
   kind: 'person' | 'organisation' | 'place' | 'name';
 }
+
+const JOINER = /^(?:for|of)$/i;
 
 /** Runs of tagged names ("Russian President Vladimir Putin"), each with its strongest kind. */
 function entityPhrases(tokens: Token[]): EntityPhrase[] {
@@ -186,14 +214,58 @@ function entityPhrases(tokens: Token[]): EntityPhrase[] {
     phrases.push({ tokens: run, kind });
     run = [];
   };
-  for (const t of tokens) {
-    if (has(t, ...ENTITY_TAGS) && !has(t, 'Date')) run.push(t);
+  tokens.forEach((t, i) => {
+    const next = tokens[i + 1];
+    // "Federal Agency for Mineral Resources" is one organisation, not two.
+    const joinsName =
+      JOINER.test(t.text) &&
+      run.some((r) => has(r, 'Organization')) &&
+      next !== undefined &&
+      has(next, 'Organization');
+    if ((has(t, ...ENTITY_TAGS) && !has(t, 'Date')) || joinsName) run.push(t);
     else close();
     // "Trump's interview": a possessive ends the name.
     if (/'s$/i.test(t.text)) close();
-  }
+  });
   close();
   return phrases;
+}
+
+// "Which company…?" asks for a business: a government body ("Federal Agency for Mineral
+// Resources", "the Democratic Party") is an organisation but no company.
+const BUSINESS_QUESTION =
+  /\b(?:compan(?:y|ies)|firms?|business(?:es)?|corporations?|manufacturers?|miners?)\b/i;
+const PUBLIC_BODY =
+  /^(?:agency|agencies|ministry|ministries|department|administration|party|congress|senate|parliament|government|council|commission|bureau|office|house|court|committee|federation|union)$/i;
+
+function fitsOrganisation(phrase: EntityPhrase, question: string): boolean {
+  if (!BUSINESS_QUESTION.test(question)) return true;
+  return !phrase.tokens.some((t) => PUBLIC_BODY.test(t.text.replace(/'s$/i, '')));
+}
+
+/** Names the question does not give already. */
+function freshNames(tokens: Token[], questionTerms: ReadonlySet<string>): EntityPhrase[] {
+  return entityPhrases(tokens).filter((p) =>
+    p.tokens.every((t) => JOINER.test(t.text) || !inQuestion(t.term, questionTerms)),
+  );
+}
+
+const HEAD_WORD = new RegExp(String.raw`^(?:${PERSON_HEADS}|${ORGANISATION_HEADS}|${PLACE_HEADS})$`, 'i');
+
+/**
+ * What the question gives: its content terms less the class it asks for — "Which agency provided
+ * the figures?" is answered by the "Federal Agency for Mineral Resources", whose "Agency" is the
+ * class, not something the question already named.
+ */
+function givenTerms(question: string, type: ExpectedAnswer, terms: ReadonlySet<string>): ReadonlySet<string> {
+  if (type !== 'person' && type !== 'organisation' && type !== 'place') return terms;
+  const heads = new Set(
+    foldQuotes(question)
+      .split(/[^\p{L}]+/u)
+      .filter((w) => HEAD_WORD.test(w))
+      .flatMap((w) => contentTerms(w)),
+  );
+  return new Set([...terms].filter((t) => !heads.has(t)));
 }
 
 // compromise calls some acronyms ("REEs") last names.
@@ -209,9 +281,13 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
     case 'percentage':
       return FRACTION.test(text) || tokens.some((t) => has(t, 'Percent'));
     case 'date':
-      return (
-        MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'))
-      );
+      // "When will the sanctions be lifted?" is not answered by when they were imposed.
+      if (FUTURE_QUESTION.test(question))
+        return splitSentences(text).some((span) => {
+          const sentence = text.slice(span.start, span.end);
+          return FUTURE_SENTENCE.test(sentence) && holdsDate(sentence, tagTokens(sentence));
+        });
+      return holdsDate(text, tokens);
     case 'duration':
       return tokens.some((t) => has(t, 'Duration')) || /\bsince\b/i.test(text);
     case 'statement':
@@ -232,14 +308,14 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
       )
     );
   // An entity answers only when the question does not name it already.
-  const fresh = entityPhrases(tokens).filter((p) =>
-    p.tokens.every((t) => !inQuestion(t.term, questionTerms)),
-  );
+  const fresh = freshNames(tokens, givenTerms(question, type, questionTerms));
   switch (type) {
     case 'person':
       return fresh.some((p) => p.kind === 'person' && !p.tokens.every((t) => ACRONYM.test(t.text)));
     case 'organisation':
-      return fresh.some((p) => p.kind === 'organisation' || p.kind === 'name');
+      return fresh.some(
+        (p) => (p.kind === 'organisation' || p.kind === 'name') && fitsOrganisation(p, question),
+      );
     case 'place':
       return fresh.some((p) => p.kind === 'place');
     default:
@@ -293,9 +369,9 @@ export function answerSpan(text: string, type: ExpectedAnswer, question: string)
     organisation: ['organisation', 'name'],
     place: ['place'],
   };
-  const phrase = entityPhrases(tokens).find(
+  const phrase = freshNames(tokens, givenTerms(question, type, questionTerms)).find(
     (p) =>
-      p.tokens.every((t) => !inQuestion(t.term, questionTerms)) &&
+      (type !== 'organisation' || fitsOrganisation(p, question)) &&
       (kinds[type]?.includes(p.kind) ?? true) &&
       !(type === 'person' && p.tokens.every((t) => ACRONYM.test(t.text))),
   );
@@ -344,5 +420,6 @@ export function namesEntity(text: string, entity: QuestionEntity): boolean {
   const acronym = /^(\p{Lu}{2,})s?$/u.exec(entity.text)?.[1];
   if (!acronym) return false;
   const initials = words.map((w) => w[0]?.toUpperCase() ?? '').join('');
-  return initials.includes(acronym);
+  // "REEs" for "rare earth deposits": the acronym's last word, its head noun, is often swapped.
+  return initials.includes(acronym) || (acronym.length >= 3 && initials.includes(acronym.slice(0, -1)));
 }

@@ -39,6 +39,7 @@ import {
   questionFocus,
   type Vocabulary,
 } from './answerability.ts';
+import { keepPlainScale } from './expansion.ts';
 import {
   chooseQuote,
   QUOTE_DENSE_WEIGHT,
@@ -293,16 +294,25 @@ export function selectResults(
   return { answered: true, results, nearest: null };
 }
 
+/**
+ * `expand`: the question's lexical query with source words for the words the sources never use
+ * (src/search/expansion.ts); it reorders the passages, the best score stays the plain query's.
+ */
 export function search(
   index: SearchableIndex,
   question: string,
   queryVector: Float32Array,
   options: SearchOptions,
   isRareWord: (word: string) => boolean,
+  expand?: (prepared: PreparedQuestion) => PreparedQuestion,
 ): SearchOutcome {
   const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
   const prepared = prepareQuestion(question);
-  const candidates = gatherCandidates(index, prepared, queryVector, options.mode);
-  const scored = scoreCandidates(candidates, prepared, options);
+  const rank = (asked: PreparedQuestion) =>
+    // The answer type and key-sentence choice follow the question as asked.
+    scoreCandidates(gatherCandidates(index, asked, queryVector, options.mode), prepared, options);
+  const plain = rank(prepared);
+  const expanded = expand?.(prepared);
+  const scored = expanded && expanded !== prepared ? keepPlainScale(rank(expanded), plain) : plain;
   return selectResults(scored, prepared, options, vocabulary);
 }

@@ -36,6 +36,7 @@ function lexicalCandidates(
   queryVector: Float32Array,
   options: SearchOptions,
   isRareWord: (word: string) => boolean,
+  expand: Parameters<typeof search>[5],
 ): number[] {
   const labels = new Set<number>();
   const lexical = new Proxy(snapshot.lexical, {
@@ -64,6 +65,7 @@ function lexicalCandidates(
     queryVector,
     options,
     isRareWord,
+    expand,
   );
   return [...labels];
 }
@@ -77,9 +79,13 @@ export async function searchRemote(
   options: SearchOptions,
   /** `search`'s rare-word test, passed through unchanged. */
   isRareWord: (word: string) => boolean,
+  /** `search`'s lexical expansion (LEXICAL_EXPANSION), passed through unchanged. */
+  expand?: Parameters<typeof search>[5],
 ): Promise<SearchOutcome | 'stale'> {
   const lexicalLabels =
-    options.mode === 'dense' ? [] : lexicalCandidates(snapshot, question, queryVector, options, isRareWord);
+    options.mode === 'dense'
+      ? []
+      : lexicalCandidates(snapshot, question, queryVector, options, isRareWord, expand);
   const found = await indexes.dense(
     snapshot,
     queryVector,
@@ -123,5 +129,5 @@ export async function searchRemote(
           .slice(0, k),
     },
   };
-  return search(view, question, queryVector, options, isRareWord);
+  return search(view, question, queryVector, options, isRareWord, expand);
 }
