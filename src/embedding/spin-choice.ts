@@ -6,7 +6,8 @@
  * seconds. So the choice is made from what the process sees, as a pure function of these signals
  * (the embedder keeps the state and feeds it):
  *
- * - **Ingest**: while the embedding worker is embedding, never spin (its threads need the cores).
+ * - **Ingest**: while a reload embeds (in the embedding worker, or a batch on the main thread),
+ *   never spin: its threads need the cores.
  * - **CPU pressure** of the machine (the share of time some task waited for a core, see
  *   cpu-pressure.ts): a trial of spinning starts only below PRESSURE_TO_TRY. Pressure does not
  *   stop spinning: it includes our own threads (a reload's burst keeps the 10 s figure high for
@@ -36,11 +37,11 @@ export interface SpinState {
 }
 
 export interface SpinSignals {
-  /** The embedding worker is embedding (a reload). */
+  /** A reload is embedding (the embedding worker has a job, or a batch runs on the main thread). */
   ingestRunning: boolean;
   /** CPU pressure, 0–100; null when the machine does not say. */
   pressure: number | null;
-  /** The spinning session is loaded (it is loaded in the background on first need). */
+  /** The spinning session is loaded (in the background, see shouldLoadSpinning). */
   spinningReady: boolean;
   now: number;
 }

@@ -3,9 +3,11 @@
  * - `on`: one session, spinning, for everything; `off`: one calm session.
  * - `auto` on the main thread: the calm session for batches (a reload's texts: spinning threads
  *   lose most under load and gain little idle) and for questions by default; a second, spinning
- *   session of the same model is loaded in the background the first time the cores look free
- *   (spin-choice.ts; about 130 MB more RSS with all-MiniLM-L6-v2, so a machine that is never
- *   quiet never pays it), and questions go to it while it measures faster.
+ *   session of the same model is loaded in the background after three calm questions once the
+ *   cores look free (spin-choice.ts; with all-MiniLM-L6-v2 it adds 65–110 MB RSS in a fresh
+ *   process and up to about 300 MB after a few hundred questions, README "Load-adaptive
+ *   spinning"; a machine that is never quiet never pays it), and questions go to it while it
+ *   measures faster.
  * - `auto` in the embedding worker: calm only (it runs beside the main thread's questions).
  */
 import type { SpinningSetting } from '../config.ts';
