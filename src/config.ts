@@ -9,6 +9,7 @@ import { UserFacingError } from './errors.ts';
 import { LOG_LEVELS, type LogLevel, registerSecret } from './log.ts';
 import { DEFAULT_MODEL } from './model/catalog.ts';
 
+export type SpinningSetting = 'auto' | 'on' | 'off';
 export type SearchMode = 'hybrid' | 'dense' | 'bm25';
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'dense', 'bm25'];
 export const EMBEDDING_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const;
@@ -24,8 +25,11 @@ export interface CoreConfig {
   queryPrefix: string | undefined;
   passagePrefix: string | undefined;
   onnxThreads: number;
-  /** Whether onnxruntime's intra-op threads spin-wait for work (faster on idle cores only). */
-  onnxSpinning: boolean;
+  /**
+   * Whether onnxruntime's intra-op threads spin-wait for work (faster on idle cores only): `on`,
+   * `off`, or `auto` (chosen per question by load, see src/embedding/spin-choice.ts).
+   */
+  onnxSpinning: SpinningSetting;
   sourcesDir: string;
   /** JSON list of URL sources and hosts allowed despite resolving to internal addresses. */
   urlSourcesFile: string;
@@ -116,6 +120,17 @@ function flag(env: Env, key: string, fallback: boolean): boolean {
   throw new UserFacingError('config', `${key} must be true or false, got "${raw}"`);
 }
 
+/** `auto` (the default), or a forced choice spelt as any flag (1/0, true/false, on/off, yes/no). */
+function spinningSetting(env: Env, key: string): SpinningSetting {
+  const raw = env[key]?.trim().toLowerCase();
+  if (!raw || raw === 'auto') return 'auto';
+  try {
+    return flag(env, key, false) ? 'on' : 'off';
+  } catch {
+    throw new UserFacingError('config', `${key} must be auto, 1 or 0, got "${raw}"`);
+  }
+}
+
 function oneOf<T extends string>(env: Env, key: string, choices: readonly T[], fallback: T): T {
   const raw = env[key]?.trim();
   if (!raw) return fallback;
@@ -164,7 +179,7 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     queryPrefix: env.QUERY_PREFIX,
     passagePrefix: env.PASSAGE_PREFIX,
     onnxThreads: integer(env, 'ONNX_THREADS', 0, 0, 64),
-    onnxSpinning: flag(env, 'ONNX_SPINNING', false),
+    onnxSpinning: spinningSetting(env, 'ONNX_SPINNING'),
     sourcesDir: resolve(text(env, 'SOURCES_DIR', 'data/sources')),
     urlSourcesFile: resolve(text(env, 'URL_SOURCES_FILE', 'data/url-sources.json')),
     urlFetchTimeoutMs: integer(env, 'URL_FETCH_TIMEOUT_SECONDS', 10, 1, 300) * 1000,

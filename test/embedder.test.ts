@@ -4,7 +4,8 @@ import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { getEmbedder, WORKER_MIN_TEXTS } from '../src/embedding/embedder.ts';
+import { cpuPressure } from '../src/embedding/cpu-pressure.ts';
+import { type Embedder, getEmbedder, WORKER_MIN_TEXTS } from '../src/embedding/embedder.ts';
 import { OffThreadEmbedder } from '../src/embedding/off-thread.ts';
 import { UserFacingError } from '../src/errors.ts';
 import type { ProgressEvent } from '../src/progress.ts';
@@ -166,6 +167,64 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
       getEmbedder(testConfig({ EMBEDDING_MODEL: broken })),
       /^UserFacingError: embedder: cannot load the model in .* \(EMBEDDING_MODEL\)/,
     );
+  });
+});
+
+describe('ONNX_SPINNING: which onnxruntime session answers a question', () => {
+  const question = (embedder: Embedder, i: number) =>
+    embedder.embed([`question ${i} about rare earth`], 'query');
+
+  /** Plays a machine whose cores are free (CPU pressure 0) for `work`. */
+  async function onIdleMachine<T>(work: () => Promise<T>): Promise<T> {
+    const read = cpuPressure.read;
+    cpuPressure.read = () => 0;
+    try {
+      return await work();
+    } finally {
+      cpuPressure.read = read;
+    }
+  }
+
+  it('1 forces the spinning session and 0 the calm one, whatever the machine', async () => {
+    await onIdleMachine(async () => {
+      for (const [setting, expected] of [
+        ['1', 'spinning'],
+        ['0', 'calm'],
+      ] as const) {
+        const embedder = await getEmbedder(testConfig({ ONNX_SPINNING: setting }));
+        const before = embedder.questionCalls();
+        for (let i = 0; i < 30; i++) await question(embedder, i);
+        const after = embedder.questionCalls();
+        assert.equal(after[expected] - before[expected], 30, `ONNX_SPINNING=${setting}`);
+      }
+    });
+  });
+
+  it('auto tries the spinning session on free cores, and never while a reload embeds in the worker', async () => {
+    await onIdleMachine(async () => {
+      const embedder = await getEmbedder(testConfig());
+      // The spinning session loads in the background on first need; then a trial starts.
+      const deadline = Date.now() + 60_000;
+      let i = 0;
+      while (embedder.questionCalls().spinning === 0 && Date.now() < deadline) {
+        await question(embedder, i++);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(embedder.questionCalls().spinning > 0, 'spinning was tried on free cores');
+      const texts = Array.from({ length: WORKER_MIN_TEXTS + 10 }, (_, n) => `Reload passage ${n}.`);
+      let reloadDone = false;
+      const reload = embedder.embed(texts, 'passage').then(() => {
+        reloadDone = true;
+      });
+      const before = embedder.questionCalls();
+      for (let n = 0; n < 10; n++) await question(embedder, n);
+      const during = embedder.questionCalls();
+      assert.equal(reloadDone, false, 'the questions were asked while the reload embedded');
+      await reload;
+      await embedder.close();
+      assert.equal(during.spinning - before.spinning, 0, 'no question spun during the reload');
+      assert.equal(during.calm - before.calm, 10);
+    });
   });
 });
 

@@ -20,6 +20,8 @@ import { type ResolvedModel, resolveModel } from '../model/resolve.ts';
 import type { ProgressListener } from '../progress.ts';
 import { OffThreadEmbedder } from './off-thread.ts';
 import { type Pooling, poolingMode, poolNormalised } from './pooling.ts';
+import type { SessionKind } from './spin-choice.ts';
+import { SpinSessions } from './spin-sessions.ts';
 
 export interface Embedder {
   /** What the index records: the model's identity (whatever spelling reached it), plus dtype. */
@@ -40,6 +42,8 @@ export interface Embedder {
    * off-thread.ts); the embedder stays usable and starts it again for the next large job.
    */
   close(): Promise<void>;
+  /** Questions (one-text model calls) run by the spinning and the calm session so far (ONNX_SPINNING). */
+  questionCalls(): Readonly<Record<SessionKind, number>>;
 }
 
 export type EmbedderSettings = Pick<
@@ -76,8 +80,9 @@ export const WORKER_MIN_TEXTS = 256;
  * On a machine whose cores are shared (this 2-core one runs other jobs; a bot's host usually runs
  * other services), a spinning thread burns the time slice the thread that has work needs:
  * measured at load average 8, one question took p50 21.8 ms with spinning and 5.7 ms without, and
- * batches of 32 ran 53 vs 81 texts/s (README "Performance"). On idle cores spinning wins a little
- * (load 4: 2.7 vs 4.0 ms), hence ONNX_SPINNING=1 for a machine that runs nothing else.
+ * batches of 32 ran 53 vs 81 texts/s (README "Performance"). On idle cores spinning wins
+ * (2.4 vs 3.8 ms), hence a spinning session for questions while it measures faster
+ * (ONNX_SPINNING=auto, spin-sessions.ts).
  */
 export const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } } as const;
 
@@ -94,9 +99,18 @@ function localFingerprint(dir: string, dtype: string): string {
   return sha256(parts.join('|')).slice(0, 16);
 }
 
+/** onnxruntime session options: thread counts, and NO_SPINNING unless `spinning`. */
+function sessionOptions(settings: EmbedderSettings, spinning: boolean) {
+  return {
+    ...(settings.onnxThreads > 0 ? { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 } : {}),
+    ...(spinning ? {} : { extra: NO_SPINNING }),
+  };
+}
+
 async function loadPipeline(
   settings: EmbedderSettings,
   model: ResolvedModel,
+  spinning: boolean,
   onProgress?: ProgressListener,
 ): Promise<FeatureExtractionPipeline> {
   const { env, pipeline } = await import('@huggingface/transformers');
@@ -128,12 +142,7 @@ async function loadPipeline(
     return await pipeline('feature-extraction', model.location, {
       dtype: settings.embeddingDtype,
       cache_dir: settings.modelCacheDir,
-      session_options: {
-        ...(settings.onnxThreads > 0
-          ? { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 }
-          : {}),
-        ...(settings.onnxSpinning ? {} : { extra: NO_SPINNING }),
-      },
+      session_options: sessionOptions(settings, spinning),
       progress_callback: (info: { status: string; file?: string; loaded?: number; total?: number }) => {
         if (info.status !== 'progress' || !info.file || !info.total || localDir) return;
         downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
@@ -189,7 +198,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     say: (line) => log.info(line),
     ...(onProgress ? { onProgress } : {}),
   });
-  const extractor = await loadPipeline(settings, model, onProgress);
+  const extractor = await loadPipeline(settings, model, settings.onnxSpinning === 'on', onProgress);
   const pooling = model.local ? poolingOf(model.location) : (model.catalog?.pooling ?? 'mean');
   // Unset prefixes follow the model (bge and e5 were trained with theirs); set ones win, even empty.
   const queryPrefix = settings.queryPrefix ?? model.catalog?.queryPrefix ?? '';
@@ -212,18 +221,33 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     return run;
   }
 
+  const offThread = isMainThread ? new OffThreadEmbedder(settings) : null;
+  // Embedding jobs of more than one text running (here or in the worker): no spinning meanwhile.
+  let batchJobs = 0;
+  const sessions = new SpinSessions({
+    setting: settings.onnxSpinning,
+    adaptive: isMainThread && settings.onnxSpinning === 'auto',
+    loaded: extractor.model,
+    // A second pipeline, not a bare onnxruntime session on the file: measured after a full GC,
+    // serving the article with both sessions took 379 MB this way and 515 MB with onnxruntime
+    // reading the file by path (calm only: 295 MB).
+    loadSpinning: async () => (await loadPipeline(settings, model, true)).model,
+    ingestRunning: () => batchJobs > 0 || (offThread?.busy ?? false),
+  });
+
   // What the pipeline's own call does (tokenise with padding, run the model), pooled here
   // (pooling.ts: the same arithmetic, faster loops).
   async function embedBatch(texts: string[]): Promise<Float32Array[]> {
     return serially(async () => {
       const inputs = tokenizer(texts, { padding: true, truncation: true });
-      const outputs = await extractor.model(inputs);
+      const session = sessions.pick(texts.length);
+      const started = performance.now();
+      const outputs = await session.model(inputs);
+      sessions.record(texts.length, session.kind, performance.now() - started);
       const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
       return poolNormalised(hidden.data, hidden.dims, inputs.attention_mask.data, pooling);
     });
   }
-
-  const offThread = isMainThread ? new OffThreadEmbedder(settings) : null;
 
   const probe = await embedBatch(['dimension probe']);
   const dimension = probe[0]?.length ?? 0;
@@ -248,19 +272,25 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
       const order = texts.map((_, i) => i).sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));
       const vectors: Float32Array[] = new Array(texts.length);
       let done = 0;
-      for (let i = 0; i < order.length; i += BATCH_SIZE) {
-        const indices = order.slice(i, i + BATCH_SIZE);
-        const batch = await embedBatch(indices.map((index) => prefix + (texts[index] ?? '')));
-        indices.forEach((index, j) => {
-          const v = batch[j];
-          if (v) vectors[index] = v;
-        });
-        done += indices.length;
-        onProgress?.({ stage: 'embedding', done, total: texts.length });
+      if (texts.length > 1) batchJobs++;
+      try {
+        for (let i = 0; i < order.length; i += BATCH_SIZE) {
+          const indices = order.slice(i, i + BATCH_SIZE);
+          const batch = await embedBatch(indices.map((index) => prefix + (texts[index] ?? '')));
+          indices.forEach((index, j) => {
+            const v = batch[j];
+            if (v) vectors[index] = v;
+          });
+          done += indices.length;
+          onProgress?.({ stage: 'embedding', done, total: texts.length });
+        }
+      } finally {
+        if (texts.length > 1) batchJobs--;
       }
       return vectors;
     },
     close: async () => offThread?.close(),
+    questionCalls: () => sessions.questionCalls(),
   };
 }
 

@@ -57,6 +57,11 @@ export class OffThreadEmbedder {
     return this.worker?.threadId ?? null;
   }
 
+  /** A job is running in the worker (the spinning choice stays calm meanwhile). */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]> {
     const worker = this.start();
     const id = this.nextId++;

@@ -64,7 +64,7 @@ async function int8Agreement(outDir: string, maxTokens: number): Promise<number>
     queryPrefix: '',
     passagePrefix: '',
     onnxThreads: 0,
-    onnxSpinning: false,
+    onnxSpinning: 'off' as const,
     passageMaxTokens: maxTokens,
   });
   const [full, quantised] = await Promise.all(
