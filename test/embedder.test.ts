@@ -185,11 +185,12 @@ describe('ONNX_SPINNING: which onnxruntime session answers a question', () => {
     }
   }
 
-  it('1 forces the spinning session and 0 the calm one, whatever the machine', async () => {
+  it('1 forces the spinning session, and 0 or no setting the calm one, whatever the machine', async () => {
     await onIdleMachine(async () => {
       for (const [setting, expected] of [
         ['1', 'spinning'],
         ['0', 'calm'],
+        ['', 'calm'],
       ] as const) {
         const embedder = await getEmbedder(testConfig({ ONNX_SPINNING: setting }));
         const before = embedder.questionCalls();
@@ -202,7 +203,7 @@ describe('ONNX_SPINNING: which onnxruntime session answers a question', () => {
 
   it('auto tries the spinning session on free cores, and never while a reload embeds in the worker', async () => {
     await onIdleMachine(async () => {
-      const embedder = await getEmbedder(testConfig());
+      const embedder = await getEmbedder(testConfig({ ONNX_SPINNING: 'auto' }));
       // The spinning session loads in the background on first need; then a trial starts.
       const deadline = Date.now() + 60_000;
       let i = 0;

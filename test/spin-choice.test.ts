@@ -176,8 +176,8 @@ describe('CPU pressure signal', () => {
 });
 
 describe('ONNX_SPINNING setting', () => {
-  it('is auto by default and forced by 1 or 0', () => {
-    assert.equal(loadCoreConfig({}).onnxSpinning, 'auto');
+  it('is calm by default, auto when asked, and forced by 1 or 0', () => {
+    assert.equal(loadCoreConfig({}).onnxSpinning, 'off');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: 'auto' }).onnxSpinning, 'auto');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: '1' }).onnxSpinning, 'on');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: 'true' }).onnxSpinning, 'on');
