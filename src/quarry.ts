@@ -215,6 +215,7 @@ export class Quarry {
     const loaded = await this.loadFromDisk();
     if (loaded) {
       this.snapshot = loaded;
+      await this.prepareExpansion(loaded);
       return loaded;
     }
     await this.startReload({ ...(onProgress ? { onProgress } : {}) }, null);
@@ -312,10 +313,26 @@ export class Quarry {
     snapshot: SearchIndex,
     question: string,
   ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
+    const expander = await this.lexicalExpander();
+    return expander?.expansionFor(snapshot, question);
+  }
+
+  private async lexicalExpander(): Promise<LexicalExpander | null> {
     const threshold = this.config.lexicalExpansion;
-    if (threshold === null) return undefined;
+    if (threshold === null) return null;
     this.expander ??= new LexicalExpander(wordVectorsOf(await this.embedder()), threshold);
-    return this.expander.expansionFor(snapshot, question);
+    return this.expander;
+  }
+
+  /**
+   * Starts embedding a newly served index's vocabulary in the background (not awaited: the index
+   * is usable at once; a question that needs the vocabulary first waits for the same promise).
+   */
+  private async prepareExpansion(snapshot: SearchIndex): Promise<void> {
+    const expander = await this.lexicalExpander();
+    expander?.vocabularyOf(snapshot).catch((error: Error) => {
+      log.debug(`search: the sources' vocabulary could not be embedded yet (${error.message}); tried again on the next question`);
+    });
   }
 
   private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {
@@ -429,6 +446,7 @@ export class Quarry {
       });
       onProgress?.({ stage: 'swapping' });
       this.snapshot = await this.served(built.index);
+      await this.prepareExpansion(this.snapshot);
       return summariseReload(plan, loaded, { embedded: built.embedded, seconds: seconds() });
     });
   }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadCoreConfig } from '../src/config.ts';
 import { UserFacingError } from '../src/errors.ts';
@@ -22,7 +24,7 @@ import {
   type SearchOptions,
   search,
 } from '../src/search/retrieve.ts';
-import { testConfig } from './helpers.ts';
+import { tempDir, testConfig } from './helpers.ts';
 
 /** One-sentence passages of one source, laid end to end. */
 function passages(texts: string[]): Passage[] {
@@ -151,6 +153,32 @@ describe('lexical expansion (LEXICAL_EXPANSION)', () => {
       () => loadCoreConfig({ LEXICAL_EXPANSION: '2' }),
       (e) => e instanceof UserFacingError && e.code === 'config',
     );
+  });
+
+  it("embeds a served index's vocabulary in the background, before any question needs it", async () => {
+    // Otherwise the first question with an unknown word embeds every source word on its answer
+    // path (the article: ~0.2 s; a long PDF: seconds).
+    const sources = join(tempDir('quarry-sources-'), 'sources');
+    mkdirSync(sources, { recursive: true });
+    writeFileSync(join(sources, 'words.txt'), 'The zorblax quindle measured forty gleeps at dawn.\n');
+    const quarry = new Quarry(testConfig({ SOURCES_DIR: sources, LEXICAL_EXPANSION: '0.5' }));
+    const embedder = await quarry.embedder();
+    const embed = embedder.embed;
+    const embedded: string[] = [];
+    embedder.embed = (texts, kind) => {
+      embedded.push(...texts);
+      return embed.call(embedder, texts, kind);
+    };
+    try {
+      await quarry.open();
+      const deadline = Date.now() + 10_000;
+      while (!embedded.includes('zorblax') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(embedded.includes('zorblax'), `the vocabulary was not embedded: ${embedded.join(' | ')}`);
+    } finally {
+      embedder.embed = embed;
+    }
   });
 
   it('answers through Quarry with the best score of the plain query (fixture model)', async () => {

@@ -96,13 +96,13 @@ export class LexicalExpander {
     private readonly threshold: number,
   ) {}
 
-  /** The expansion for `search`, or undefined when the question has no word the sources lack. */
-  async expansionFor(
-    index: { passages: readonly StoredPassage[]; lexical: { knows(term: string): boolean } },
-    question: string,
-  ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
-    const unknown = unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
-    if (unknown.length === 0) return undefined;
+  /**
+   * The index's vocabulary with its embeddings, built once. Quarry starts it as soon as an index is
+   * served, so the sources' words are embedded in the background rather than on the answer path
+   * of the first question that needs them (the article's 390 words: ~0.2 s; a long PDF's
+   * thousands, seconds).
+   */
+  vocabularyOf(index: { passages: readonly StoredPassage[] }): Promise<SourceVocabulary> {
     let vocabulary = this.vocabularies.get(index);
     if (!vocabulary) {
       const { terms, words } = sourceWords(index.passages);
@@ -111,7 +111,17 @@ export class LexicalExpander {
       vocabulary.catch(() => this.vocabularies.delete(index));
       this.vocabularies.set(index, vocabulary);
     }
-    const [table, vectors] = await Promise.all([vocabulary, this.words.of(unknown)]);
+    return vocabulary;
+  }
+
+  /** The expansion for `search`, or undefined when the question has no word the sources lack. */
+  async expansionFor(
+    index: { passages: readonly StoredPassage[]; lexical: { knows(term: string): boolean } },
+    question: string,
+  ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
+    const unknown = unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
+    if (unknown.length === 0) return undefined;
+    const [table, vectors] = await Promise.all([this.vocabularyOf(index), this.words.of(unknown)]);
     const substitutes = new Map(
       unknown.map((w, i) => [w, vectors[i]?.length ? table.nearest(vectors[i]) : null]),
     );
