@@ -43,7 +43,7 @@ export interface CoreConfig {
   minRelevance: number | null;
   /**
    * LEXICAL_EXPANSION: the cosine at which a source word stands in for a question word the sources
-   * never use (src/search/expansion.ts); null: off.
+   * never use (src/search/expansion.ts); null: off. On (0.5) by default: README "Retrieval".
    */
   lexicalExpansion: number | null;
   hnsw: { m: number; efConstruction: number; ef: number };
@@ -192,10 +192,9 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
     topK: integer(env, 'TOP_K', 3, 1, 10),
     searchMode: oneOf(env, 'SEARCH_MODE', SEARCH_MODES, 'hybrid'),
     minRelevance: env.MIN_RELEVANCE?.trim() ? decimal(env, 'MIN_RELEVANCE', 0, 0, 1) : null,
-    lexicalExpansion:
-      !env.LEXICAL_EXPANSION?.trim() || env.LEXICAL_EXPANSION.trim() === 'off'
-        ? null
-        : decimal(env, 'LEXICAL_EXPANSION', 0.5, 0.1, 1),
+    lexicalExpansion: ['off', '0', 'false', 'no'].includes(env.LEXICAL_EXPANSION?.trim().toLowerCase() ?? '')
+      ? null
+      : decimal(env, 'LEXICAL_EXPANSION', 0.5, 0.1, 1),
     hnsw: {
       m: integer(env, 'HNSW_M', 16, 4, 96),
       efConstruction: integer(env, 'HNSW_EF_CONSTRUCTION', 200, 10, 2000),

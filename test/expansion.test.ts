@@ -145,9 +145,10 @@ describe('lexical expansion (LEXICAL_EXPANSION)', () => {
     assert.equal(expanded.results[0]?.relevance, plain.results[0]?.relevance, 'the same best score');
   });
 
-  it('is off unless LEXICAL_EXPANSION names a cosine', () => {
-    assert.equal(loadCoreConfig({}).lexicalExpansion, null);
+  it('is on at 0.5 unless LEXICAL_EXPANSION is off', () => {
+    assert.equal(loadCoreConfig({}).lexicalExpansion, 0.5);
     assert.equal(loadCoreConfig({ LEXICAL_EXPANSION: 'off' }).lexicalExpansion, null);
+    assert.equal(loadCoreConfig({ LEXICAL_EXPANSION: '0' }).lexicalExpansion, null);
     assert.equal(loadCoreConfig({ LEXICAL_EXPANSION: '0.5' }).lexicalExpansion, 0.5);
     assert.throws(
       () => loadCoreConfig({ LEXICAL_EXPANSION: '2' }),
