@@ -331,7 +331,9 @@ export class Quarry {
   private async prepareExpansion(snapshot: SearchIndex): Promise<void> {
     const expander = await this.lexicalExpander();
     expander?.vocabularyOf(snapshot).catch((error: Error) => {
-      log.debug(`search: the sources' vocabulary could not be embedded yet (${error.message}); tried again on the next question`);
+      log.debug(
+        `search: the sources' vocabulary could not be embedded yet (${error.message}); tried again on the next question`,
+      );
     });
   }
 
