@@ -24,14 +24,8 @@ import {
   FALLBACK_CALIBRATION,
   findCalibration,
 } from './search/calibration.ts';
-import { LexicalExpander, WordVectors } from './search/expansion.ts';
-import {
-  type PreparedQuestion,
-  SCORING,
-  type ScoredPassage,
-  type SearchOptions,
-  search,
-} from './search/retrieve.ts';
+import { type Expansion, LexicalExpander, WordVectors } from './search/expansion.ts';
+import { SCORING, type ScoredPassage, type SearchOptions, search } from './search/retrieve.ts';
 import { loadSources } from './sources/load.ts';
 import { PostgresIndexes, type RemoteSnapshot } from './storage/postgres/indexes.ts';
 import { searchRemote } from './storage/postgres/search.ts';
@@ -309,10 +303,7 @@ export class Quarry {
   }
 
   /** LEXICAL_EXPANSION's substitutes for this question (src/search/expansion.ts), if on. */
-  private async lexicalExpansion(
-    snapshot: SearchIndex,
-    question: string,
-  ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
+  private async lexicalExpansion(snapshot: SearchIndex, question: string): Promise<Expansion | undefined> {
     const expander = await this.lexicalExpander();
     return expander?.expansionFor(snapshot, question);
   }

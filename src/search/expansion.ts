@@ -16,6 +16,9 @@ import { searchQuery } from './query.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 import { cosineAt } from './vectors.ts';
 
+/** A question's lexical query with source words for the words the sources never use. */
+export type Expansion = (prepared: PreparedQuestion) => PreparedQuestion;
+
 /** A source word and how close it is to the question's word. */
 export interface Substitute {
   term: string;
@@ -118,7 +121,7 @@ export class LexicalExpander {
   async expansionFor(
     index: { passages: readonly StoredPassage[]; lexical: { knows(term: string): boolean } },
     question: string,
-  ): Promise<((prepared: PreparedQuestion) => PreparedQuestion) | undefined> {
+  ): Promise<Expansion | undefined> {
     const unknown = unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
     if (unknown.length === 0) return undefined;
     const [table, vectors] = await Promise.all([this.vocabularyOf(index), this.words.of(unknown)]);

@@ -39,7 +39,7 @@ import {
   questionFocus,
   type Vocabulary,
 } from './answerability.ts';
-import { keepPlainScale } from './expansion.ts';
+import { type Expansion, keepPlainScale } from './expansion.ts';
 import {
   chooseQuote,
   QUOTE_DENSE_WEIGHT,
@@ -304,7 +304,7 @@ export function search(
   queryVector: Float32Array,
   options: SearchOptions,
   isRareWord: (word: string) => boolean,
-  expand?: (prepared: PreparedQuestion) => PreparedQuestion,
+  expand?: Expansion,
 ): SearchOutcome {
   const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
   const prepared = prepareQuestion(question);

@@ -11,6 +11,7 @@
  */
 import type { StoredPassage } from '../../index/store.ts';
 import type { Neighbour } from '../../index/vector-index.ts';
+import type { Expansion } from '../../search/expansion.ts';
 import {
   type SearchableIndex,
   type SearchOptions,
@@ -36,7 +37,7 @@ function lexicalCandidates(
   queryVector: Float32Array,
   options: SearchOptions,
   isRareWord: (word: string) => boolean,
-  expand: Parameters<typeof search>[5],
+  expand: Expansion | undefined,
 ): number[] {
   const labels = new Set<number>();
   const lexical = new Proxy(snapshot.lexical, {
@@ -80,7 +81,7 @@ export async function searchRemote(
   /** `search`'s rare-word test, passed through unchanged. */
   isRareWord: (word: string) => boolean,
   /** `search`'s lexical expansion (LEXICAL_EXPANSION), passed through unchanged. */
-  expand?: Parameters<typeof search>[5],
+  expand?: Expansion,
 ): Promise<SearchOutcome | 'stale'> {
   const lexicalLabels =
     options.mode === 'dense'
