@@ -166,23 +166,30 @@ async function loadPipeline(
     );
   }
   const downloads = new Map<string, { loaded: number; total: number }>();
+  const reportDownloads = (info: { status: string; file?: string; loaded?: number; total?: number }) => {
+    if (info.status !== 'progress' || !info.file || !info.total) return;
+    downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
+    const all = [...downloads.values()];
+    const mb = (n: number) => Math.round(n / 1048576);
+    onProgress?.({
+      stage: 'downloading',
+      done: mb(all.reduce((a, d) => a + d.loaded, 0)),
+      total: mb(all.reduce((a, d) => a + d.total, 0)),
+      detail: `MB of ${settings.embeddingModel}`,
+    });
+  };
   try {
     return await pipeline('feature-extraction', model.location, {
       dtype: settings.embeddingDtype,
       cache_dir: settings.modelCacheDir,
       session_options: sessionOptions(settings, spinning),
-      progress_callback: (info: { status: string; file?: string; loaded?: number; total?: number }) => {
-        if (info.status !== 'progress' || !info.file || !info.total || localDir) return;
-        downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
-        const all = [...downloads.values()];
-        const mb = (n: number) => Math.round(n / 1048576);
-        onProgress?.({
-          stage: 'downloading',
-          done: mb(all.reduce((a, d) => a + d.loaded, 0)),
-          total: mb(all.reduce((a, d) => a + d.total, 0)),
-          detail: `MB of ${settings.embeddingModel}`,
-        });
-      },
+      // Only when something can be downloaded and someone listens: given a callback,
+      // transformers.js (4.3) first asks each file's size by opening it as a response whose
+      // stream is never read or cancelled, so the whole model file (90 MB for MiniLM) was read
+      // again in 64 KB chunks on the main thread during the first seconds of answering
+      // (0.4 ms a question over the bench's first pass, measured with --cpu-prof) and queued in
+      // memory until it was collected.
+      ...(localDir || !onProgress ? {} : { progress_callback: reportDownloads }),
     });
   } catch (error) {
     const reason = errorMessage(error).split('\n')[0];
