@@ -109,6 +109,11 @@ describe('SHARDS and SHARD_IDS', () => {
     assert.equal(shardPlan({}), null);
     assert.equal(shardPlan({ SHARDS: '0', SHARDING_MANAGER: 'true' }), null);
   });
+  it('says which ids exist when one is out of range, and how to write a backwards range', () => {
+    assert.throws(() => parseShardIds('2-4', 4), /"2-4".*count from 0: with SHARDS=4 they are 0-3/);
+    assert.throws(() => parseShardIds('1', 1), /with SHARDS=1 they are 0\b/);
+    assert.throws(() => parseShardIds('0,3-1', 4), /"3-1" runs backwards — write it 1-3/);
+  });
   it('auto or a number, with an optional range of shard ids for this machine', () => {
     assert.deepEqual(shardPlan({ SHARDS: 'auto' }), { total: 'auto', ids: 'all' });
     assert.deepEqual(shardPlan({ SHARDS: '8', SHARD_IDS: '0-2,6' }), { total: 8, ids: [0, 1, 2, 6] });
@@ -121,6 +126,8 @@ describe('SHARDS and SHARD_IDS', () => {
     { SHARDS: '4', SHARD_IDS: 'a-b' },
     { SHARDS: 'auto', SHARD_IDS: '0' },
     { SHARD_IDS: '0-1' },
+    { SHARDS: '4', SHARD_IDS: '3-1' },
+    { SHARDS: '8', SHARD_IDS: '0-99999999' },
   ]) {
     it(`refuses ${JSON.stringify(env)} with a message naming the key`, () => {
       assert.throws(
@@ -146,6 +153,69 @@ async function servedPassagesMentioning(schema: string, scope: string, text: str
     await db.end();
   }
 }
+
+/** Runs `npm start`'s entry point with this environment until it exits (or fails after 60 s). */
+async function startUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const marker = `quarry-shards-${process.pid}-${Math.random()}`;
+  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
+    cwd: tempDir(),
+    env: {
+      ...process.env,
+      DISCORD_TOKEN: TOKEN,
+      // Nothing listens there: no shard may get as far as Discord.
+      DISCORD_REST_API: 'http://127.0.0.1:1/api',
+      EMBEDDING_MODEL: FIXTURE_MODEL,
+      SOURCES_DIR: articleSources(),
+      INDEX_DIR: join(tempDir(), 'index'),
+      MODEL_CACHE_DIR: join(tempDir(), 'models'),
+      SERVERS_DIR: join(tempDir(), 'servers'),
+      FEEDBACK_DB: join(tempDir(), 'feedback.db'),
+      DATABASE_URL: '',
+      QUARRY_TEST_MARKER: marker,
+      ...env,
+    },
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c));
+  child.stderr?.on('data', (c: Buffer) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await exited;
+  clearTimeout(limit);
+  // No shard process may outlive its manager.
+  let left: string[] = [];
+  for (let tries = 0; tries < 50; tries++) {
+    left = readdirSync('/proc').filter((entry) => {
+      try {
+        return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/environ`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of left) process.kill(Number(pid), 'SIGKILL');
+  assert.deepEqual(left, [], `shard processes left running:\n${output}`);
+  return { code, output };
+}
+
+describe('a shard that cannot start', () => {
+  it('a configuration mistake stops the manager at once, exit code 1, before any shard starts', async () => {
+    const { code, output } = await startUntilExit({ SHARDS: '2', DATABASE_URL: 'mysql://db.example/quarry' });
+    assert.equal(code, 1, output);
+    assert.match(output, /DATABASE_URL must start with postgres:\/\//);
+    assert.doesNotMatch(output, /starting \(process\)/);
+  });
+
+  it('a shard stopping on a problem the operator must fix is not respawned: every shard stops, exit code 1', async () => {
+    const { code, output } = await startUntilExit({ SHARDS: '2', SOURCES_DIR: join(tempDir(), 'missing') });
+    assert.equal(code, 1, output);
+    assert.equal(output.match(/cannot read the sources folder/g)?.length, 1, output);
+    assert.match(output, /shards: shard 0 stopped on a problem the line above names/);
+    assert.doesNotMatch(output, /exited; respawning/);
+  });
+});
 
 /** Sends interactions through the stand-in and waits for their final reply's text. */
 function interactions(stand: () => StandIn) {
