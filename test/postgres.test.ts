@@ -16,6 +16,7 @@ import { isUserFacing } from '../src/errors.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
+import { migrate } from '../src/storage/postgres/migrations.ts';
 import { closeDatabases, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
 import { captureLogs, ROOT, tempDir, testConfig } from './helpers.ts';
 
@@ -155,6 +156,47 @@ describe('Postgres backend', { skip }, () => {
     assert.equal(inA[0]?.actorId, '400000000000000301');
     const inB = await two.recent(B);
     assert.equal(inB[0]?.detail?.length, 500);
+  });
+
+  it('processes starting at once on an empty database migrate it once: the extension, the schema and every table', async () => {
+    // A database of its own, without even the vector extension, as on a first deployment.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const name = `quarry_migrate_${process.pid}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const empty = new URL(url ?? '');
+    empty.pathname = `/${name}`;
+    // Four connections starting together, as four shard processes would (each its own pool).
+    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: empty.href, max: 1 }));
+    try {
+      const results = await Promise.allSettled(
+        pools.map((pool) =>
+          migrate({ pool, searchPool: pool, schema: 'quarry', table: (t) => `"quarry"."${t}"` }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'migrated')),
+        ['migrated', 'migrated', 'migrated', 'migrated'],
+      );
+      const check = pools[0];
+      assert.ok(check);
+      const { rows } = await check.query<{ version: number }>(
+        'SELECT version FROM quarry.migrations ORDER BY version',
+      );
+      assert.deepEqual(
+        rows.map((r) => r.version),
+        [1, 2, 3],
+      );
+      const tables = await check.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'quarry'",
+      );
+      assert.equal(Number(tables.rows[0]?.n), 7);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    }
   });
 
   it('each of 10 servers sharing one HNSW index gets its k nearest passages, not fewer', async () => {
