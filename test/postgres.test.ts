@@ -17,7 +17,7 @@ import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
 import { migrate } from '../src/storage/postgres/migrations.ts';
-import { closeDatabases, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
+import { closeDatabases, database as openDatabase, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
 import { captureLogs, ROOT, tempDir, testConfig } from './helpers.ts';
 
 const url = process.env.QUARRY_TEST_DATABASE_URL;
@@ -195,6 +195,63 @@ describe('Postgres backend', { skip }, () => {
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
       await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    }
+  });
+
+  it('a role with only the schema its owner gave it starts; a role that may not enable pgvector or create the schema is told what to run', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const name = `quarry_roles_${process.pid}`;
+    const role = `quarry_app_${process.pid}`;
+    const as = (database: string) => {
+      const address = new URL(url ?? '');
+      address.username = role;
+      address.password = 'app-password';
+      address.pathname = `/${database}`;
+      return address.href;
+    };
+    const inDatabase = async (database: string, ...statements: string[]) => {
+      const address = new URL(url ?? '');
+      address.pathname = `/${database}`;
+      const owner = new pg.Client({ connectionString: address.href });
+      await owner.connect();
+      for (const statement of statements) await owner.query(statement);
+      await owner.end();
+    };
+    const open = (database: string) =>
+      openDatabase({ url: as(database), schema: 'quarry', efSearch: 64 }).then(
+        () => 'opened',
+        (error: unknown) => (isUserFacing(error) ? error.message : `not user-facing: ${String(error)}`),
+      );
+    try {
+      await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'app-password'`);
+      // Prepared by the database owner: pgvector enabled, a schema owned by the role, and no
+      // CREATE on the database (PUBLIC has none by default).
+      await admin.query(`CREATE DATABASE ${name}_prepared`);
+      await inDatabase(
+        `${name}_prepared`,
+        'CREATE EXTENSION vector',
+        `CREATE SCHEMA quarry AUTHORIZATION ${role}`,
+      );
+      assert.equal(await open(`${name}_prepared`), 'opened');
+      // Nothing prepared: the role may create schemas but not the (untrusted) extension.
+      await admin.query(`CREATE DATABASE ${name}_bare`);
+      await admin.query(`GRANT CREATE ON DATABASE ${name}_bare TO ${role}`);
+      assert.match(
+        await open(`${name}_bare`),
+        /^postgres: .*run CREATE EXTENSION vector once in this database/,
+      );
+      // pgvector enabled but no schema, and no right to create one.
+      await admin.query(`CREATE DATABASE ${name}_noschema`);
+      await inDatabase(`${name}_noschema`, 'CREATE EXTENSION vector');
+      assert.match(await open(`${name}_noschema`), /^postgres: .*CREATE SCHEMA quarry AUTHORIZATION <role>/);
+    } finally {
+      await closeDatabases();
+      for (const suffix of ['prepared', 'bare', 'noschema']) {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}_${suffix} WITH (FORCE)`);
+      }
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     }
   });
