@@ -43,6 +43,7 @@ const { values, positionals } = parseArgs({
     set: { type: 'string' },
     grid: { type: 'boolean', default: false },
     maxsim: { type: 'boolean', default: false },
+    quote: { type: 'boolean', default: false },
   },
 });
 const files = tuningFiles(
@@ -261,6 +262,64 @@ if (values.grid) {
     );
     console.log(`oracle over the grid, ${name}: hit@1 ${f2(reachable.length / answerable.length)}`);
   }
+}
+
+/** Settings chosen on one half of tune + tune2 (calibration objective), measured on the other. */
+function crossFold(grid: [string, LabOptions][]) {
+  const pooled = [...(sets.tune ?? []), ...(sets.tune2 ?? [])];
+  const sums = { cross: [0, 0, 0, 0], shipped: [0, 0, 0, 0] };
+  const chosen: string[] = [];
+  const seeds = [1, 2, 3, 4, 5];
+  for (const seed of seeds) {
+    const folds = stratifiedFolds(pooled, (g) => g.question.kind, 2, seed);
+    const result = crossValidate(
+      folds,
+      grid,
+      (qs, [, o]) => objective(reportOf(qs, o)),
+      grid[0] as [string, LabOptions],
+    );
+    folds.forEach((fold, i) => {
+      const pick = result.chosen[i] ?? (grid[0] as [string, LabOptions]);
+      chosen.push(pick[0]);
+      for (const [key, options] of [
+        ['cross', pick[1]],
+        ['shipped', grid[0]?.[1] ?? shipped],
+      ] as const) {
+        const r = reportOf(fold, options);
+        [r.hitAt1, r.hitAt3, r.quoteHitAt1, r.falseAbstainRate].forEach((v, j) => {
+          sums[key][j] = (sums[key][j] ?? 0) + v / (2 * seeds.length);
+        });
+      }
+    });
+  }
+  console.log(`chosen per fold: ${chosen.join(', ')}`);
+  console.log(
+    `2 folds × ${seeds.length} seeds, hit@1 hit@3 quote false-abstain: cross-fold ${sums.cross.map(f2).join(' ')} | first row ${sums.shipped.map(f2).join(' ')}`,
+  );
+}
+
+if (values.quote) {
+  const grid: [string, LabOptions][] = [0, 0.05, 0.1, 0.2, 0.3, Number.POSITIVE_INFINITY].map((margin) => [
+    `refers back ${margin}`,
+    { ...shipped, quoteReferenceMargin: margin },
+  ]);
+  for (const [label, options] of grid) {
+    report(label, options);
+    // How much is bolded: the first result's key sentence(s), over the answered answerable questions.
+    const quotes = Object.values(sets)
+      .flat()
+      .filter((g) => g.question.kind === 'answerable')
+      .flatMap((g) => {
+        const first = decide(g, options).row.results[0];
+        return first ? [first.quote] : [];
+      });
+    const chars = quotes.reduce((a, q) => a + q.length, 0) / quotes.length;
+    const multi = quotes.filter((q) => /[.!?]["”’)]*\s+\S/u.test(q.trim())).length / quotes.length;
+    console.log(
+      `  bolded: ${chars.toFixed(0)} characters on average, ${f2(multi)} of answers bold two sentences or more`,
+    );
+  }
+  crossFold(grid);
 }
 
 if (values.maxsim) {
