@@ -19,7 +19,13 @@
  */
 import { parseArgs } from 'node:util';
 import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
-import { type EvalQuestion, foldForMatch, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
+import {
+  containsExpected,
+  type EvalQuestion,
+  judge,
+  readQuestions,
+  summarise,
+} from '../src/eval/evaluate.ts';
 import { Quarry } from '../src/quarry.ts';
 import { rareWordTest } from '../src/search/answerability.ts';
 import { keepPlainScale, LexicalExpander, WordVectors } from '../src/search/expansion.ts';
@@ -206,8 +212,6 @@ function report(label: string, options: LabOptions) {
 
 const shipped: LabOptions = { ...quarry.selectionPolicy(embedder.modelName), mode: 'hybrid' };
 const rankingOnly: LabOptions = { ...shipped, minRelevance: 0, answerCheck: null };
-const holds = (text: string, expect: string[]) =>
-  expect.some((e) => foldForMatch(text).includes(foldForMatch(e)));
 
 report('shipped', shipped);
 report('ranking only', rankingOnly);
@@ -218,7 +222,7 @@ if (values.dump) {
     for (const g of gs) {
       if (g.question.kind !== 'answerable') continue;
       const { scored, row } = decide(g, rankingOnly);
-      const rank = scored.findIndex((s) => holds(s.passage.text, g.question.expect));
+      const rank = scored.findIndex((s) => containsExpected(s.passage.text, g.question.expect));
       if (rank === 0 && row.quoteHit) continue;
       const top = scored[0];
       const right = scored[rank];
@@ -234,7 +238,7 @@ if (values.dump) {
       if (rank === 0 && top)
         for (const s of (g.expanded ?? g.plain).find((c) => c.passage === top.passage)?.sentences ?? [])
           console.log(
-            `    ${holds(s.text, g.question.expect) ? '*' : ' '} cos ${f2(s.similarity)} idf-overlap ${f2(s.weightedOverlap)} | ${s.text.slice(0, 110)}`,
+            `    ${containsExpected(s.text, g.question.expect) ? '*' : ' '} cos ${f2(s.similarity)} idf-overlap ${f2(s.weightedOverlap)} | ${s.text.slice(0, 110)}`,
           );
     }
   }
@@ -332,35 +336,5 @@ if (values.maxsim) {
     ]),
   ];
   for (const [label, options] of grid) report(label, options);
-  // Chosen on one half of tune + tune2 by the calibration objective, measured on the other half.
-  const pooled = [...(sets.tune ?? []), ...(sets.tune2 ?? [])];
-  const sums = { cross: [0, 0, 0, 0], shipped: [0, 0, 0, 0] };
-  const chosen: string[] = [];
-  const seeds = [1, 2, 3, 4, 5];
-  for (const seed of seeds) {
-    const folds = stratifiedFolds(pooled, (g) => g.question.kind, 2, seed);
-    const result = crossValidate(
-      folds,
-      grid,
-      (qs, [, o]) => objective(reportOf(qs, o)),
-      grid[0] as [string, LabOptions],
-    );
-    folds.forEach((fold, i) => {
-      const pick = result.chosen[i] ?? (grid[0] as [string, LabOptions]);
-      chosen.push(pick[0]);
-      for (const [key, options] of [
-        ['cross', pick[1]],
-        ['shipped', shipped],
-      ] as const) {
-        const r = reportOf(fold, options);
-        [r.hitAt1, r.hitAt3, r.quoteHitAt1, r.falseAbstainRate].forEach((v, j) => {
-          sums[key][j] = (sums[key][j] ?? 0) + v / (2 * seeds.length);
-        });
-      }
-    });
-  }
-  console.log(`chosen per fold: ${chosen.join(', ')}`);
-  console.log(
-    `2 folds × ${seeds.length} seeds, hit@1 hit@3 quote false-abstain: cross-fold ${sums.cross.map(f2).join(' ')} | shipped ${sums.shipped.map(f2).join(' ')}`,
-  );
+  crossFold(grid);
 }
