@@ -4,13 +4,17 @@
  * LEXICAL_EXPANSION on, the expanded query's — then replayed through the shipped scoreCandidates,
  * keepPlainScale and selectResults exactly as `search` does, judged by the eval's own judge (the
  * "shipped" row equals `npm run eval` question by question). Figures: hit@1 / hit@3 / quote hit@1
- * / near-miss abstain / false abstain per file. README "Retrieval" → "Ranking and key sentence".
+ * / near-miss abstain / false abstain per file. README "Retrieval": "Key sentence" and "Ranking and
+ * key sentence this round".
  *
  *   npx tsx scripts/rank-lab.ts [files…]            shipped vs ranking only (no threshold, no check)
  *   npx tsx scripts/rank-lab.ts --dump [--set tune2] every answerable question whose first passage or
  *                                                    key sentence is wrong, with its sentence scores
  *   npx tsx scripts/rank-lab.ts --grid               fusion weight × passage share × sentence share,
  *                                                    and the per-question oracle over that grid
+ *   npx tsx scripts/rank-lab.ts --quote              the key sentence's reference-join margin, chosen on one
+ *                                                    half of tune + tune2 and measured on the other, with
+ *                                                    how much text ends up bold
  *   npx tsx scripts/rank-lab.ts --maxsim             late interaction (MaxSim over MiniLM's token
  *                                                    vectors) mixed into sentence cosines, chosen on one
  *                                                    half of tune + tune2 and measured on the other
