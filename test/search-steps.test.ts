@@ -246,6 +246,10 @@ describe('question focus and the rare-word test', () => {
     ['What did Kremlin spokesman Dmitry Peskov say?', 'Kremlin'],
     ['Which kind of resource got singled out?', 'resource'],
     ['Why did Trump call Putin?', null],
+    // The possessor may be a phrase: the thing asked about follows its "'s".
+    ["hw many of the periodic table's metals count as rare earths", 'metals'],
+    // A class head names what kind of answer is asked for, which the class check weighs.
+    ['Which outlet interviewed Trump?', null],
   ] as const) {
     it(`${question} → ${word}`, () => assert.equal(questionFocus(question)?.word ?? null, word));
   }
@@ -269,6 +273,16 @@ describe('question focus and the rare-word test', () => {
         question,
       );
     }
+  });
+
+  it('takes a place the sources name otherwise as known ("kyiv" when they write "Kiev")', () => {
+    const isRareWord = () => true;
+    const best = [scored('Kiev lost most of its rare earth deposits in 2022.', 0.6)];
+    const question = 'what was going on with kyiv at the time';
+    const knowsKiev = { knows: (t: string) => t === 'kiev', isRareWord };
+    assert.equal(selectResults(best, prepareQuestion(question), policy, knowsKiev).answered, true);
+    const knowsNeither = { knows: () => false, isRareWord };
+    assert.equal(selectResults(best, prepareQuestion(question), policy, knowsNeither).answered, false);
   });
 });
 

@@ -24,12 +24,13 @@
  */
 import type { Span } from '../text/sentences.ts';
 import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
-import { aliasGroupsIn, namesGroup } from './entity-aliases.ts';
+import { aliasGroupsIn, namesGroup, otherNames } from './entity-aliases.ts';
 import {
   answerSpan,
   type ExpectedAnswer,
   expectedAnswer,
   holdsAnswer,
+  isClassHead,
   namesEntity,
   type QuestionEntity,
   questionEntities,
@@ -133,8 +134,13 @@ export function questionFocus(question: string): QuestionFocus | null {
   const from = start + (lower[start] === 'how' || lower[start] === 'hw' ? 2 : 1);
   for (let i = from; i < Math.min(words.length, from + 6); i++) {
     const word = lower[i] ?? '';
-    // "Russia's GDP": the possessor is context, the possessed thing is asked about.
-    if (NOT_A_FOCUS.has(word) || lower[i + 1] === 's') continue;
+    // "Russia's GDP", "the periodic table's metals": the possessor is context, the possessed
+    // thing is asked about.
+    const possessor =
+      lower[i + 1] === 's' || (lower[i + 2] === 's' && !NOT_A_FOCUS.has(lower[i + 1] ?? 's'));
+    if (NOT_A_FOCUS.has(word) || possessor) continue;
+    // "Which outlet…?" names the class asked for, which the answer-type check weighs.
+    if (isClassHead(word)) return null;
     const term = toTerm(word);
     return term ? { word: words[i] ?? word, term } : null;
   }
@@ -213,7 +219,13 @@ export function rareWordTest(
 /** The question names something specific that the sources never mention. */
 export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
   const focus = prepared.focus;
-  return Boolean(focus && !vocabulary.knows(focus.term) && vocabulary.isRareWord(focus.word));
+  if (!focus || vocabulary.knows(focus.term) || !vocabulary.isRareWord(focus.word)) return false;
+  // "kyiv" when the sources write "Kiev" or "Ukraine": the same place under another name.
+  const known = (form: string) => {
+    const terms = contentTerms(form);
+    return terms.length > 0 && terms.every((t) => vocabulary.knows(t));
+  };
+  return !otherNames(focus.word).some(known);
 }
 
 /** The text of a scope: the key sentence, it and its neighbouring sentences, or the passage. */

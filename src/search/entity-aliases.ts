@@ -81,6 +81,15 @@ export function aliasGroupsIn(text: string): AliasGroup[] {
   return found;
 }
 
+/**
+ * Every form of the groups a text names ("kyiv" → Ukraine, Ukrainian, …, Kiev, Kyiv): a word the
+ * sources never use may still name something they do, under another of its names.
+ */
+export function otherNames(text: string): string[] {
+  const labels = new Set(aliasGroupsIn(text).map((g) => g.label));
+  return GROUPS.filter((forms) => labels.has(forms[0] ?? '')).flat();
+}
+
 /** Whether a text names the group by any of its forms. */
 export function namesGroup(text: string, label: string): boolean {
   const group = PATTERNS.find((p) => p.label === label);

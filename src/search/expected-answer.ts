@@ -253,6 +253,14 @@ function freshNames(tokens: Token[], questionTerms: ReadonlySet<string>): Entity
 const HEAD_WORD = new RegExp(String.raw`^(?:${PERSON_HEADS}|${ORGANISATION_HEADS}|${PLACE_HEADS})$`, 'i');
 
 /**
+ * A head noun that only says which class is asked for ("Which **outlet** interviewed Trump?"): the
+ * class check weighs it, so it is no focus the sources must use.
+ */
+export function isClassHead(word: string): boolean {
+  return HEAD_WORD.test(word);
+}
+
+/**
  * What the question gives: its content terms less the class it asks for — "Which agency provided
  * the figures?" is answered by the "Federal Agency for Mineral Resources", whose "Agency" is the
  * class, not something the question already named.
