@@ -136,8 +136,7 @@ export function questionFocus(question: string): QuestionFocus | null {
     const word = lower[i] ?? '';
     // "Russia's GDP", "the periodic table's metals": the possessor is context, the possessed
     // thing is asked about.
-    const possessor =
-      lower[i + 1] === 's' || (lower[i + 2] === 's' && !NOT_A_FOCUS.has(lower[i + 1] ?? 's'));
+    const possessor = lower[i + 1] === 's' || (lower[i + 2] === 's' && !NOT_A_FOCUS.has(lower[i + 1] ?? 's'));
     if (NOT_A_FOCUS.has(word) || possessor) continue;
     // "Which outlet…?" names the class asked for, which the answer-type check weighs.
     if (isClassHead(word)) return null;
