@@ -303,7 +303,17 @@ function scoredSentences(sentences: string[], key: number, relevance = 0.6): Sco
 describe('expected answer (question classes)', () => {
   it('classifies by the first wh-word and its head noun', () => {
     const cases: [string, string][] = [
-      ["Who heads Russia's Federal Agency for Mineral Resources?", 'agent'],
+      // Heading an organisation is something a person does.
+      ["Who heads Russia's Federal Agency for Mineral Resources?", 'person'],
+      ['who is the head of the agency', 'person'],
+      ['Who provided the reserve figures?', 'agent'],
+      // "Name / list the X" asks "which X".
+      ['name the western companies that want to mine rare earths in russia', 'organisation'],
+      ['pls list the countries that oppose the deal', 'place'],
+      ['name the strategic metals mentioned pls', 'other'],
+      // "What time" asks for a clock time, unless it is a time zone or a period.
+      ['what time of day was the trump putin phone call', 'time'],
+      ['what time zone is Moscow in', 'other'],
       ["Which journalist conducted Trump's Breitbart interview?", 'person'],
       ['Which company will develop the deposits?', 'organisation'],
       ['Where did Zelensky go in February?', 'place'],
@@ -377,6 +387,19 @@ describe('expected answer (question classes)', () => {
     assert.equal(holdsAnswer('“They have very valuable earth,” he said.', 'statement', said), true);
   });
 
+  it('wants a date the question does not give already, and a clock time for "what time"', () => {
+    const day = 'what day in february did zelensky visit the white house';
+    assert.equal(holdsAnswer('In February, Zelensky visited Washington.', 'date', day), false);
+    assert.equal(holdsAnswer('On February 28, Zelensky visited Washington.', 'date', day), true);
+    assert.equal(
+      holdsAnswer('The call took place on March 18.', 'date', 'what day in march did they chat'),
+      true,
+    );
+    const time = 'what time of day was the phone call';
+    assert.equal(holdsAnswer('The call took place on March 18.', 'time', time), false);
+    assert.equal(holdsAnswer('The call took place at 10 am on March 18.', 'time', time), true);
+  });
+
   it('finds the named things a question asks about', () => {
     const terms = questionEntities('What did Zelensky tell reporters after leaving the White House?').map(
       (e) => e.term,
@@ -413,7 +436,7 @@ describe('answer check in the key sentence', () => {
       everyWord,
     );
     assert.equal(outcome.answered, false);
-    assert.match(outcome.nearest?.check?.reason ?? '', /agent/);
+    assert.match(outcome.nearest?.check?.reason ?? '', /person/);
   });
 
   it('abstains on "How far is the Moon from Earth?" when the key sentence only says "by far"', () => {

@@ -20,6 +20,7 @@ export type ExpectedAnswer =
   | 'percentage'
   | 'duration'
   | 'date'
+  | 'time'
   | 'person'
   | 'organisation'
   | 'place'
@@ -57,7 +58,14 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
     'quantity',
     /^(?:how|hw)\s+(?:many|much|big|large|far|tall|high|old|fast|heavy|deep|wide)\b|^what\s+(?:number|amount|size)\b/,
   ],
+  // "What time of day was the call?" asks for a clock time: "March 18" does not answer it.
+  ['time', /^what\s+time\b(?!\s+(?:zones?|periods?|frames?|spans?|scales?)\b)/],
   ['date', /^when\b|^(?:what|which)\s+(?:year|date|day|month)\b/],
+  // "Who heads the agency?" asks for the person at its head, not for any agent.
+  [
+    'person',
+    /^who\s+(?:heads|headed|chairs|chaired|directs|directed)\b|^who\s+(?:is|was)\s+(?:the\s+)?(?:head|chief|chair|director)\s+of\b/,
+  ],
   // "Where does the figure come from?" asks for a source: an agency or a person as much as a place.
   ['agent', /^where\b[^,?]*\b(?:come|comes|came|get|gets|got)\s+(?:\w+\s+)?from\b/],
   ['place', new RegExp(String.raw`^where\b|${WHICH}(?:${PLACE_HEADS})\b`)],
@@ -83,8 +91,12 @@ const POLAR = new RegExp(
   String.raw`^(?:(?:<@!?\d+>|@\S+|so|wait|ok|okay|hey|yo|um|also|and|but|lol)[\s,]+)*${AUXILIARY}\b`,
 );
 
+// "Name the companies…", "list the elements": an imperative that asks "which".
+const IMPERATIVE_WHICH =
+  /^(?:(?:<@!?\d+>|@\S+|so|ok|okay|hey|yo|pls|please|can\s+you|could\s+you)[\s,]+)*(?:name|list)\s+(?:the\s+|all\s+(?:the\s+)?)?/;
+
 export function expectedAnswer(question: string): ExpectedAnswer {
-  const text = foldQuotes(question).toLowerCase().trim();
+  const text = foldQuotes(question).toLowerCase().trim().replace(IMPERATIVE_WHICH, 'which ');
   if (POLAR.test(text)) return 'other';
   const start = FIRST_WH.exec(text)?.index;
   if (start === undefined) return 'other';
@@ -187,8 +199,24 @@ const FUTURE_QUESTION =
 const FUTURE_SENTENCE =
   /\b(?:will|shall|going\s+to|expected|scheduled|planned|plans?\s+to|due\s+to|next|upcoming|later\s+this)\b/i;
 
-function holdsDate(text: string, tokens: Token[]): boolean {
-  return MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'));
+const DATE_WORDS = new RegExp(MONTHS_OR_YEAR.source, 'gi');
+const wordsOf = (text: string) =>
+  foldQuotes(text)
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u);
+
+/**
+ * A date the question does not give already: "In February, … Zelensky visited Washington" does not
+ * answer "What day in February did Zelensky visit?", "on March 18" does answer "what day in march…".
+ */
+function holdsDate(text: string, tokens: Token[], question: string): boolean {
+  const given = new Set(wordsOf(question));
+  const fresh = (word: string) => !given.has(word.toLowerCase());
+  return (
+    [...text.matchAll(DATE_WORDS)].some((m) => fresh(m[0])) ||
+    TIME_OF_DAY.test(text) ||
+    tokens.some((t) => has(t, 'Date', 'Time') && fresh(t.text))
+  );
 }
 
 interface EntityPhrase {
@@ -283,6 +311,7 @@ const ACRONYM = /^\p{Lu}{2,}s?$/u;
 export function holdsAnswer(text: string, type: ExpectedAnswer, question: string): boolean {
   if (type === 'other') return true;
   const tokens = tagTokens(text);
+  const questionTerms = new Set(contentTerms(question));
   switch (type) {
     case 'money':
       return CURRENCY.test(text) || tokens.some((t) => has(t, 'Money', 'Currency'));
@@ -293,16 +322,17 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
       if (FUTURE_QUESTION.test(question))
         return splitSentences(text).some((span) => {
           const sentence = text.slice(span.start, span.end);
-          return FUTURE_SENTENCE.test(sentence) && holdsDate(sentence, tagTokens(sentence));
+          return FUTURE_SENTENCE.test(sentence) && holdsDate(sentence, tagTokens(sentence), question);
         });
-      return holdsDate(text, tokens);
+      return holdsDate(text, tokens, question);
+    case 'time':
+      return TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Time'));
     case 'duration':
       return tokens.some((t) => has(t, 'Duration')) || /\bsince\b/i.test(text);
     case 'statement':
       return REPORTED.test(text);
     default:
   }
-  const questionTerms = new Set(contentTerms(question));
   if (type === 'quantity')
     return (
       NUMBER_WORDS.test(text) ||
@@ -362,6 +392,7 @@ export function answerSpan(text: string, type: ExpectedAnswer, question: string)
     money: ['Money', 'Currency'],
     percentage: ['Percent'],
     date: ['Date', 'Time'],
+    time: ['Time'],
     duration: ['Duration'],
     quantity: ['Value'],
   };
