@@ -6,6 +6,7 @@ import {
   ANSWER_CHECK,
   expectedAnswerType,
   fitsAnswerType,
+  missingNumber,
   questionFocus,
   rareWordTest,
 } from '../src/search/answerability.ts';
@@ -400,6 +401,14 @@ describe('expected answer (question classes)', () => {
     assert.equal(holdsAnswer('The call took place at 10 am on March 18.', 'time', time), true);
   });
 
+  it('takes a country named by its demonym or capital as a place', () => {
+    const offset = "which country's dominance were ukrainian minerals meant to offset?";
+    const counterweight =
+      'Ukrainian resources were meant as a counterweight to Chinese dominance in rare earths.';
+    assert.equal(holdsAnswer(counterweight, 'place', offset), true);
+    assert.equal(holdsAnswer('Ukrainian resources were meant as a counterweight.', 'place', offset), false);
+  });
+
   it('finds the named things a question asks about', () => {
     const terms = questionEntities('What did Zelensky tell reporters after leaving the White House?').map(
       (e) => e.term,
@@ -412,6 +421,20 @@ describe('expected answer (question classes)', () => {
     assert.equal(sameName('russia', 'russian'), true);
     assert.equal(sameName('china', 'chines'), true);
     assert.equal(sameName('us', 'usa'), false);
+  });
+});
+
+describe('numbers the question gives', () => {
+  it('abstains when the answering sentence does not say the year or amount the question gives', () => {
+    const question = prepareQuestion('how much did the US spend on ukraine aid in 2024 alone');
+    const since = scored('The US has spent tens of billions of dollars on aid to Ukraine since 2022.', 0.6);
+    const outcome = selectResults([since], question, policy, everyWord);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /2024/);
+    const in2024 = scored('In 2024 the US spent $60 billion on aid to Ukraine.', 0.6);
+    assert.equal(selectResults([in2024], question, policy, everyWord).answered, true);
+    assert.equal(missingNumber('where does the 20 percent figure come from', 'over 20% of reserves'), null);
+    assert.equal(missingNumber('who had 1,200 troops', 'They had 1200 troops.'), null);
   });
 });
 

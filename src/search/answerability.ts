@@ -334,6 +334,18 @@ export function missingEntity(
   return null;
 }
 
+const NUMBER = /\d+(?:[.,]\d+)*/g;
+const numbersIn = (text: string) => [...text.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, ''));
+
+/**
+ * A number the question gives ("how much did the US spend in **2024**", "the **17** elements")
+ * that the answering text does not say: it answers about another year or amount.
+ */
+export function missingNumber(question: string, text: string): string | null {
+  const said = new Set(numbersIn(text));
+  return numbersIn(question).find((n) => !said.has(n)) ?? null;
+}
+
 export function checkAnswer(
   prepared: PreparedQuestion,
   passage: ScoredPassage,
@@ -378,6 +390,10 @@ function groundingFailure(
     const terms = focusOf(prepared);
     if (!groundsFocus(scopeText(passage, options.focusScope, prepared.terms), terms))
       return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
+  }
+  if (options?.focusScope) {
+    const number = missingNumber(prepared.question, scopeText(passage, options.focusScope, prepared.terms));
+    if (number) return { answers: false, type, reason: `"${number}" is not said where it answers` };
   }
   const typed = expectedOf(prepared) !== 'other';
   if (options?.groundingScope && vocabulary && (typed || !options.groundTypedOnly)) {

@@ -13,6 +13,7 @@
 import nlp from 'compromise';
 import { splitSentences } from '../text/sentences.ts';
 import { contentTerms, foldQuotes } from '../text/terms.ts';
+import { aliasGroupsIn, namesGroup } from './entity-aliases.ts';
 
 export type ExpectedAnswer =
   | 'quantity'
@@ -355,7 +356,12 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
         (p) => (p.kind === 'organisation' || p.kind === 'name') && fitsOrganisation(p, question),
       );
     case 'place':
-      return fresh.some((p) => p.kind === 'place');
+      // "a counterweight to Chinese dominance" answers "which country's dominance…": a country's
+      // demonym or capital names it as well (entity-aliases.ts).
+      return (
+        fresh.some((p) => p.kind === 'place') ||
+        aliasGroupsIn(text).some((g) => !namesGroup(question, g.label))
+      );
     default:
       // agent ("who"), name: someone or something named that the question does not name.
       return fresh.length > 0;
