@@ -28,6 +28,7 @@ import {
   scoreCandidates,
   selectResults,
 } from '../src/search/retrieve.ts';
+import { contentTerms } from '../src/text/terms.ts';
 import { FIXTURE_MODEL } from './helpers.ts';
 
 let offset = 0;
@@ -285,6 +286,25 @@ describe('question focus and the rare-word test', () => {
     const knowsNeither = { knows: () => false, isRareWord };
     assert.equal(selectResults(best, prepareQuestion(question), policy, knowsNeither).answered, false);
   });
+});
+
+describe('people and places the sources never mention', () => {
+  const known = new Set(contentTerms('Russia has rare earths; Washington sees the plan as mainstream.'));
+  const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => false };
+  const best = [scored('Russia has rare earths, and Washington sees the plan as mainstream.', 0.6)];
+  for (const [question, answered] of [
+    ['does greenland have rare earths', false],
+    ['what does india think of the plan', false],
+    ['does russia have rare earths', true],
+    // "DC" is the US capital: the sources name it as Washington.
+    ['is the plan mainstream in DC', true],
+  ] as const) {
+    it(`${question} → ${answered ? 'answers' : 'abstains'}`, () => {
+      const outcome = selectResults(best, prepareQuestion(question), policy, vocabulary);
+      assert.equal(outcome.answered, answered);
+      if (!answered) assert.match(outcome.nearest?.check?.reason ?? '', /never mention/);
+    });
+  }
 });
 
 /** A passage of several sentences whose key sentence is the one at `key`. */

@@ -32,6 +32,7 @@ import {
   holdsAnswer,
   isClassHead,
   namesEntity,
+  questionPeopleAndPlaces,
   type QuestionEntity,
   questionEntities,
 } from './expected-answer.ts';
@@ -219,12 +220,35 @@ export function rareWordTest(
 export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
   const focus = prepared.focus;
   if (!focus || vocabulary.knows(focus.term) || !vocabulary.isRareWord(focus.word)) return false;
-  // "kyiv" when the sources write "Kiev" or "Ukraine": the same place under another name.
-  const known = (form: string) => {
+  return !knownUnderAnotherName(focus.word, vocabulary);
+}
+
+/** "kyiv" when the sources write "Kiev" or "Ukraine": the same place under another name. */
+function knownUnderAnotherName(word: string, vocabulary: Vocabulary): boolean {
+  return otherNames(word).some((form) => {
     const terms = contentTerms(form);
     return terms.length > 0 && terms.every((t) => vocabulary.knows(t));
-  };
-  return !otherNames(focus.word).some(known);
+  });
+}
+
+/**
+ * What the sources cannot answer about: the question's rare focus word they never use ("GDP"), or
+ * a person or place it names that they never mention under any name ("does greenland have rare
+ * earths", "what does india think…"); null when there is none.
+ */
+export function unmentioned(prepared: PreparedQuestion, vocabulary: Vocabulary): string | null {
+  if (focusMissing(prepared, vocabulary)) return prepared.focus?.word ?? null;
+  const question = foldQuotes(prepared.question);
+  const named = aliasGroupsIn(question).map((g) => question.slice(g.start, g.end));
+  const country = named.find((name) => !knownUnderAnotherName(name, vocabulary));
+  if (country) return country;
+  const unknown = questionPeopleAndPlaces(question).find(
+    (e) =>
+      !vocabulary.knows(e.term) &&
+      !named.some((name) => name.includes(e.text)) &&
+      !knownUnderAnotherName(e.text, vocabulary),
+  );
+  return unknown?.text ?? null;
 }
 
 /** The text of a scope: the key sentence, it and its neighbouring sentences, or the passage. */

@@ -450,6 +450,17 @@ export function questionEntities(question: string): QuestionEntity[] {
 }
 
 /**
+ * The people and places a question names, as written ("india", "Peskov"): compromise's Person and
+ * Place tags, which it gives lower-case country names too. Organisations and other proper nouns
+ * are left out: compromise also tags shorthand ("n" in "donetsk n lugansk") and members' words.
+ */
+export function questionPeopleAndPlaces(question: string): QuestionEntity[] {
+  return tagTokens(question)
+    .filter((t) => t.term && has(t, 'Person', 'Place') && !has(t, 'Honorific', 'Pronoun', 'Date'))
+    .map((t) => ({ text: t.text.replace(/'s$/i, ''), term: t.term as string }));
+}
+
+/**
  * Whether a text names an entity: the same word ("Russian" for "Russia"), or for an acronym
  * ("REEs") words with its initials in a row ("rare earth elements").
  */
