@@ -32,9 +32,9 @@ import {
   holdsAnswer,
   isClassHead,
   namesEntity,
-  questionPeopleAndPlaces,
   type QuestionEntity,
   questionEntities,
+  questionPeopleAndPlaces,
 } from './expected-answer.ts';
 import { focusTerms, groundsFocus } from './focus-grounding.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';

@@ -12,7 +12,19 @@
 // short forms and the one country name that are also common words ("us", "turkey"), which must be
 // written as names.
 const GROUPS: readonly string[][] = [
-  ['US', 'U.S.', 'USA', 'U.S.A.', 'United States', 'America', 'American', 'Americans', 'Washington', 'DC', 'D.C.'],
+  [
+    'US',
+    'U.S.',
+    'USA',
+    'U.S.A.',
+    'United States',
+    'America',
+    'American',
+    'Americans',
+    'Washington',
+    'DC',
+    'D.C.',
+  ],
   ['UK', 'U.K.', 'United Kingdom', 'Britain', 'British', 'London'],
   ['EU', 'E.U.', 'European Union', 'Brussels'],
   ['Russia', 'Russian', 'Russians', 'Russian Federation', 'Moscow', 'Kremlin'],
