@@ -335,6 +335,11 @@ describe('expected answer (question classes)', () => {
       // "What time" asks for a clock time, unless it is a time zone or a period.
       ['what time of day was the trump putin phone call', 'time'],
       ['what time zone is Moscow in', 'other'],
+      // Chat spellings, and a share asked after "what is X's".
+      ["whats russia's share of world nickel output", 'percentage'],
+      ["What is the US's share of rare earth processing?", 'percentage'],
+      ['wen did the referendums happen', 'date'],
+      ['wat month did zelenskyy fly to DC', 'date'],
       ["Which journalist conducted Trump's Breitbart interview?", 'person'],
       ['Which company will develop the deposits?', 'organisation'],
       ['Where did Zelensky go in February?', 'place'],

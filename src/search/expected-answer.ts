@@ -53,7 +53,11 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
     'money',
     /^how\s+much\b[^,?]*\b(?:cost|costs|worth|pay|paid|spend|spent|price[sd]?|charge[sd]?)\b|^how\s+(?:much|many)\s+(?:money|dollars|euros|pounds|roubles|rubles|yuan)\b|^what(?:'s|\s+is|\s+was)?\s+(?:the\s+)?(?:price|cost)\b/,
   ],
-  ['percentage', /^what\s+(?:share|percentage|percent|proportion|fraction)\b/],
+  // "What share…", and "what is Russia's / its / the share…".
+  [
+    'percentage',
+    /^what(?:'s|\s+is|\s+was|\s+are)?\s+(?:(?:the|its|their|[\w-]+'s)\s+){0,2}(?:share|percentage|percent|proportion|fraction)\b/,
+  ],
   ['duration', /^how\s+long\b(?!\s+ago)/],
   [
     'quantity',
@@ -97,7 +101,14 @@ const IMPERATIVE_WHICH =
   /^(?:(?:<@!?\d+>|@\S+|so|ok|okay|hey|yo|pls|please|can\s+you|could\s+you)[\s,]+)*(?:name|list)\s+(?:the\s+|all\s+(?:the\s+)?)?/;
 
 export function expectedAnswer(question: string): ExpectedAnswer {
-  const text = foldQuotes(question).toLowerCase().trim().replace(IMPERATIVE_WHICH, 'which ');
+  const text = foldQuotes(question)
+    .toLowerCase()
+    .trim()
+    .replace(IMPERATIVE_WHICH, 'which ')
+    // Chat spellings of the wh-words: "whats russia's share", "wat month", "wen did".
+    .replace(/\bw(?:h)?ats\b/g, 'what is')
+    .replace(/\bwat\b/g, 'what')
+    .replace(/\bwen\b/g, 'when');
   if (POLAR.test(text)) return 'other';
   const start = FIRST_WH.exec(text)?.index;
   if (start === undefined) return 'other';
