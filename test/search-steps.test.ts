@@ -669,6 +669,9 @@ describe('focus terms', () => {
       ['What did the article say about Japan?', []],
       ["What share of Ukraine's deposits lies in the east?", []],
       ['who was in charge before trump', []],
+      // An -ing noun before a noun belongs to the phrase; a participle ends it.
+      ['how many rare earth processing plants does russia have', ['rare', 'earth', 'process', 'plant']],
+      ['who was the president chatting with when he called', ['presid']],
     ];
     for (const [question, terms] of cases) assert.deepEqual(focusTerms(question), terms, question);
   });

@@ -106,13 +106,22 @@ export function focusTerms(question: string): string[] {
   // which words are verbs here (a word it also reads as a noun stays in).
   // Tagged only when a phrase runs past its first word (compromise takes ~1 ms on a new question).
   let verbs: Set<string> | null = null;
-  const isVerb = (word: string) => {
-    verbs ??= new Set(
+  let nouns: Set<string> | null = null;
+  const tagged = (tag: string) =>
+    new Set(
       tagTokens(text)
-        .filter((t) => t.tags.has('Verb') && !t.tags.has('Noun'))
+        .filter((t) => t.tags.has(tag) && !t.tags.has(tag === 'Verb' ? 'Noun' : 'Verb'))
         .map((t) => t.text.toLowerCase()),
     );
+  const isVerb = (word: string) => {
+    verbs ??= tagged('Verb');
     return verbs.has(word);
+  };
+  // "rare earth processing plants": an -ing word read as a noun, before a noun, is part of the
+  // phrase ("the president chatting with" is not).
+  const isNoun = (word: string) => {
+    nouns ??= tagged('Noun');
+    return nouns.has(word);
   };
   const wh = lower.findIndex((w) => /^(?:what|which|who|how|hw)$/.test(w));
   if (wh < 0) return [];
@@ -128,7 +137,11 @@ export function focusTerms(question: string): string[] {
     for (let i = from; i < words.length; i++) {
       if (at(i) === 's' || at(i + 1) === 's' || /s'$/.test(words[i] ?? '')) continue;
       // A verb ends it too: compromise's, a mistyped auxiliary, or a participle ("chatting").
-      const verb = i > from && (misspeltAuxiliary(at(i)) || /..ing$/.test(at(i)) || isVerb(at(i)));
+      const verb =
+        i > from &&
+        (misspeltAuxiliary(at(i)) ||
+          (/..ing$/.test(at(i)) && !(isNoun(at(i)) && isNoun(at(i + 1)))) ||
+          isVerb(at(i)));
       if (until(i) || verb) break;
       // One letter is shorthand ("r" for "are") or an initial, not a word of the focus.
       if (skip.has(at(i)) || isName(i) || at(i).length < 2) continue;
