@@ -426,6 +426,17 @@ describe('expected answer (question classes)', () => {
     assert.equal(holdsAnswer('The call took place at 10 am on March 18.', 'time', time), true);
   });
 
+  it('takes a size word as the answer to a size question, unless it asks in units', () => {
+    const land = 'They have the largest piece of land by far, bigger than China.';
+    assert.equal(holdsAnswer(land, 'quantity', "How big is Russia's territory compared to China?"), true);
+    assert.equal(
+      holdsAnswer('Both leaders expect “enormous economic deals”.', 'quantity', 'HOW BIG WERE THE DEALS'),
+      true,
+    );
+    assert.equal(holdsAnswer(land, 'quantity', 'How big is Russia in square kilometers?'), false);
+    assert.equal(holdsAnswer(land, 'quantity', 'How far is the Moon from Earth?'), false);
+  });
+
   it('takes a country named by its demonym or capital as a place', () => {
     const offset = "which country's dominance were ukrainian minerals meant to offset?";
     const counterweight =

@@ -205,6 +205,14 @@ const MONTHS_OR_YEAR =
 const TIME_OF_DAY =
   /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
 
+// "How big were the deals?" is answered by "enormous economic deals", "How big is Russia compared
+// to China?" by "bigger than China": a size word answers a size question, unless it asks in units
+// ("How big is Russia in square kilometers?").
+const SIZE_QUESTION =
+  /\bhow\s+(?:big|large|huge|vast)\b(?![^?]*\bin\s+(?:square\s+|cubic\s+)?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|acres?|hectares?|tons?|tonnes?|kg|kilograms?|pounds|dollars|euros|barrels)\b)/i;
+const SIZE_WORDS =
+  /\b(?:big(?:ger|gest)?|large[rs]?|largest|huge|vast(?:ness)?|enormous|immense|massive|gigantic|giant|tiny|small(?:er|est)?|sizeable|sizable)\b/i;
+
 // A question about what has not happened yet, and a sentence that speaks of the future.
 const FUTURE_QUESTION =
   /\bwhen(?:'s|\s+is|\s+are)?\s+(?:[\w'-]+\s+){0,6}?(?:will|gonna|going\s+to)\b|\bwhen(?:'s|\s+is|\s+are)\s+the\s+next\b/i;
@@ -348,6 +356,7 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
   if (type === 'quantity')
     return (
       NUMBER_WORDS.test(text) ||
+      (SIZE_QUESTION.test(question) && SIZE_WORDS.test(text)) ||
       tokens.some(
         // "one of the largest producers" states no quantity.
         (t) =>
