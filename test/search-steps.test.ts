@@ -18,7 +18,7 @@ import {
   questionEntities,
   sameName,
 } from '../src/search/expected-answer.ts';
-import { focusTerms, groundsFocus } from '../src/search/focus-grounding.ts';
+import { focusTerms, groundsFocus, superlativeTerms } from '../src/search/focus-grounding.ts';
 import {
   type Candidate,
   prepareQuestion,
@@ -685,6 +685,22 @@ describe('focus terms', () => {
       ['who was the president chatting with when he called', ['presid']],
     ];
     for (const [question, terms] of cases) assert.deepEqual(focusTerms(question), terms, question);
+  });
+
+  it('finds the quality a "the most X" question ranks by, and wants it said', () => {
+    assert.deepEqual(superlativeTerms('which rare earth element is the most valuable'), ['valuabl']);
+    assert.deepEqual(superlativeTerms('WHO CONTROLS MOST RARE EARTH PROCESSING'), []);
+    assert.deepEqual(superlativeTerms('which party is the loudest against the deal'), []);
+    const question = prepareQuestion('which rare earth element is the most valuable');
+    const group = scored(
+      'Rare earth elements, a group of 17 metals, are among the most important resources.',
+      0.6,
+    );
+    const outcome = selectResults([group], question, policy, everyWord);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /valuabl/);
+    const priced = scored('Of the rare earth elements, dysprosium is the most valuable.', 0.6);
+    assert.equal(selectResults([priced], question, policy, everyWord).answered, true);
   });
 
   it('accepts the same stem, a demonym, one typo and a compound written as one word', () => {

@@ -36,7 +36,7 @@ import {
   questionEntities,
   questionPeopleAndPlaces,
 } from './expected-answer.ts';
-import { focusTerms, groundsFocus } from './focus-grounding.ts';
+import { focusTerms, groundsFocus, superlativeTerms } from './focus-grounding.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 
 export type AnswerType = 'quantity' | 'date' | 'other';
@@ -302,6 +302,18 @@ function focusOf(prepared: PreparedQuestion): string[] {
   return found;
 }
 
+const superlatives = new WeakMap<PreparedQuestion, string[]>();
+
+/** The question's superlative terms, computed once per prepared question. */
+function superlativesOf(prepared: PreparedQuestion): string[] {
+  let found = superlatives.get(prepared);
+  if (!found) {
+    found = superlativeTerms(prepared.question);
+    superlatives.set(prepared, found);
+  }
+  return found;
+}
+
 /** The kind of answer the question wants, computed once per prepared question. */
 function expectedOf(prepared: PreparedQuestion): ExpectedAnswer {
   let found = expectations.get(prepared);
@@ -411,9 +423,10 @@ function groundingFailure(
   vocabulary: Vocabulary | undefined,
 ): AnswerCheck | null {
   if (options?.focusScope) {
-    const terms = focusOf(prepared);
-    if (!groundsFocus(scopeText(passage, options.focusScope, prepared.terms), terms))
-      return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
+    const scope = scopeText(passage, options.focusScope, prepared.terms);
+    for (const terms of [focusOf(prepared), superlativesOf(prepared)])
+      if (!groundsFocus(scope, terms))
+        return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
   }
   if (options?.focusScope) {
     const number = missingNumber(prepared.question, scopeText(passage, options.focusScope, prepared.terms));

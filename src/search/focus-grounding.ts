@@ -186,6 +186,23 @@ export function focusTerms(question: string): string[] {
 }
 
 /**
+ * The quality a question ranks by ("which element is the most **valuable**"), as index terms: a
+ * sentence that does not say it does not rank by it. "most rare earth processing" (most of it) is
+ * no superlative, so "the most" needs its article. One-word superlatives are left out: members
+ * use their own ("which party is the **loudest** against…" for "has consistently framed").
+ */
+export function superlativeTerms(question: string): string[] {
+  const tokens = tagTokens(foldQuotes(question));
+  return tokens.flatMap((t, i) => {
+    const ranked =
+      t.tags.has('Adjective') &&
+      /^(?:most|least)$/i.test(tokens[i - 1]?.text ?? '') &&
+      /^the$/i.test(tokens[i - 2]?.text ?? '');
+    return ranked && t.term ? [t.term] : [];
+  });
+}
+
+/**
  * Whether every focus term is said in `text`: the same stem, one word the start of the other
  * ("russia" / "russian"), one typo on a word of five letters or more ("elemnts"), or two words
  * written as one ("timezones").
