@@ -67,7 +67,7 @@ const embedder = await quarry.embedder();
 
 let rareId = RARE_WORD_ID;
 const vocabulary = {
-  knows: (term: string) => snapshot.lexical.knows(term),
+  knows: (term: string, exact?: boolean) => snapshot.lexical.knows(term, exact),
   isRareWord: (word: string) => rareWordTest((w) => embedder.wordPieces(w), rareId)(word),
 };
 

@@ -19,6 +19,7 @@ import {
   sameName,
 } from '../src/search/expected-answer.ts';
 import { focusTerms, groundsFocus, superlativeTerms } from '../src/search/focus-grounding.ts';
+import { LexicalIndex } from '../src/search/lexical-index.ts';
 import {
   type Candidate,
   prepareQuestion,
@@ -29,6 +30,7 @@ import {
   selectResults,
 } from '../src/search/retrieve.ts';
 import { contentTerms } from '../src/text/terms.ts';
+import { WordNetNouns } from '../src/text/wordnet.ts';
 import { FIXTURE_MODEL } from './helpers.ts';
 
 let offset = 0;
@@ -275,6 +277,25 @@ describe('question focus and the rare-word test', () => {
         question,
       );
     }
+  });
+
+  it('takes a WordNet synonym or nearest broader noun the sources use as known, not a neighbour', () => {
+    assert.ok(new WordNetNouns().related('slice').includes('share'));
+    // A related noun must be the sources' own word, not one a typo away ("impost" / "imposed").
+    const lexical = new LexicalIndex(['Washington has imposed sweeping sanctions.']);
+    assert.equal(lexical.knows('impost'), true);
+    assert.equal(lexical.knows('impost', true), false);
+    const isRareWord = () => true;
+    const known = new Set(contentTerms('Russia holds a share of the economic reserves.'));
+    const vocabulary = { knows: (t: string) => known.has(t), isRareWord };
+    const best = [
+      scored('Russia holds over 20% of the world’s reserves, a share of the economic total.', 0.6),
+    ];
+    // "slice" is a kind of "share" in WordNet; "GDP" is close to "economic" only by embedding.
+    const slice = prepareQuestion('what slice of the reserves sits in russia');
+    assert.equal(selectResults(best, slice, policy, vocabulary).answered, true);
+    const gdp = prepareQuestion("What is Russia's GDP?");
+    assert.equal(selectResults(best, gdp, policy, vocabulary).answered, false);
   });
 
   it('takes a place the sources name otherwise as known ("kyiv" when they write "Kiev")', () => {

@@ -24,6 +24,7 @@
  */
 import type { Span } from '../text/sentences.ts';
 import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
+import { WordNetNouns } from '../text/wordnet.ts';
 import { aliasGroupsIn, namesGroup, otherNames } from './entity-aliases.ts';
 import {
   answerSpan,
@@ -90,8 +91,8 @@ export function fitsAnswerType(text: string, type: AnswerType): boolean {
 
 /** What the answer check may ask of the sources and of the model's vocabulary. */
 export interface Vocabulary {
-  /** Whether the sources use this content term. */
-  knows(term: string): boolean;
+  /** Whether the sources use this content term (or, unless `exact`, one a typo away from it). */
+  knows(term: string, exact?: boolean): boolean;
   /**
    * Whether a word is rare in general English (the model's word-piece vocabulary is ordered by
    * frequency): "tariffs", "lithium", a name like "Kremlin" — not "point", "state" or "gap".
@@ -220,7 +221,21 @@ export function rareWordTest(
 export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
   const focus = prepared.focus;
   if (!focus || vocabulary.knows(focus.term) || !vocabulary.isRareWord(focus.word)) return false;
-  return !knownUnderAnotherName(focus.word, vocabulary);
+  return !knownUnderAnotherName(focus.word, vocabulary) && !knownAsRelatedNoun(focus.word, vocabulary);
+}
+
+const WORDNET = new WordNetNouns();
+
+/**
+ * "what slice of the deposits…" when the sources say "share": WordNet gives the word's synonyms
+ * and the nouns just above and below its senses. Not the embedding's nearest word, which finds
+ * "economic" for "GDP" and "sanctions" for "tariffs" (README "When Quarry answers").
+ */
+function knownAsRelatedNoun(word: string, vocabulary: Vocabulary): boolean {
+  return WORDNET.related(word).some((noun) => {
+    const terms = contentTerms(noun);
+    return noun.length >= 3 && terms.length > 0 && terms.every((t) => vocabulary.knows(t, true));
+  });
 }
 
 /** "kyiv" when the sources write "Kiev" or "Ukraine": the same place under another name. */

@@ -307,7 +307,7 @@ export function search(
   isRareWord: (word: string) => boolean,
   expand?: Expansion,
 ): SearchOutcome {
-  const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
+  const vocabulary: Vocabulary = { knows: (term, exact) => index.lexical.knows(term, exact), isRareWord };
   const prepared = prepareQuestion(question);
   const rank = (asked: PreparedQuestion) =>
     // The answer type and key-sentence choice follow the question as asked.
