@@ -447,6 +447,19 @@ describe('expected answer (question classes)', () => {
     assert.equal(holdsAnswer('The call took place at 10 am on March 18.', 'time', time), true);
   });
 
+  it('wants the period an amount is asked per or over', () => {
+    const share = 'China controls nearly 70% of global rare earth production.';
+    const exported = 'How much did China export in rare earths last year?';
+    assert.equal(holdsAnswer(share, 'quantity', exported), false);
+    assert.equal(
+      holdsAnswer('In 2025 China exported 55,000 tonnes of rare earths.', 'quantity', exported),
+      true,
+    );
+    const pumped = 'how many barrels of oil does russia pump per day';
+    assert.equal(holdsAnswer('Russia holds 80 billion barrels of oil.', 'quantity', pumped), false);
+    assert.equal(holdsAnswer('Russia pumps 10 million barrels a day.', 'quantity', pumped), true);
+  });
+
   it('takes a size word as the answer to a size question, unless it asks in units', () => {
     const land = 'They have the largest piece of land by far, bigger than China.';
     assert.equal(holdsAnswer(land, 'quantity', "How big is Russia's territory compared to China?"), true);

@@ -213,6 +213,19 @@ const SIZE_QUESTION =
 const SIZE_WORDS =
   /\b(?:big(?:ger|gest)?|large[rs]?|largest|huge|vast(?:ness)?|enormous|immense|massive|gigantic|giant|tiny|small(?:er|est)?|sizeable|sizable)\b/i;
 
+// An amount per period ("how many barrels per day") or over one ("how much … last year"): an
+// amount that says neither is about another period, or about none.
+const RATE =
+  /\b(?:per|a|an|each|every)\s+(?:year|month|week|day|quarter)\b|\b(?:annual(?:ly)?|yearly|monthly|weekly|daily)\b/i;
+const TIME_FRAME = /\b(?:last|this|next|past)\s+(?:year|month|week|decade|quarter)\b/i;
+const AMOUNT_TYPES: readonly ExpectedAnswer[] = ['quantity', 'money', 'percentage'];
+
+function periodSaid(text: string, tokens: Token[], type: ExpectedAnswer, question: string): boolean {
+  if (!AMOUNT_TYPES.includes(type)) return true;
+  if (RATE.test(question) && !RATE.test(text)) return false;
+  return !TIME_FRAME.test(question) || holdsDate(text, tokens, question);
+}
+
 // A question about what has not happened yet, and a sentence that speaks of the future.
 const FUTURE_QUESTION =
   /\bwhen(?:'s|\s+is|\s+are)?\s+(?:[\w'-]+\s+){0,6}?(?:will|gonna|going\s+to)\b|\bwhen(?:'s|\s+is|\s+are)\s+the\s+next\b/i;
@@ -332,6 +345,7 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
   if (type === 'other') return true;
   const tokens = tagTokens(text);
   const questionTerms = new Set(contentTerms(question));
+  if (!periodSaid(text, tokens, type, question)) return false;
   switch (type) {
     case 'money':
       return CURRENCY.test(text) || tokens.some((t) => has(t, 'Money', 'Currency'));
