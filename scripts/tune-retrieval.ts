@@ -362,6 +362,9 @@ function answerCheckVariants(): [string, SearchOptions][] {
   return [
     v('threshold only', null),
     v('shipped check', shipped.answerCheck),
+    ...[0.03, 0.05, 0.1].map((typeMargin) =>
+      v(`shipped check, margin ${typeMargin}`, shipped.answerCheck && { ...shipped.answerCheck, typeMargin }),
+    ),
     v('previous check (classes near)', check),
     // The check of the previous round: quantity / date anywhere in a passage within 0.1.
     v('before: coarse types, margin 0.1', { typeMargin: 0.1, focusCheck: true }),
