@@ -33,7 +33,6 @@ import {
   holdsAnswer,
   isClassHead,
   namesEntity,
-  type QuestionEntity,
   questionEntities,
   questionPeopleAndPlaces,
 } from './expected-answer.ts';
@@ -303,55 +302,29 @@ export function scopeText(
   return passage.text.slice(start - passage.start, end - passage.start);
 }
 
-const expectations = new WeakMap<PreparedQuestion, ExpectedAnswer>();
-const questionNames = new WeakMap<PreparedQuestion, QuestionEntity[]>();
-const focuses = new WeakMap<PreparedQuestion, string[]>();
-
-/** The question's focus terms, computed once per prepared question. */
-function focusOf(prepared: PreparedQuestion): string[] {
-  let found = focuses.get(prepared);
-  if (!found) {
-    found = focusTerms(prepared.question).filter((t) => prepared.terms.has(t));
-    focuses.set(prepared, found);
-  }
-  return found;
+/** `compute` for a prepared question, computed once per prepared question. */
+function perQuestion<T>(compute: (prepared: PreparedQuestion) => T): (prepared: PreparedQuestion) => T {
+  const memo = new WeakMap<PreparedQuestion, T>();
+  return (prepared) => {
+    if (!memo.has(prepared)) memo.set(prepared, compute(prepared));
+    return memo.get(prepared) as T;
+  };
 }
 
-const superlatives = new WeakMap<PreparedQuestion, string[]>();
+/** The question's focus terms. */
+const focusOf = perQuestion((p) => focusTerms(p.question).filter((t) => p.terms.has(t)));
 
-/** The question's superlative terms, computed once per prepared question. */
-function superlativesOf(prepared: PreparedQuestion): string[] {
-  let found = superlatives.get(prepared);
-  if (!found) {
-    found = superlativeTerms(prepared.question);
-    superlatives.set(prepared, found);
-  }
-  return found;
-}
+/** The quality a "the most X" question ranks by. */
+const superlativesOf = perQuestion((p) => superlativeTerms(p.question));
 
-/** The kind of answer the question wants, computed once per prepared question. */
-function expectedOf(prepared: PreparedQuestion): ExpectedAnswer {
-  let found = expectations.get(prepared);
-  if (!found) {
-    found = expectedAnswer(prepared.question);
-    expectations.set(prepared, found);
-  }
-  return found;
-}
+/** The kind of answer the question wants. */
+const expectedOf = perQuestion((p) => expectedAnswer(p.question));
 
 /**
- * The question's named things, computed once per prepared question and only when the grounding
- * check asks: they need compromise to tag the question (~1.4 ms per new question), which the
- * shipped check (question class only) does not.
+ * The question's named things, only when the grounding check asks: they need compromise to tag
+ * the question (~1.4 ms per new question).
  */
-function entitiesOf(prepared: PreparedQuestion): QuestionEntity[] {
-  let found = questionNames.get(prepared);
-  if (!found) {
-    found = questionEntities(prepared.question);
-    questionNames.set(prepared, found);
-  }
-  return found;
-}
+const entitiesOf = perQuestion((p) => questionEntities(p.question));
 
 // "bigger than China": the standard of a comparison is not what the sentence is about.
 const COMPARISON_FOIL = /\bthan\s+(?:the\s+)?(?:\p{Lu}[\p{L}\p{N}'.-]*\s*)+/gu;
