@@ -79,8 +79,13 @@ export async function migrate(db: Database): Promise<void> {
   const client = await db.pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // Both statements skip their privilege check when the object exists, so a role that may not
+    // create extensions or schemas works in a database prepared for it by its owner.
     await client.query('CREATE EXTENSION IF NOT EXISTS vector');
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+    // CREATE SCHEMA IF NOT EXISTS checks the database's CREATE privilege first, even when the
+    // schema exists: a role given a schema of its own, and rightly no more, was refused.
+    const schema = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [db.schema]);
+    if (schema.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${db.table('migrations')} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
