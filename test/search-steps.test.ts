@@ -361,6 +361,9 @@ describe('expected answer (question classes)', () => {
       ["What is the US's share of rare earth processing?", 'percentage'],
       ['wen did the referendums happen', 'date'],
       ['wat month did zelenskyy fly to DC', 'date'],
+      // How much is known is no amount.
+      ['how much detail do we have about this shift?', 'other'],
+      ['how much military aid has the US sent?', 'quantity'],
       ["Which journalist conducted Trump's Breitbart interview?", 'person'],
       ['Which company will develop the deposits?', 'organisation'],
       ['Where did Zelensky go in February?', 'place'],

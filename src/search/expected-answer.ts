@@ -59,6 +59,8 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
     /^what(?:'s|\s+is|\s+was|\s+are)?\s+(?:(?:the|its|their|[\w-]+'s)\s+){0,2}(?:share|percentage|percent|proportion|fraction)\b/,
   ],
   ['duration', /^how\s+long\b(?!\s+ago)/],
+  // "How much detail do we have?" asks how much is known: "details remain sparse" answers it.
+  ['other', /^how\s+much\s+(?:detail|details|info|information|evidence|clarity|certainty)\b/],
   [
     'quantity',
     /^(?:how|hw)\s+(?:many|much|big|large|far|tall|high|old|fast|heavy|deep|wide)\b|^what\s+(?:number|amount|size)\b/,
