@@ -76,7 +76,7 @@ const MIGRATIONS: ((t: (name: string) => string) => string)[] = [
   // Question ids from 10^12 up: the 👍/👎/More/Share buttons name a question by id, and the SQLite
   // store numbers from 1. After a switch to Postgres, a button under an answer given before it
   // named whatever Postgres question had that id — in the same server, a stranger's question,
-  // which Share would post publicly. Disjoint ranges make such a click "no longer stored".
+  // which 👍 voted on and More showed. Disjoint ranges make such a click "no longer stored".
   (t) => `
     SELECT setval(pg_get_serial_sequence('${t('questions')}', 'id'),
       GREATEST(${POSTGRES_FIRST_QUESTION_ID}, (SELECT COALESCE(MAX(id), 0) + 1 FROM ${t('questions')})), false);`,
