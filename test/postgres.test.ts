@@ -284,7 +284,7 @@ describe('Postgres backend', { skip }, () => {
       question: 'A stranger asks something private',
     });
     assert.notEqual(newId, oldId);
-    // The old button's click: "no longer stored", never the stranger's question (Share would post it).
+    // The old button's click: "no longer stored", never the stranger's question (More would show it).
     assert.equal(await postgres.question(A, oldId), undefined);
     assert.equal(
       await postgres.vote({ guildId: A, questionId: oldId, memberId: '400000000000000301', value: 1 }),
