@@ -12,8 +12,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { ShardingManager } from 'discord.js';
 import pg from 'pg';
-import { parseShardIds, shardPlan } from '../src/bot/shards.ts';
+import { parseShardIds, runShards, shardPlan, stopShards } from '../src/bot/shards.ts';
 import { isUserFacing } from '../src/errors.ts';
 import { isFinalReply, messageBody, messageText } from './bot-harness.ts';
 import {
@@ -200,6 +201,36 @@ describe('a shard that cannot start', () => {
     assert.equal(output.match(/cannot read the sources folder/g)?.length, 1, output);
     assert.match(output, /shards: shard 0 stopped on a problem the line above names/);
     assert.doesNotMatch(output, /exited; respawning/);
+  });
+
+  it('a shard that has been ready and then exits with code 1 (an uncaught error while reconnecting) is respawned', async () => {
+    const log = join(tempDir(), 'starts.log');
+    process.env.FAKE_SHARD_LOG = log;
+    let manager: ShardingManager | undefined;
+    let gaveUp: unknown;
+    runShards(
+      { total: 1, ids: 'all' },
+      {
+        token: TOKEN,
+        restApi: undefined,
+        script: join(ROOT, 'test', 'fixtures', 'fake-shard.ts'),
+        started: (started) => {
+          manager = started;
+        },
+      },
+    ).catch((error: unknown) => {
+      gaveUp = error;
+    });
+    const starts = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    const since = Date.now();
+    while (starts() < 2 && gaveUp === undefined && Date.now() - since < 30_000) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(manager);
+    await stopShards(manager);
+    delete process.env.FAKE_SHARD_LOG;
+    assert.equal(gaveUp, undefined, 'the manager gave up on a shard that had been ready');
+    assert.equal(starts(), 2);
   });
 });
 
