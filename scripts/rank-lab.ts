@@ -68,7 +68,7 @@ const quarry = new Quarry(config);
 const snapshot = await quarry.open();
 const embedder = await quarry.embedder();
 const vocabulary = {
-  knows: (term: string) => snapshot.lexical.knows(term),
+  knows: (term: string, exact?: boolean) => snapshot.lexical.knows(term, exact),
   isRareWord: rareWordTest((w) => embedder.wordPieces(w)),
 };
 const expander =
