@@ -13,9 +13,11 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { CoreConfig } from '../src/config.ts';
 import { isUserFacing } from '../src/errors.ts';
+import { FeedbackStore } from '../src/feedback/store.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
+import { PostgresFeedbackStore } from '../src/storage/postgres/feedback.ts';
 import { migrate } from '../src/storage/postgres/migrations.ts';
 import { closeDatabases, database as openDatabase, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
 import { captureLogs, ROOT, tempDir, testConfig } from './helpers.ts';
@@ -186,7 +188,7 @@ describe('Postgres backend', { skip }, () => {
       );
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2, 3],
+        [1, 2, 3, 4],
       );
       const tables = await check.query<{ n: string }>(
         "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'quarry'",
@@ -254,6 +256,41 @@ describe('Postgres backend', { skip }, () => {
       await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     }
+  });
+
+  it('after a switch from the SQLite feedback file to Postgres, a button under an old answer names no Postgres question', async () => {
+    const asked = {
+      guildId: A,
+      channelId: '300000000000000003',
+      memberId: '400000000000000301',
+      answered: true,
+      topScore: 0.7,
+      passageIds: ['p1'],
+    };
+    // Before the switch: a private answer, its buttons naming SQLite question 1.
+    const file = FeedbackStore.open(join(tempDir(), 'feedback.db'));
+    const oldId = file.recordQuestion({ ...asked, question: 'What did I ask before the switch?' });
+    file.close();
+    // After it: another member's private question in the same server.
+    const [config] = twoProcesses();
+    const postgres = await PostgresFeedbackStore.open({
+      url: url ?? '',
+      schema: config.databaseSchema,
+      efSearch: 64,
+    });
+    const newId = await postgres.recordQuestion({
+      ...asked,
+      memberId: '400000000000000302',
+      question: 'A stranger asks something private',
+    });
+    assert.notEqual(newId, oldId);
+    // The old button's click: "no longer stored", never the stranger's question (More would show it).
+    assert.equal(await postgres.question(A, oldId), undefined);
+    assert.equal(
+      await postgres.vote({ guildId: A, questionId: oldId, memberId: '400000000000000301', value: 1 }),
+      null,
+    );
+    assert.equal((await postgres.question(A, newId))?.question, 'A stranger asks something private');
   });
 
   it('each of 10 servers sharing one HNSW index gets its k nearest passages, not fewer', async () => {

@@ -12,8 +12,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { ShardingManager } from 'discord.js';
 import pg from 'pg';
-import { parseShardIds, shardPlan } from '../src/bot/shards.ts';
+import { parseShardIds, runShards, shardPlan, stopShards } from '../src/bot/shards.ts';
 import { isUserFacing } from '../src/errors.ts';
 import { isFinalReply, messageBody, messageText } from './bot-harness.ts';
 import {
@@ -61,13 +62,13 @@ interface Machine {
   stop(): Promise<void>;
 }
 
-function startMachine(discord: StandIn, attachmentHost: string, env: Record<string, string>): Machine {
+/** `env` adds to or overrides the defaults: Discord at `DISCORD_REST_API`, files in fresh folders. */
+function startMachine(env: Record<string, string>): Machine {
   const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
     cwd: tempDir(),
     env: {
       ...process.env,
       DISCORD_TOKEN: TOKEN,
-      DISCORD_REST_API: discord.restApi,
       EMBEDDING_MODEL: FIXTURE_MODEL,
       SOURCES_DIR: articleSources(),
       INDEX_DIR: join(tempDir(), 'index'),
@@ -76,7 +77,6 @@ function startMachine(discord: StandIn, attachmentHost: string, env: Record<stri
       FEEDBACK_DB: join(tempDir(), 'feedback.db'),
       DATABASE_URL: url ?? '',
       ASK_COOLDOWN_SECONDS: '0',
-      ATTACHMENT_HOSTS: attachmentHost,
       ...env,
     },
   });
@@ -157,27 +157,14 @@ async function servedPassagesMentioning(schema: string, scope: string, text: str
 /** Runs `npm start`'s entry point with this environment until it exits (or fails after 60 s). */
 async function startUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const marker = `quarry-shards-${process.pid}-${Math.random()}`;
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src', 'bot', 'main.ts')], {
-    cwd: tempDir(),
-    env: {
-      ...process.env,
-      DISCORD_TOKEN: TOKEN,
-      // Nothing listens there: no shard may get as far as Discord.
-      DISCORD_REST_API: 'http://127.0.0.1:1/api',
-      EMBEDDING_MODEL: FIXTURE_MODEL,
-      SOURCES_DIR: articleSources(),
-      INDEX_DIR: join(tempDir(), 'index'),
-      MODEL_CACHE_DIR: join(tempDir(), 'models'),
-      SERVERS_DIR: join(tempDir(), 'servers'),
-      FEEDBACK_DB: join(tempDir(), 'feedback.db'),
-      DATABASE_URL: '',
-      QUARRY_TEST_MARKER: marker,
-      ...env,
-    },
+  const machine = startMachine({
+    // Nothing listens there: no shard may get as far as Discord.
+    DISCORD_REST_API: 'http://127.0.0.1:1/api',
+    DATABASE_URL: '',
+    QUARRY_TEST_MARKER: marker,
+    ...env,
   });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => (output += c));
-  child.stderr?.on('data', (c: Buffer) => (output += c));
+  const child = machine.process;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const limit = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await exited;
@@ -196,8 +183,8 @@ async function startUntilExit(env: Record<string, string>): Promise<{ code: numb
     await new Promise((r) => setTimeout(r, 100));
   }
   for (const pid of left) process.kill(Number(pid), 'SIGKILL');
-  assert.deepEqual(left, [], `shard processes left running:\n${output}`);
-  return { code, output };
+  assert.deepEqual(left, [], `shard processes left running:\n${machine.output}`);
+  return { code, output: machine.output };
 }
 
 describe('a shard that cannot start', () => {
@@ -214,6 +201,36 @@ describe('a shard that cannot start', () => {
     assert.equal(output.match(/cannot read the sources folder/g)?.length, 1, output);
     assert.match(output, /shards: shard 0 stopped on a problem the line above names/);
     assert.doesNotMatch(output, /exited; respawning/);
+  });
+
+  it('a shard that has been ready and then exits with code 1 (an uncaught error while reconnecting) is respawned', async () => {
+    const log = join(tempDir(), 'starts.log');
+    process.env.FAKE_SHARD_LOG = log;
+    let manager: ShardingManager | undefined;
+    let gaveUp: unknown;
+    runShards(
+      { total: 1, ids: 'all' },
+      {
+        token: TOKEN,
+        restApi: undefined,
+        script: join(ROOT, 'test', 'fixtures', 'fake-shard.ts'),
+        started: (started) => {
+          manager = started;
+        },
+      },
+    ).catch((error: unknown) => {
+      gaveUp = error;
+    });
+    const starts = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
+    const since = Date.now();
+    while (starts() < 2 && gaveUp === undefined && Date.now() - since < 30_000) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(manager);
+    await stopShards(manager);
+    delete process.env.FAKE_SHARD_LOG;
+    assert.equal(gaveUp, undefined, 'the manager gave up on a shard that had been ready');
+    assert.equal(starts(), 2);
   });
 });
 
@@ -252,22 +269,17 @@ async function sourceAddedThroughShardZero(
   assert.match(added, /Added/);
   assert.match(await ask(GUILD_ID, 1), /(?:__)?seventeen(?:__)? puffins/);
   assert.doesNotMatch(await ask(OTHER_GUILD_ID, 1), /(?:__)?seventeen(?:__)? puffins/);
-  const logged = await interact({
-    name: 'sources',
-    guildId: GUILD_ID,
-    shard: 1,
-    member: MODERATOR,
-    options: [{ name: 'log', type: 1, options: [] }],
-  });
-  assert.match(logged, new RegExp(`${MODERATOR.id}.*puffins\\.txt`, 's'));
+  const sourcesLog = (guildId: string) =>
+    interact({
+      name: 'sources',
+      guildId,
+      shard: 1,
+      member: MODERATOR,
+      options: [{ name: 'log', type: 1, options: [] }],
+    });
+  assert.match(await sourcesLog(GUILD_ID), new RegExp(`${MODERATOR.id}.*puffins\\.txt`, 's'));
   // Server B's log has none of it.
-  const otherLog = await interact({
-    name: 'sources',
-    guildId: OTHER_GUILD_ID,
-    shard: 1,
-    member: MODERATOR,
-    options: [{ name: 'log', type: 1, options: [] }],
-  });
+  const otherLog = await sourcesLog(OTHER_GUILD_ID);
   assert.doesNotMatch(otherLog, /puffins/);
 }
 
@@ -323,7 +335,9 @@ describe('two shards on one Postgres', { skip, timeout: 240_000 }, () => {
     serversDir = join(tempDir('quarry-shards-'), 'servers');
     const notAFolder = join(tempDir(), 'a-file');
     writeFileSync(notAFolder, '');
-    manager = startMachine(discord, cdn.host, {
+    manager = startMachine({
+      DISCORD_REST_API: discord.restApi,
+      ATTACHMENT_HOSTS: cdn.host,
       SHARDS: 'auto',
       SERVERS_DIR: serversDir,
       // Not a place a file can be created: feedback (votes, /stats, /gaps) must go to Postgres,
@@ -401,7 +415,9 @@ describe('two machines (SHARD_IDS) sharing only one Postgres', { skip, timeout: 
     discord = await startDiscordStandIn({ acceptToken: TOKEN, shards: 2 });
     cdn = await startAttachmentHost();
     machines = [0, 1].map((id) =>
-      startMachine(discord, cdn.host, {
+      startMachine({
+        DISCORD_REST_API: discord.restApi,
+        ATTACHMENT_HOSTS: cdn.host,
         SHARDS: '2',
         SHARD_IDS: String(id),
         SERVERS_DIR: serversDirs[id] ?? '',

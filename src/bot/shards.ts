@@ -11,7 +11,7 @@
  * nothing in memory: with DATABASE_URL they read the same indexes from Postgres.
  */
 import type { ChildProcess } from 'node:child_process';
-import { REST, Routes, type Shard, ShardingManager } from 'discord.js';
+import { REST, Routes, ShardingManager } from 'discord.js';
 import { EXIT_USER_ERROR } from '../entry.ts';
 import { UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
@@ -95,15 +95,16 @@ export function stopShards(manager: ShardingManager): Promise<void> {
 }
 
 /**
- * A shard that exits with code 1 before it is ready stopped on a problem only the operator can fix
- * (bad configuration, a database that refuses the login, a sources folder missing: its one line is
- * above in the log). Respawning it would only repeat that line every few seconds for ever, and the
- * manager would never exit with the code 1 that supervisors are told not to restart on (README
- * "Production"). Once ready, an exit is respawned whatever its code (Node exits 1 on an uncaught
- * error too).
+ * A shard that exits with code 1 without ever having been ready stopped on a problem only the
+ * operator can fix (bad configuration, a database that refuses the login, a sources folder
+ * missing: its one line is above in the log). Respawning it would only repeat that line every few
+ * seconds for ever, and the manager would never exit with the code 1 that supervisors are told not
+ * to restart on (README "Production"). A shard that has been ready is respawned whatever its exit
+ * code (Node exits 1 on an uncaught error too; a database down for a while comes back), also
+ * while it reconnects (discord.js then marks it not ready).
  */
-function stoppedOnConfiguration(shard: Shard, child: unknown): boolean {
-  return !shard.ready && (child as Partial<ChildProcess> | null)?.exitCode === EXIT_USER_ERROR;
+function stoppedOnConfiguration(everReady: boolean, child: unknown): boolean {
+  return !everReady && (child as Partial<ChildProcess> | null)?.exitCode === EXIT_USER_ERROR;
 }
 
 /**
@@ -140,9 +141,13 @@ export async function runShards(
       return;
     }
     log.info(`shards: shard ${shard.id} of ${total} starting (process)`);
+    let everReady = false;
+    shard.on('ready', () => {
+      everReady = true;
+    });
     shard.on('death', (child) => {
       if (!manager.respawn) return;
-      if (!stoppedOnConfiguration(shard, child)) {
+      if (!stoppedOnConfiguration(everReady, child)) {
         log.warn(`shards: shard ${shard.id} exited; respawning`);
         return;
       }
