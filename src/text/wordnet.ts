@@ -74,7 +74,8 @@ export class WordNetNouns {
     let high = index.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      const start = index.lastIndexOf(10, middle - 1) + 1;
+      // (lastIndexOf with a negative offset would count from the end.)
+      const start = middle === 0 ? 0 : index.lastIndexOf(10, middle - 1) + 1;
       const end = index.indexOf(10, start);
       const line = index.toString('latin1', start, end < 0 ? index.length : end);
       // The licence at the top of the file is indented: it sorts before every lemma.
