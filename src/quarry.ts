@@ -139,6 +139,24 @@ function wordVectorsOf(embedder: Embedder): WordVectors {
   return store;
 }
 
+/**
+ * The question's vector, embedded together with the words the expansions of `quarries` (their
+ * served indexes, one embedder) will look up and have no vector for yet: in one model call where
+ * that gives the same vectors and costs less (Embedder.embedQuestionWith), where each expansion
+ * would otherwise embed them in a call of its own on the answer path.
+ */
+export async function embedQuestion(
+  embedder: Embedder,
+  question: string,
+  quarries: readonly Quarry[],
+): Promise<Float32Array> {
+  const words = [...new Set((await Promise.all(quarries.map((q) => q.unembeddedWords(question)))).flat())];
+  const [queryVector, ...wordVectors] = await embedder.embedQuestionWith(question, words);
+  if (!queryVector) throw new Error('embedder: no vector for the question');
+  if (words.length > 0) wordVectorsOf(embedder).remember(words, wordVectors);
+  return queryVector;
+}
+
 export class Quarry {
   private snapshot: SearchIndex | null = null;
   private calibration: Calibration | null = null;
@@ -247,10 +265,7 @@ export class Quarry {
     const question = normaliseQuestion(rawQuestion);
     let snapshot = await this.open();
     const embedder = await this.embedder();
-    const [queryVector] = options.queryVector
-      ? [options.queryVector]
-      : await embedder.embed([question], 'query');
-    if (!queryVector) throw new Error('embedder: no vector for the question');
+    const queryVector = options.queryVector ?? (await embedQuestion(embedder, question, [this]));
     const searchOptions: SearchOptions = {
       ...this.selectionPolicy(embedder.modelName),
       ...(options.mode ? { mode: options.mode } : {}),
@@ -306,6 +321,16 @@ export class Quarry {
   private async lexicalExpansion(snapshot: SearchIndex, question: string): Promise<Expansion | undefined> {
     const expander = await this.lexicalExpander();
     return expander?.expansionFor(snapshot, question);
+  }
+
+  /**
+   * The question's words LEXICAL_EXPANSION will look up for the served index and has no vector
+   * for yet (none before an index is served, or with the expansion off).
+   */
+  async unembeddedWords(question: string): Promise<string[]> {
+    const snapshot = this.snapshot;
+    const expander = snapshot ? await this.lexicalExpander() : null;
+    return snapshot && expander ? expander.unembeddedWords(snapshot, question) : [];
   }
 
   private async lexicalExpander(): Promise<LexicalExpander | null> {

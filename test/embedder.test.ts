@@ -9,7 +9,7 @@ import { type Embedder, getEmbedder, WORKER_MIN_TEXTS } from '../src/embedding/e
 import { OffThreadEmbedder } from '../src/embedding/off-thread.ts';
 import { UserFacingError } from '../src/errors.ts';
 import type { ProgressEvent } from '../src/progress.ts';
-import { FIXTURE_MODEL, ROOT, tempDir, testConfig } from './helpers.ts';
+import { countModelRuns, FIXTURE_MODEL, ROOT, tempDir, testConfig } from './helpers.ts';
 import { startHubStandIn } from './hub-stand-in.ts';
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
@@ -140,6 +140,35 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
     assert.ok(a && b && c);
     assert.ok(dot(a, b) < 0.999, 'the prefix changes the query vector');
     assert.ok(dot(a, c) > 0.9999, 'passages are embedded without it');
+  });
+
+  it('embeds a question with its words in one model call, each vector bit for bit as alone', async () => {
+    // A query prefix, so a mix-up of the question's and the words' prefixes would show.
+    const embedder = await getEmbedder(testConfig({ QUERY_PREFIX: 'q: ', PASSAGE_PREFIX: 'w: ' }));
+    const question = 'Russia exports?';
+    const words = ['crude', 'oil'];
+    let together: Float32Array[] = [];
+    const runs = await countModelRuns(async () => {
+      together = await embedder.embedQuestionWith(question, words);
+    });
+    assert.equal(runs, 1, 'one model call');
+    const [alone] = await embedder.embed([question], 'query');
+    assert.deepEqual(together[0], alone, 'the question, as embedded alone with its prefix');
+    for (const [i, word] of words.entries())
+      assert.deepEqual(together[i + 1], (await embedder.embed([word], 'passage'))[0], word);
+  });
+
+  it('embeds a long question apart from its words when padding them would cost more than a call', async () => {
+    const embedder = await getEmbedder(testConfig());
+    const question = `Which ${'very '.repeat(30)}rare earth elements does Russia export to China by sea?`;
+    const words = ['crude', 'tankers', 'lumber'];
+    let vectors: Float32Array[] = [];
+    const runs = await countModelRuns(async () => {
+      vectors = await embedder.embedQuestionWith(question, words);
+    });
+    assert.equal(runs, 2, 'the question alone, then its words');
+    assert.deepEqual(vectors[0], (await embedder.embed([question], 'query'))[0]);
+    assert.deepEqual(vectors[3], (await embedder.embed(['lumber'], 'passage'))[0]);
   });
 
   it('is loaded once: concurrent callers share one promise', async () => {

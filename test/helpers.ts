@@ -168,3 +168,27 @@ export async function runUnprivileged(
     );
   });
 }
+
+/**
+ * Counts onnxruntime model runs (every embedding model call, on this thread) while `work` runs:
+ * onnxruntime-node's sessions are onnxruntime-common's InferenceSession (the CommonJS build,
+ * which is the one onnxruntime-node loads).
+ */
+export async function countModelRuns(work: () => Promise<unknown>): Promise<number> {
+  const { createRequire } = await import('node:module');
+  const { InferenceSession } = createRequire(import.meta.url)('onnxruntime-common') as {
+    InferenceSession: { prototype: { run: (...args: unknown[]) => Promise<unknown> } };
+  };
+  const run = InferenceSession.prototype.run;
+  let runs = 0;
+  InferenceSession.prototype.run = function (this: unknown, ...args: unknown[]) {
+    runs++;
+    return run.apply(this, args);
+  };
+  try {
+    await work();
+    return runs;
+  } finally {
+    InferenceSession.prototype.run = run;
+  }
+}

@@ -12,7 +12,7 @@ import { FeedbackStore } from '../src/feedback/store.ts';
 import { paragraphPages, prepareSource, sourceFileName } from '../src/servers/intake.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { checkInflatedSize, pdfPages } from '../src/sources/pdf.ts';
-import { runTypeScript, tempDir, testConfig } from './helpers.ts';
+import { countModelRuns, runTypeScript, tempDir, testConfig } from './helpers.ts';
 import { makeBombPdf, makePdf, makeTextlessPdf } from './pdf-fixtures.ts';
 
 const MB = 1024 * 1024;
@@ -86,6 +86,16 @@ describe('knowledge bases', () => {
     const shared = await bases.ask(null, 'How many puffins does the lighthouse keeper feed?');
     assert.ok(shared.results.every((r) => r.scope === 'shared'));
     await assert.rejects(async () => bases.forServer('../200000000000000002'), /not a Discord server id/);
+  });
+
+  it("embeds a question and the words both bases' expansions look up in one model call", async () => {
+    // Before: the question once, then its unknown words once per base (three calls).
+    const bases = new KnowledgeBases(testConfig({ LEXICAL_EXPANSION: '0.5', ONNX_SPINNING: '0' }));
+    await addText(bases, A, 'notes.txt', NOTE);
+    // Both vocabularies are embedded before the question counted (the first unknown word waits for them).
+    await bases.ask(A, 'How many quibbles?');
+    const runs = await countModelRuns(() => bases.ask(A, 'How much zorblax?'));
+    assert.equal(runs, 1);
   });
 
   it('keeps at most MAX_LOADED_SERVERS in memory, dropping the least recently used', () => {

@@ -38,11 +38,21 @@ export interface Embedder {
   wordPieces(text: string): number[];
   embed(texts: string[], kind: 'query' | 'passage', onProgress?: ProgressListener): Promise<Float32Array[]>;
   /**
+   * A question and single words embedded as passages (LEXICAL_EXPANSION's, src/search/expansion.ts):
+   * `[question, ...words]`, each vector exactly the one `embed` gives. One model call when that is
+   * exact and cheaper than two (BATCH_INVARIANT_DTYPES, CALL_COST_TOKENS), so a question with a
+   * word the sources never use does not pay a second call's fixed cost on the answer path.
+   */
+  embedQuestionWith(question: string, words: string[]): Promise<Float32Array[]>;
+  /**
    * Stops the embedding worker if it is running (it stays warm for a while after a large job, see
    * off-thread.ts); the embedder stays usable and starts it again for the next large job.
    */
   close(): Promise<void>;
-  /** Questions (one-text model calls) run by the spinning and the calm session so far (ONNX_SPINNING). */
+  /**
+   * Questions (model calls of one text, or of a question with its words) run by the spinning and
+   * the calm session so far (ONNX_SPINNING).
+   */
   questionCalls(): Readonly<Record<SessionKind, number>>;
 }
 
@@ -74,6 +84,24 @@ const BATCH_SIZE = isMainThread ? 16 : 32;
  * copy of the model.
  */
 export const WORKER_MIN_TEXTS = 256;
+
+/**
+ * Dtypes whose vectors do not depend on what else is in the model call: fp32 gave bit-identical
+ * vectors for questions batched with words (each padded to the longest) and embedded alone, with
+ * all-MiniLM-L6-v2, bge-small-en-v1.5 and e5-small-v2 (masked positions add exact zeros). The
+ * quantized variants (int8, q8) did not: they quantize activations with one scale per tensor, so
+ * a text's vector depends on its batch, and a question there is always embedded alone.
+ */
+const BATCH_INVARIANT_DTYPES: ReadonlySet<string> = new Set(['fp32']);
+
+/**
+ * A model call's fixed cost (tokeniser, session run, pooling), in padded tokens that cost as
+ * much: measured with all-MiniLM-L6-v2 on this 2-core machine, a call took about 3.3 ms plus
+ * 0.15 ms a token at question sizes (1×3 tokens 3.7 ms, 2×9 5.7 ms, 4×9 8.4 ms, 9×9 16 ms), so
+ * a question's words ride along in its call while the padding they add stays below ~20 tokens
+ * (a 12-token question with one or two 3-token words, not with three).
+ */
+const CALL_COST_TOKENS = 20;
 
 /**
  * onnxruntime's intra-op threads busy-wait for the next piece of work after each one by default.
@@ -138,23 +166,30 @@ async function loadPipeline(
     );
   }
   const downloads = new Map<string, { loaded: number; total: number }>();
+  const reportDownloads = (info: { status: string; file?: string; loaded?: number; total?: number }) => {
+    if (info.status !== 'progress' || !info.file || !info.total) return;
+    downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
+    const all = [...downloads.values()];
+    const mb = (n: number) => Math.round(n / 1048576);
+    onProgress?.({
+      stage: 'downloading',
+      done: mb(all.reduce((a, d) => a + d.loaded, 0)),
+      total: mb(all.reduce((a, d) => a + d.total, 0)),
+      detail: `MB of ${settings.embeddingModel}`,
+    });
+  };
   try {
     return await pipeline('feature-extraction', model.location, {
       dtype: settings.embeddingDtype,
       cache_dir: settings.modelCacheDir,
       session_options: sessionOptions(settings, spinning),
-      progress_callback: (info: { status: string; file?: string; loaded?: number; total?: number }) => {
-        if (info.status !== 'progress' || !info.file || !info.total || localDir) return;
-        downloads.set(info.file, { loaded: info.loaded ?? 0, total: info.total });
-        const all = [...downloads.values()];
-        const mb = (n: number) => Math.round(n / 1048576);
-        onProgress?.({
-          stage: 'downloading',
-          done: mb(all.reduce((a, d) => a + d.loaded, 0)),
-          total: mb(all.reduce((a, d) => a + d.total, 0)),
-          detail: `MB of ${settings.embeddingModel}`,
-        });
-      },
+      // Only when something can be downloaded and someone listens: given a callback,
+      // transformers.js (4.3) first asks each file's size by opening it as a response whose
+      // stream is never read or cancelled, so the whole model file (90 MB for MiniLM) was read
+      // again in 64 KB chunks on the main thread during the first seconds of answering
+      // (0.4 ms a question over the bench's first pass, measured with --cpu-prof) and queued in
+      // memory until it was collected.
+      ...(localDir || !onProgress ? {} : { progress_callback: reportDownloads }),
     });
   } catch (error) {
     const reason = errorMessage(error).split('\n')[0];
@@ -237,18 +272,54 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
 
   // What the pipeline's own call does (tokenise with padding, run the model), pooled here
   // (pooling.ts: the same arithmetic, faster loops).
-  async function embedBatch(texts: string[]): Promise<Float32Array[]> {
+  // `question`: the call embeds a question (alone or with its words), so it may spin like one.
+  async function embedBatch(texts: string[], question = texts.length === 1): Promise<Float32Array[]> {
     return serially(async () => {
       const inputs = tokenizer(texts, { padding: true, truncation: true });
-      const session = sessions.pick(texts.length);
+      const session = sessions.pick(texts.length, question);
       const started = performance.now();
       const outputs = await session.model(inputs);
-      sessions.record(texts.length, session.kind, performance.now() - started);
+      sessions.record(texts.length, session.kind, performance.now() - started, question);
       const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
       return poolNormalised(hidden.data, hidden.dims, inputs.attention_mask.data, pooling);
     });
   }
 
+  // The main thread's embedding: batches of similar length waste less work on padding; results
+  // go back in input order.
+  async function embedHere(
+    texts: string[],
+    prefix: string,
+    onProgress?: ProgressListener,
+  ): Promise<Float32Array[]> {
+    const order = texts.map((_, i) => i).sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));
+    const vectors: Float32Array[] = new Array(texts.length);
+    let done = 0;
+    if (texts.length > 1) batchJobs++;
+    try {
+      for (let i = 0; i < order.length; i += BATCH_SIZE) {
+        const indices = order.slice(i, i + BATCH_SIZE);
+        const batch = await embedBatch(indices.map((index) => prefix + (texts[index] ?? '')));
+        indices.forEach((index, j) => {
+          const v = batch[j];
+          if (v) vectors[index] = v;
+        });
+        done += indices.length;
+        onProgress?.({ stage: 'embedding', done, total: texts.length });
+      }
+    } finally {
+      if (texts.length > 1) batchJobs--;
+    }
+    return vectors;
+  }
+
+  /** Padded positions a model call of these texts would add (each is padded to the longest). */
+  function paddingOf(texts: readonly string[]): number {
+    const lengths = texts.map((text) => Math.min(tokenizer.encode(text).length, modelLimit));
+    return Math.max(...lengths) * lengths.length - lengths.reduce((a, b) => a + b, 0);
+  }
+
+  const batchInvariant = BATCH_INVARIANT_DTYPES.has(settings.embeddingDtype);
   const probe = await embedBatch(['dimension probe']);
   const dimension = probe[0]?.length ?? 0;
   if (!dimension)
@@ -267,27 +338,19 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     wordPieces: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     async embed(texts, kind, onProgress) {
       if (offThread && texts.length >= WORKER_MIN_TEXTS) return offThread.embed(texts, kind, onProgress);
-      const prefix = kind === 'query' ? queryPrefix : passagePrefix;
-      // Batches of similar length waste less work on padding; results go back in input order.
-      const order = texts.map((_, i) => i).sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));
-      const vectors: Float32Array[] = new Array(texts.length);
-      let done = 0;
-      if (texts.length > 1) batchJobs++;
-      try {
-        for (let i = 0; i < order.length; i += BATCH_SIZE) {
-          const indices = order.slice(i, i + BATCH_SIZE);
-          const batch = await embedBatch(indices.map((index) => prefix + (texts[index] ?? '')));
-          indices.forEach((index, j) => {
-            const v = batch[j];
-            if (v) vectors[index] = v;
-          });
-          done += indices.length;
-          onProgress?.({ stage: 'embedding', done, total: texts.length });
-        }
-      } finally {
-        if (texts.length > 1) batchJobs--;
-      }
-      return vectors;
+      return embedHere(texts, kind === 'query' ? queryPrefix : passagePrefix, onProgress);
+    },
+    async embedQuestionWith(question, words) {
+      const texts = [queryPrefix + question, ...words.map((word) => passagePrefix + word)];
+      if (
+        words.length > 0 &&
+        batchInvariant &&
+        texts.length <= BATCH_SIZE &&
+        paddingOf(texts) <= CALL_COST_TOKENS
+      )
+        return embedBatch(texts, true);
+      const asked = await embedBatch([texts[0] as string], true);
+      return words.length > 0 ? [...asked, ...(await embedHere(words, passagePrefix))] : asked;
     },
     close: async () => offThread?.close(),
     questionCalls: () => sessions.questionCalls(),

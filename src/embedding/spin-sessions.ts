@@ -44,15 +44,18 @@ export class SpinSessions<Model> {
 
   constructor(private readonly options: SpinSessionsOptions<Model>) {}
 
-  /** Questions (one-text calls) run per session so far. */
+  /** Questions (one-text calls, and questions with their words) run per session so far. */
   questionCalls(): Readonly<Record<SessionKind, number>> {
     return { ...this.calls };
   }
 
-  /** The session for a model call of `texts` texts. */
-  pick(texts: number): { kind: SessionKind; model: Model } {
+  /**
+   * The session for a model call of `texts` texts; `question`: it embeds a question (alone, or
+   * with a few words riding along), so it is chosen as a question's call is.
+   */
+  pick(texts: number, question = texts === 1): { kind: SessionKind; model: Model } {
     const fixed: SessionKind = this.options.setting === 'on' ? 'spinning' : 'calm';
-    if (texts !== 1 || !this.options.adaptive) return { kind: fixed, model: this.options.loaded };
+    if (!question || !this.options.adaptive) return { kind: fixed, model: this.options.loaded };
     const now = performance.now();
     const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
     this.pressure = signals.pressure;
@@ -64,11 +67,14 @@ export class SpinSessions<Model> {
       : { kind: 'calm', model: this.options.loaded };
   }
 
-  /** A model call of `texts` texts on `kind` took `ms`. */
-  record(texts: number, kind: SessionKind, ms: number): void {
-    if (texts !== 1) return;
+  /**
+   * A model call of `texts` texts on `kind` took `ms`. Only one-text calls' times are compared
+   * (a question with words riding along takes longer on either session).
+   */
+  record(texts: number, kind: SessionKind, ms: number, question = texts === 1): void {
+    if (!question) return;
     this.calls[kind]++;
-    if (!this.options.adaptive) return;
+    if (!this.options.adaptive || texts !== 1) return;
     this.update(recordCall(this.state, kind, ms, performance.now()));
   }
 

@@ -46,7 +46,23 @@ export class SourceVocabulary {
     private readonly vectors: readonly Float32Array[],
   ) {}
 
+  /**
+   * Each word vector's nearest source word, found once: a scan costs the vocabulary's size × the
+   * dimension (the article's 390 words: ~0.1 ms a word, on every question that has the word).
+   * Keyed by the vector itself, so it lives as long as WordVectors keeps that vector.
+   */
+  private readonly found = new WeakMap<Float32Array, Substitute | null>();
+
   nearest(vector: Float32Array): Substitute | null {
+    let best = this.found.get(vector);
+    if (best === undefined) {
+      best = this.scan(vector);
+      this.found.set(vector, best);
+    }
+    return best;
+  }
+
+  private scan(vector: Float32Array): Substitute | null {
     let best: Substitute | null = null;
     for (let i = 0; i < this.terms.length; i++) {
       const cosine = cosineAt(vector, this.vectors[i] as Float32Array, 0);
@@ -71,20 +87,37 @@ export class WordVectors {
     private readonly max = 100_000,
   ) {}
 
+  /** The words (each once) that have no vector yet. */
+  missing(words: readonly string[]): string[] {
+    return [...new Set(words.filter((w) => !this.known.has(w)))];
+  }
+
   async of(words: readonly string[]): Promise<Float32Array[]> {
-    const fresh = new Map<string, Float32Array>();
-    const missing = [...new Set(words.filter((w) => !this.known.has(w)))];
-    if (missing.length > 0) {
-      const vectors = await this.embed(missing);
-      missing.forEach((w, i) => {
-        const v = vectors[i];
-        if (v) fresh.set(w, v);
-      });
-      if (this.known.size + fresh.size > this.max) this.known.clear();
-      for (const [w, v] of fresh) this.known.set(w, v);
-    }
+    const missing = this.missing(words);
+    const fresh = missing.length > 0 ? this.remember(missing, await this.embed(missing)) : new Map();
     return words.map((w) => fresh.get(w) ?? this.known.get(w) ?? new Float32Array(0));
   }
+
+  /**
+   * Keeps vectors embedded elsewhere (a question's words ride along in the question's own model
+   * call, quarry.ts); they must be what `embed` gives for these words. Returns them by word.
+   */
+  remember(words: readonly string[], vectors: readonly Float32Array[]): Map<string, Float32Array> {
+    const fresh = new Map<string, Float32Array>();
+    words.forEach((w, i) => {
+      const v = vectors[i];
+      if (v) fresh.set(w, v);
+    });
+    if (this.known.size + fresh.size > this.max) this.known.clear();
+    for (const [w, v] of fresh) this.known.set(w, v);
+    return fresh;
+  }
+}
+
+/** What the expansion reads of an index: its passages (the vocabulary) and its lexical side. */
+export interface ExpandableIndex {
+  passages: readonly StoredPassage[];
+  lexical: { knows(term: string): boolean };
 }
 
 /**
@@ -117,11 +150,16 @@ export class LexicalExpander {
     return vocabulary;
   }
 
+  /**
+   * The question's words the index's sources never use that have no vector yet: what
+   * `expansionFor` would embed, for the caller to embed with the question (quarry.ts).
+   */
+  unembeddedWords(index: ExpandableIndex, question: string): string[] {
+    return this.words.missing(unknownWords(searchQuery(question), (term) => index.lexical.knows(term)));
+  }
+
   /** The expansion for `search`, or undefined when the question has no word the sources lack. */
-  async expansionFor(
-    index: { passages: readonly StoredPassage[]; lexical: { knows(term: string): boolean } },
-    question: string,
-  ): Promise<Expansion | undefined> {
+  async expansionFor(index: ExpandableIndex, question: string): Promise<Expansion | undefined> {
     const unknown = unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
     if (unknown.length === 0) return undefined;
     const [table, vectors] = await Promise.all([this.vocabularyOf(index), this.words.of(unknown)]);

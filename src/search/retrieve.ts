@@ -34,9 +34,9 @@ import {
   checkAnswer,
   expectedAnswerType,
   fitsAnswerType,
-  focusMissing,
   type QuestionFocus,
   questionFocus,
+  unmentioned,
   type Vocabulary,
 } from './answerability.ts';
 import { type Expansion, keepPlainScale } from './expansion.ts';
@@ -268,8 +268,9 @@ export function selectResults(
   });
   if (!top || top.relevance < policy.minRelevance) return abstain(top ?? null);
   let best = top;
-  if (policy.answerCheck?.focusCheck && focusMissing(prepared, vocabulary)) {
-    const reason = `the sources never mention "${prepared.focus?.word}"`;
+  const missing = policy.answerCheck?.focusCheck ? unmentioned(prepared, vocabulary) : null;
+  if (missing) {
+    const reason = `the sources never mention "${missing}"`;
     return abstain({ ...top, check: { answers: false, type: prepared.answerType, reason } });
   }
   if (policy.answerCheck) {
@@ -306,7 +307,7 @@ export function search(
   isRareWord: (word: string) => boolean,
   expand?: Expansion,
 ): SearchOutcome {
-  const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
+  const vocabulary: Vocabulary = { knows: (term, exact) => index.lexical.knows(term, exact), isRareWord };
   const prepared = prepareQuestion(question);
   const rank = (asked: PreparedQuestion) =>
     // The answer type and key-sentence choice follow the question as asked.

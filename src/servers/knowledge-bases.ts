@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import type { CoreConfig } from '../config.ts';
-import { type AskOptions, normaliseQuestion, type Quarry } from '../quarry.ts';
+import { type AskOptions, embedQuestion, normaliseQuestion, type Quarry } from '../quarry.ts';
 import { assertGuildId, type CitedAnswer, KnowledgeBase } from './knowledge-base.ts';
 
 export class KnowledgeBases {
@@ -81,8 +81,13 @@ export class KnowledgeBases {
   ): Promise<CitedAnswer> {
     const question = normaliseQuestion(rawQuestion);
     const bases = [this.shared, ...(guildId ? [this.forServer(guildId)] : [])];
-    const [queryVector] = await (await this.shared.quarry.embedder()).embed([question], 'query');
-    if (!queryVector) throw new Error('embedder: no vector for the question');
+    // With the words the bases' lexical expansions need (one model call, not one per base).
+    const embedder = await this.shared.quarry.embedder();
+    const queryVector = await embedQuestion(
+      embedder,
+      question,
+      bases.map((b) => b.quarry),
+    );
     const k = options.k ?? this.config.topK;
     const answers = (
       await Promise.all(bases.map((b) => b.ask(question, { ...options, k, queryVector })))
