@@ -4,7 +4,7 @@
  * 1. the filtered-HNSW trap (bench/postgres-filter.ts);
  * 2. answer quality on the dev and own sets with both backends (must be identical);
  * 3. /ask p50/p99 (question embedding included) and search alone, both backends;
- * 4. 1,000 servers × 20 passages: memory per process and first-question p50, both backends,
+ * 4. 1,000 servers × 20 passages: memory per process, first-question p50 and (all loaded) query p50, both backends,
  *    each in a fresh child process (bench/servers-child.ts);
  * 5. feedback storage, SQLite file vs Postgres: recording a question, a vote, and the /stats and
  *    /gaps queries at 10,000 stored questions (bench/feedback-storage.ts).

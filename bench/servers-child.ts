@@ -1,7 +1,8 @@
 /**
  * Child process for the per-server benchmark (a fresh process, so its RSS is only this):
  * `servers <n> <template dir>` copies one small server (sources + index) to n server folders, asks
- * one question in each (each base loads lazily), and reports RSS and first-ask latency;
+ * one question in each (each base loads lazily), and reports RSS and first-ask latency, then the
+ * latency of a second question in each (all loaded);
  * `pdf <pdf file>` adds a PDF to a server, as /sources add does, and times it to the first answer.
  * Prints one JSON line.
  */
@@ -54,6 +55,13 @@ if (mode === 'servers') {
   settle();
   const loaded = rssMb();
   const loadedHeap = heapMb();
+  // Then a question in each server again, every index already loaded: the steady-state query.
+  const loadedAsk: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await bases.ask(guildId(i), 'Which is the largest lake in Russia?');
+    loadedAsk.push(performance.now() - started);
+  }
   process.stdout.write(
     `${JSON.stringify({
       servers: n,
@@ -67,6 +75,8 @@ if (mode === 'servers') {
       perLoadedServerKb: round(((loadedHeap - baselineHeap) * 1024) / Math.max(1, bases.loadedServers), 1),
       firstAskP50Ms: round(percentile(firstAsk, 50)),
       firstAskP99Ms: round(percentile(firstAsk, 99)),
+      loadedAskP50Ms: round(percentile(loadedAsk, 50)),
+      loadedAskP99Ms: round(percentile(loadedAsk, 99)),
     })}\n`,
   );
 } else if (mode === 'pdf') {

@@ -24,6 +24,7 @@ import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/
 import { Quarry } from '../src/quarry.ts';
 import { type AnswerCheckOptions, RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
 import { type Calibration, calibrationKey, writeCalibration } from '../src/search/calibration.ts';
+import { keepPlainScale, LexicalExpander, WordVectors } from '../src/search/expansion.ts';
 import {
   type Candidate,
   gatherCandidates,
@@ -66,14 +67,26 @@ const embedder = await quarry.embedder();
 
 let rareId = RARE_WORD_ID;
 const vocabulary = {
-  knows: (term: string) => snapshot.lexical.knows(term),
+  knows: (term: string, exact?: boolean) => snapshot.lexical.knows(term, exact),
   isRareWord: (word: string) => rareWordTest((w) => embedder.wordPieces(w), rareId)(word),
 };
+
+// Lexical expansion as Quarry.ask does it (LEXICAL_EXPANSION): the expanded query's candidates
+// reorder the plain ones, so the replayed figures are the shipped path's.
+const expander =
+  config.lexicalExpansion === null
+    ? null
+    : new LexicalExpander(
+        new WordVectors((words) => embedder.embed(words, 'passage')),
+        config.lexicalExpansion,
+      );
 
 interface Gathered {
   question: EvalQuestion;
   prepared: PreparedQuestion;
   candidates: Candidate[];
+  /** The expanded query's candidates, when expansion changed the query. */
+  expandedCandidates: Candidate[] | null;
 }
 const sets: Record<string, Gathered[]> = {};
 for (const file of files) {
@@ -83,13 +96,21 @@ for (const file of files) {
     if (!vector) throw new Error('tune: no vector');
     const prepared = prepareQuestion(question.question);
     const candidates = gatherCandidates(snapshot, prepared, vector, 'hybrid', snapshot.passages.length);
-    gathered.push({ question, prepared, candidates });
+    const expanded = (await expander?.expansionFor(snapshot, question.question))?.(prepared);
+    const expandedCandidates =
+      expanded && expanded !== prepared
+        ? gatherCandidates(snapshot, expanded, vector, 'hybrid', snapshot.passages.length)
+        : null;
+    gathered.push({ question, prepared, candidates, expandedCandidates });
   }
   sets[file.replace(/^.*questions\.|\.jsonl$/g, '')] = gathered;
 }
 
 function decide(g: Gathered, options: SearchOptions) {
-  const scored = scoreCandidates(g.candidates, g.prepared, options);
+  const plain = scoreCandidates(g.candidates, g.prepared, options);
+  const scored = g.expandedCandidates
+    ? keepPlainScale(scoreCandidates(g.expandedCandidates, g.prepared, options), plain)
+    : plain;
   const outcome = selectResults(scored, g.prepared, options, vocabulary);
   const row = judge(g.question, {
     answered: outcome.answered,
@@ -341,6 +362,9 @@ function answerCheckVariants(): [string, SearchOptions][] {
   return [
     v('threshold only', null),
     v('shipped check', shipped.answerCheck),
+    ...[0.03, 0.05, 0.1].map((typeMargin) =>
+      v(`shipped check, margin ${typeMargin}`, shipped.answerCheck && { ...shipped.answerCheck, typeMargin }),
+    ),
     v('previous check (classes near)', check),
     // The check of the previous round: quantity / date anywhere in a passage within 0.1.
     v('before: coarse types, margin 0.1', { typeMargin: 0.1, focusCheck: true }),

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { TLSSocket } from 'node:tls';
 import {
   articleSources,
   FIXTURE_MODEL,
@@ -26,6 +29,53 @@ function environment(): Record<string, string> {
     LOG_LEVEL: 'info',
   };
 }
+
+/**
+ * Answers a Postgres client's TLS request like a server without TLS ('N'), or with TLS under a
+ * self-signed certificate (made with openssl); the port it listens on. Closed after the tests.
+ */
+async function postgresTlsStandIn(mode: 'no TLS' | 'self-signed'): Promise<number> {
+  let tlsOptions: { key: Buffer; cert: Buffer } | undefined;
+  if (mode === 'self-signed') {
+    const dir = tempDir();
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-x509',
+        '-days',
+        '2',
+        '-nodes',
+        '-subj',
+        '/CN=quarry-test-db',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    tlsOptions = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  }
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    // The client's SSLRequest is 8 bytes; the server's answer is one.
+    socket.once('data', () => {
+      if (!tlsOptions) return void socket.end('N');
+      socket.write('S');
+      new TLSSocket(socket, { isServer: true, ...tlsOptions }).on('error', () => socket.destroy());
+    });
+  });
+  standIns.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+const standIns: Server[] = [];
+const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+after(() => {
+  for (const server of standIns) server.close();
+});
 
 describe('CLI', () => {
   it('npm run --silent ask -- --json prints only the JSON contract on stdout, building the index on first use', async () => {
@@ -98,17 +148,31 @@ describe('CLI', () => {
     assert.equal(out.stderr.trim(), 'config: TOP_K must be a whole number from 1 to 10, got "many"');
   });
 
-  // Was: exit 2 with a stack trace, as a bug, for both.
+  // Was: exit 2 with a stack trace, as a bug, for all of them.
   for (const [what, address, expected] of [
     // Port 1: nothing listens, the connection is refused at once.
-    ['nothing answers', '127.0.0.1:1', /\(ECONNREFUSED.*check that Postgres runs/],
+    ['nothing answers', async () => '127.0.0.1:1/quarry', /\(ECONNREFUSED.*check that Postgres runs/],
     // A port that is not a number: pg's URL parse fails ("TypeError: Invalid URL").
-    ['is not a valid address', '127.0.0.1:54x2', /\(ERR_INVALID_URL.*not a valid address/],
+    ['is not a valid address', async () => '127.0.0.1:54x2/quarry', /\(ERR_INVALID_URL.*not a valid address/],
+    // node-postgres verifies the certificate for sslmode=require (psql does not).
+    [
+      'asks for TLS from a server with a self-signed certificate',
+      async () => `127.0.0.1:${await postgresTlsStandIn('self-signed')}/quarry?sslmode=require`,
+      /\(DEPTH_ZERO_SELF_SIGNED_CERT.*add sslrootcert=.*uselibpqcompat=true&sslmode=require/,
+    ],
+    [
+      'asks for TLS from a server without it',
+      async () => `127.0.0.1:${await postgresTlsStandIn('no TLS')}/quarry?sslmode=require`,
+      /does not support SSL connections.*remove sslmode from DATABASE_URL/,
+    ],
   ] as const) {
-    it(`a DATABASE_URL that ${what}: one line saying what to check, exit 1, no password, no stack`, async () => {
+    const skip = what.includes('self-signed') && !HAVE_OPENSSL ? 'openssl is not installed' : false;
+    it(`a DATABASE_URL that ${what}: one line saying what to check, exit 1, no password, no stack`, {
+      skip,
+    }, async () => {
       const out = await cli(['ask', '--', 'How many time zones?'], {
         ...environment(),
-        DATABASE_URL: `postgres://quarry:s3cret-pw@${address}/quarry`,
+        DATABASE_URL: `postgres://quarry:s3cret-pw@${await address()}`,
       });
       assert.equal(out.code, 1, out.stderr);
       assert.match(out.stderr, /^postgres: could not open the DATABASE_URL database /m);

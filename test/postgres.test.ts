@@ -13,10 +13,13 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { CoreConfig } from '../src/config.ts';
 import { isUserFacing } from '../src/errors.ts';
+import { FeedbackStore } from '../src/feedback/store.ts';
 import { Quarry } from '../src/quarry.ts';
 import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { PostgresAuditLog } from '../src/storage/postgres/audit.ts';
-import { closeDatabases, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
+import { PostgresFeedbackStore } from '../src/storage/postgres/feedback.ts';
+import { migrate } from '../src/storage/postgres/migrations.ts';
+import { closeDatabases, database as openDatabase, SEARCH_WAIT_MS } from '../src/storage/postgres/pool.ts';
 import { captureLogs, ROOT, tempDir, testConfig } from './helpers.ts';
 
 const url = process.env.QUARRY_TEST_DATABASE_URL;
@@ -155,6 +158,139 @@ describe('Postgres backend', { skip }, () => {
     assert.equal(inA[0]?.actorId, '400000000000000301');
     const inB = await two.recent(B);
     assert.equal(inB[0]?.detail?.length, 500);
+  });
+
+  it('processes starting at once on an empty database migrate it once: the extension, the schema and every table', async () => {
+    // A database of its own, without even the vector extension, as on a first deployment.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const name = `quarry_migrate_${process.pid}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const empty = new URL(url ?? '');
+    empty.pathname = `/${name}`;
+    // Four connections starting together, as four shard processes would (each its own pool).
+    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: empty.href, max: 1 }));
+    try {
+      const results = await Promise.allSettled(
+        pools.map((pool) =>
+          migrate({ pool, searchPool: pool, schema: 'quarry', table: (t) => `"quarry"."${t}"` }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'migrated')),
+        ['migrated', 'migrated', 'migrated', 'migrated'],
+      );
+      const check = pools[0];
+      assert.ok(check);
+      const { rows } = await check.query<{ version: number }>(
+        'SELECT version FROM quarry.migrations ORDER BY version',
+      );
+      assert.deepEqual(
+        rows.map((r) => r.version),
+        [1, 2, 3, 4],
+      );
+      const tables = await check.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'quarry'",
+      );
+      assert.equal(Number(tables.rows[0]?.n), 7);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.end();
+    }
+  });
+
+  it('a role with only the schema its owner gave it starts; a role that may not enable pgvector or create the schema is told what to run', async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const name = `quarry_roles_${process.pid}`;
+    const role = `quarry_app_${process.pid}`;
+    const as = (database: string) => {
+      const address = new URL(url ?? '');
+      address.username = role;
+      address.password = 'app-password';
+      address.pathname = `/${database}`;
+      return address.href;
+    };
+    const inDatabase = async (database: string, ...statements: string[]) => {
+      const address = new URL(url ?? '');
+      address.pathname = `/${database}`;
+      const owner = new pg.Client({ connectionString: address.href });
+      await owner.connect();
+      for (const statement of statements) await owner.query(statement);
+      await owner.end();
+    };
+    const open = (database: string) =>
+      openDatabase({ url: as(database), schema: 'quarry', efSearch: 64 }).then(
+        () => 'opened',
+        (error: unknown) => (isUserFacing(error) ? error.message : `not user-facing: ${String(error)}`),
+      );
+    try {
+      await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'app-password'`);
+      // Prepared by the database owner: pgvector enabled, a schema owned by the role, and no
+      // CREATE on the database (PUBLIC has none by default).
+      await admin.query(`CREATE DATABASE ${name}_prepared`);
+      await inDatabase(
+        `${name}_prepared`,
+        'CREATE EXTENSION vector',
+        `CREATE SCHEMA quarry AUTHORIZATION ${role}`,
+      );
+      assert.equal(await open(`${name}_prepared`), 'opened');
+      // Nothing prepared: the role may create schemas but not the (untrusted) extension.
+      await admin.query(`CREATE DATABASE ${name}_bare`);
+      await admin.query(`GRANT CREATE ON DATABASE ${name}_bare TO ${role}`);
+      assert.match(
+        await open(`${name}_bare`),
+        /^postgres: .*run CREATE EXTENSION vector once in this database/,
+      );
+      // pgvector enabled but no schema, and no right to create one.
+      await admin.query(`CREATE DATABASE ${name}_noschema`);
+      await inDatabase(`${name}_noschema`, 'CREATE EXTENSION vector');
+      assert.match(await open(`${name}_noschema`), /^postgres: .*CREATE SCHEMA quarry AUTHORIZATION <role>/);
+    } finally {
+      await closeDatabases();
+      for (const suffix of ['prepared', 'bare', 'noschema']) {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}_${suffix} WITH (FORCE)`);
+      }
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+
+  it('after a switch from the SQLite feedback file to Postgres, a button under an old answer names no Postgres question', async () => {
+    const asked = {
+      guildId: A,
+      channelId: '300000000000000003',
+      memberId: '400000000000000301',
+      answered: true,
+      topScore: 0.7,
+      passageIds: ['p1'],
+    };
+    // Before the switch: a private answer, its buttons naming SQLite question 1.
+    const file = FeedbackStore.open(join(tempDir(), 'feedback.db'));
+    const oldId = file.recordQuestion({ ...asked, question: 'What did I ask before the switch?' });
+    file.close();
+    // After it: another member's private question in the same server.
+    const [config] = twoProcesses();
+    const postgres = await PostgresFeedbackStore.open({
+      url: url ?? '',
+      schema: config.databaseSchema,
+      efSearch: 64,
+    });
+    const newId = await postgres.recordQuestion({
+      ...asked,
+      memberId: '400000000000000302',
+      question: 'A stranger asks something private',
+    });
+    assert.notEqual(newId, oldId);
+    // The old button's click: "no longer stored", never the stranger's question (More would show it).
+    assert.equal(await postgres.question(A, oldId), undefined);
+    assert.equal(
+      await postgres.vote({ guildId: A, questionId: oldId, memberId: '400000000000000301', value: 1 }),
+      null,
+    );
+    assert.equal((await postgres.question(A, newId))?.question, 'A stranger asks something private');
   });
 
   it('each of 10 servers sharing one HNSW index gets its k nearest passages, not fewer', async () => {

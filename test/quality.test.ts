@@ -4,8 +4,10 @@
  * quality fails here. CI fetches the model (npm run model:fetch-offline); without it these
  * tests are skipped with a message. The held-out set is never read by tests. The floors sit 3–4
  * questions under this round's figures (tuning hit@1 0.84, quote 0.76, 1.50 per answer), above
- * the previous round's (0.79, 0.73); the near-miss floor, 0.75, sits three questions under the
- * focus and subject checks' 0.85 and above the 0.59 without them.
+ * the previous round's (0.79, 0.73); the near-miss floor, 0.79, sits three questions under the
+ * answer check's 0.88 (30 of 34) and above the 0.59 without the focus and subject checks. The
+ * second tuning file's floors sit three questions under its 0.84 near-miss refusals (26 of 31)
+ * and false abstains 0.06 (7 of 111), above its 0.55 and 0.10 before the round's answer-check rules.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -38,9 +40,16 @@ describe('answer quality with the real default model', { skip }, () => {
     assert.ok(report.hitAt3 >= 0.9, `hit@3 ${report.hitAt3}`);
     assert.ok(report.quoteHitAt1 >= 0.72, `quote hit@1 ${report.quoteHitAt1}`);
     assert.equal(report.abstainRate, 1, 'every off-topic question abstains');
-    assert.ok(report.nearMissAbstainRate >= 0.75, `near-miss abstain ${report.nearMissAbstainRate}`);
+    assert.ok(report.nearMissAbstainRate >= 0.79, `near-miss abstain ${report.nearMissAbstainRate}`);
     assert.ok(report.falseAbstainRate <= 0.05, `false abstain ${report.falseAbstainRate}`);
     assert.ok(report.resultsPerAnswer <= 1.7, `passages per answer ${report.resultsPerAnswer}`);
+  });
+
+  it('second tuning file (paraphrase): near-misses refused, few right answers refused', async () => {
+    const report = await evaluate(quarry, await questions('tune2'));
+    assert.equal(report.abstainRate, 1, 'every off-topic question abstains');
+    assert.ok(report.nearMissAbstainRate >= 0.74, `near-miss abstain ${report.nearMissAbstainRate}`);
+    assert.ok(report.falseAbstainRate <= 0.09, `false abstain ${report.falseAbstainRate}`);
   });
 
   it('dev set: hit@1 ≥ 11/13, all off-topic questions abstain, at most one false abstain', async () => {

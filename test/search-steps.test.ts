@@ -6,6 +6,7 @@ import {
   ANSWER_CHECK,
   expectedAnswerType,
   fitsAnswerType,
+  missingNumber,
   questionFocus,
   rareWordTest,
 } from '../src/search/answerability.ts';
@@ -17,7 +18,9 @@ import {
   questionEntities,
   sameName,
 } from '../src/search/expected-answer.ts';
-import { focusTerms, groundsFocus } from '../src/search/focus-grounding.ts';
+import { focusTerms, groundsFocus, superlativeTerms } from '../src/search/focus-grounding.ts';
+import { chooseQuote, type SentenceScore } from '../src/search/key-sentences.ts';
+import { LexicalIndex } from '../src/search/lexical-index.ts';
 import {
   type Candidate,
   prepareQuestion,
@@ -27,6 +30,8 @@ import {
   scoreCandidates,
   selectResults,
 } from '../src/search/retrieve.ts';
+import { contentTerms } from '../src/text/terms.ts';
+import { WordNetNouns } from '../src/text/wordnet.ts';
 import { FIXTURE_MODEL } from './helpers.ts';
 
 let offset = 0;
@@ -225,6 +230,75 @@ describe('scoreCandidates: the best sentence counts on the lexical side too', ()
   });
 });
 
+describe('chooseQuote: a sentence that refers back joins the one it refers to', () => {
+  // A topic sentence, then its detail: the detail alone says "they", so it scores lower on both
+  // the embedding and the question's words, yet it is what answers "what did he praise?".
+  const texts = [
+    'Trump underscored the vastness of the territory.',
+    'They have very valuable earth, he said.',
+    'Exports fell last year.',
+  ];
+  const sentences = (scores: [number, number][]): SentenceScore[] => {
+    let at = 0;
+    return texts.map((text, i) => {
+      const span = { start: at, end: at + text.length };
+      at += text.length + 1;
+      const [similarity, weightedOverlap] = scores[i] ?? [0, 0];
+      return { span, text, similarity, overlap: weightedOverlap, weightedOverlap };
+    });
+  };
+  const options = {
+    denseWeight: SCORING.quoteDenseWeight,
+    weighted: SCORING.quoteWeightedOverlap,
+    typeBonus: 0,
+    fitsType: () => false,
+    referenceMargin: SCORING.quoteReferenceMargin,
+  };
+  const quoted = (scored: SentenceScore[]) => {
+    const span = chooseQuote(scored, options);
+    return span ? texts.join(' ').slice(span.start, span.end) : null;
+  };
+
+  it('bolds the topic sentence and the detail that refers back to it', () => {
+    // 0.6·0.6 + 0.4·0.5 = 0.56 against 0.6·0.45 + 0.4·0.25 = 0.37: 0.19 apart, more than the
+    // 0.03 within which any neighbour joins.
+    const quote = quoted(
+      sentences([
+        [0.6, 0.5],
+        [0.45, 0.25],
+        [0.1, 0],
+      ]),
+    );
+    assert.equal(quote, `${texts[0]} ${texts[1]}`);
+  });
+
+  it('leaves a detail that scores far below the best one out', () => {
+    assert.equal(
+      quoted(
+        sentences([
+          [0.7, 0.6],
+          [0.2, 0],
+          [0.1, 0],
+        ]),
+      ),
+      texts[0],
+    );
+  });
+
+  it('does not join a next sentence that opens on its own subject', () => {
+    const own = ['Trump underscored the vastness of the territory.', 'Exports fell last year.'];
+    let at = 0;
+    const scored = own.map((text, i) => {
+      const span = { start: at, end: at + text.length };
+      at += text.length + 1;
+      const [similarity, weightedOverlap] = i === 0 ? [0.6, 0.5] : [0.45, 0.25];
+      return { span, text, similarity, overlap: weightedOverlap, weightedOverlap };
+    });
+    const span = chooseQuote(scored, options);
+    assert.deepEqual(span, scored[0]?.span);
+  });
+});
+
 describe('calibration per model', () => {
   it('keys by the catalog short name and dtype, else by the folder name', () => {
     assert.equal(calibrationKey('all-MiniLM-L6-v2', 'data/models/minilm', 'int8'), 'all-MiniLM-L6-v2#int8');
@@ -246,6 +320,10 @@ describe('question focus and the rare-word test', () => {
     ['What did Kremlin spokesman Dmitry Peskov say?', 'Kremlin'],
     ['Which kind of resource got singled out?', 'resource'],
     ['Why did Trump call Putin?', null],
+    // The possessor may be a phrase: the thing asked about follows its "'s".
+    ["hw many of the periodic table's metals count as rare earths", 'metals'],
+    // A class head names what kind of answer is asked for, which the class check weighs.
+    ['Which outlet interviewed Trump?', null],
   ] as const) {
     it(`${question} → ${word}`, () => assert.equal(questionFocus(question)?.word ?? null, word));
   }
@@ -270,6 +348,54 @@ describe('question focus and the rare-word test', () => {
       );
     }
   });
+
+  it('takes a WordNet synonym or nearest broader noun the sources use as known, not a neighbour', () => {
+    assert.ok(new WordNetNouns().related('slice').includes('share'));
+    // A related noun must be the sources' own word, not one a typo away ("impost" / "imposed").
+    const lexical = new LexicalIndex(['Washington has imposed sweeping sanctions.']);
+    assert.equal(lexical.knows('impost'), true);
+    assert.equal(lexical.knows('impost', true), false);
+    const isRareWord = () => true;
+    const known = new Set(contentTerms('Russia holds a share of the economic reserves.'));
+    const vocabulary = { knows: (t: string) => known.has(t), isRareWord };
+    const best = [
+      scored('Russia holds over 20% of the world’s reserves, a share of the economic total.', 0.6),
+    ];
+    // "slice" is a kind of "share" in WordNet; "GDP" is close to "economic" only by embedding.
+    const slice = prepareQuestion('what slice of the reserves sits in russia');
+    assert.equal(selectResults(best, slice, policy, vocabulary).answered, true);
+    const gdp = prepareQuestion("What is Russia's GDP?");
+    assert.equal(selectResults(best, gdp, policy, vocabulary).answered, false);
+  });
+
+  it('takes a place the sources name otherwise as known ("kyiv" when they write "Kiev")', () => {
+    const isRareWord = () => true;
+    const best = [scored('Kiev lost most of its rare earth deposits in 2022.', 0.6)];
+    const question = 'what was going on with kyiv at the time';
+    const knowsKiev = { knows: (t: string) => t === 'kiev', isRareWord };
+    assert.equal(selectResults(best, prepareQuestion(question), policy, knowsKiev).answered, true);
+    const knowsNeither = { knows: () => false, isRareWord };
+    assert.equal(selectResults(best, prepareQuestion(question), policy, knowsNeither).answered, false);
+  });
+});
+
+describe('people and places the sources never mention', () => {
+  const known = new Set(contentTerms('Russia has rare earths; Washington sees the plan as mainstream.'));
+  const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => false };
+  const best = [scored('Russia has rare earths, and Washington sees the plan as mainstream.', 0.6)];
+  for (const [question, answered] of [
+    ['does greenland have rare earths', false],
+    ['what does india think of the plan', false],
+    ['does russia have rare earths', true],
+    // "DC" is the US capital: the sources name it as Washington.
+    ['is the plan mainstream in DC', true],
+  ] as const) {
+    it(`${question} → ${answered ? 'answers' : 'abstains'}`, () => {
+      const outcome = selectResults(best, prepareQuestion(question), policy, vocabulary);
+      assert.equal(outcome.answered, answered);
+      if (!answered) assert.match(outcome.nearest?.check?.reason ?? '', /never mention/);
+    });
+  }
 });
 
 /** A passage of several sentences whose key sentence is the one at `key`. */
@@ -289,7 +415,25 @@ function scoredSentences(sentences: string[], key: number, relevance = 0.6): Sco
 describe('expected answer (question classes)', () => {
   it('classifies by the first wh-word and its head noun', () => {
     const cases: [string, string][] = [
-      ["Who heads Russia's Federal Agency for Mineral Resources?", 'agent'],
+      // Heading an organisation is something a person does.
+      ["Who heads Russia's Federal Agency for Mineral Resources?", 'person'],
+      ['who is the head of the agency', 'person'],
+      ['Who provided the reserve figures?', 'agent'],
+      // "Name / list the X" asks "which X".
+      ['name the western companies that want to mine rare earths in russia', 'organisation'],
+      ['pls list the countries that oppose the deal', 'place'],
+      ['name the strategic metals mentioned pls', 'other'],
+      // "What time" asks for a clock time, unless it is a time zone or a period.
+      ['what time of day was the trump putin phone call', 'time'],
+      ['what time zone is Moscow in', 'other'],
+      // Chat spellings, and a share asked after "what is X's".
+      ["whats russia's share of world nickel output", 'percentage'],
+      ["What is the US's share of rare earth processing?", 'percentage'],
+      ['wen did the referendums happen', 'date'],
+      ['wat month did zelenskyy fly to DC', 'date'],
+      // How much is known is no amount.
+      ['how much detail do we have about this shift?', 'other'],
+      ['how much military aid has the US sent?', 'quantity'],
       ["Which journalist conducted Trump's Breitbart interview?", 'person'],
       ['Which company will develop the deposits?', 'organisation'],
       ['Where did Zelensky go in February?', 'place'],
@@ -363,6 +507,51 @@ describe('expected answer (question classes)', () => {
     assert.equal(holdsAnswer('“They have very valuable earth,” he said.', 'statement', said), true);
   });
 
+  it('wants a date the question does not give already, and a clock time for "what time"', () => {
+    const day = 'what day in february did zelensky visit the white house';
+    assert.equal(holdsAnswer('In February, Zelensky visited Washington.', 'date', day), false);
+    assert.equal(holdsAnswer('On February 28, Zelensky visited Washington.', 'date', day), true);
+    assert.equal(
+      holdsAnswer('The call took place on March 18.', 'date', 'what day in march did they chat'),
+      true,
+    );
+    const time = 'what time of day was the phone call';
+    assert.equal(holdsAnswer('The call took place on March 18.', 'time', time), false);
+    assert.equal(holdsAnswer('The call took place at 10 am on March 18.', 'time', time), true);
+  });
+
+  it('wants the period an amount is asked per or over', () => {
+    const share = 'China controls nearly 70% of global rare earth production.';
+    const exported = 'How much did China export in rare earths last year?';
+    assert.equal(holdsAnswer(share, 'quantity', exported), false);
+    assert.equal(
+      holdsAnswer('In 2025 China exported 55,000 tonnes of rare earths.', 'quantity', exported),
+      true,
+    );
+    const pumped = 'how many barrels of oil does russia pump per day';
+    assert.equal(holdsAnswer('Russia holds 80 billion barrels of oil.', 'quantity', pumped), false);
+    assert.equal(holdsAnswer('Russia pumps 10 million barrels a day.', 'quantity', pumped), true);
+  });
+
+  it('takes a size word as the answer to a size question, unless it asks in units', () => {
+    const land = 'They have the largest piece of land by far, bigger than China.';
+    assert.equal(holdsAnswer(land, 'quantity', "How big is Russia's territory compared to China?"), true);
+    assert.equal(
+      holdsAnswer('Both leaders expect “enormous economic deals”.', 'quantity', 'HOW BIG WERE THE DEALS'),
+      true,
+    );
+    assert.equal(holdsAnswer(land, 'quantity', 'How big is Russia in square kilometers?'), false);
+    assert.equal(holdsAnswer(land, 'quantity', 'How far is the Moon from Earth?'), false);
+  });
+
+  it('takes a country named by its demonym or capital as a place', () => {
+    const offset = "which country's dominance were ukrainian minerals meant to offset?";
+    const counterweight =
+      'Ukrainian resources were meant as a counterweight to Chinese dominance in rare earths.';
+    assert.equal(holdsAnswer(counterweight, 'place', offset), true);
+    assert.equal(holdsAnswer('Ukrainian resources were meant as a counterweight.', 'place', offset), false);
+  });
+
   it('finds the named things a question asks about', () => {
     const terms = questionEntities('What did Zelensky tell reporters after leaving the White House?').map(
       (e) => e.term,
@@ -375,6 +564,20 @@ describe('expected answer (question classes)', () => {
     assert.equal(sameName('russia', 'russian'), true);
     assert.equal(sameName('china', 'chines'), true);
     assert.equal(sameName('us', 'usa'), false);
+  });
+});
+
+describe('numbers the question gives', () => {
+  it('abstains when the answering sentence does not say the year or amount the question gives', () => {
+    const question = prepareQuestion('how much did the US spend on ukraine aid in 2024 alone');
+    const since = scored('The US has spent tens of billions of dollars on aid to Ukraine since 2022.', 0.6);
+    const outcome = selectResults([since], question, policy, everyWord);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /2024/);
+    const in2024 = scored('In 2024 the US spent $60 billion on aid to Ukraine.', 0.6);
+    assert.equal(selectResults([in2024], question, policy, everyWord).answered, true);
+    assert.equal(missingNumber('where does the 20 percent figure come from', 'over 20% of reserves'), null);
+    assert.equal(missingNumber('who had 1,200 troops', 'They had 1200 troops.'), null);
   });
 });
 
@@ -399,7 +602,7 @@ describe('answer check in the key sentence', () => {
       everyWord,
     );
     assert.equal(outcome.answered, false);
-    assert.match(outcome.nearest?.check?.reason ?? '', /agent/);
+    assert.match(outcome.nearest?.check?.reason ?? '', /person/);
   });
 
   it('abstains on "How far is the Moon from Earth?" when the key sentence only says "by far"', () => {
@@ -584,8 +787,27 @@ describe('focus terms', () => {
       ['What did the article say about Japan?', []],
       ["What share of Ukraine's deposits lies in the east?", []],
       ['who was in charge before trump', []],
+      // An -ing noun before a noun belongs to the phrase; a participle ends it.
+      ['how many rare earth processing plants does russia have', ['rare', 'earth', 'process', 'plant']],
+      ['who was the president chatting with when he called', ['presid']],
     ];
     for (const [question, terms] of cases) assert.deepEqual(focusTerms(question), terms, question);
+  });
+
+  it('finds the quality a "the most X" question ranks by, and wants it said', () => {
+    assert.deepEqual(superlativeTerms('which rare earth element is the most valuable'), ['valuabl']);
+    assert.deepEqual(superlativeTerms('WHO CONTROLS MOST RARE EARTH PROCESSING'), []);
+    assert.deepEqual(superlativeTerms('which party is the loudest against the deal'), []);
+    const question = prepareQuestion('which rare earth element is the most valuable');
+    const group = scored(
+      'Rare earth elements, a group of 17 metals, are among the most important resources.',
+      0.6,
+    );
+    const outcome = selectResults([group], question, policy, everyWord);
+    assert.equal(outcome.answered, false);
+    assert.match(outcome.nearest?.check?.reason ?? '', /valuabl/);
+    const priced = scored('Of the rare earth elements, dysprosium is the most valuable.', 0.6);
+    assert.equal(selectResults([priced], question, policy, everyWord).answered, true);
   });
 
   it('accepts the same stem, a demonym, one typo and a compound written as one word', () => {

@@ -43,14 +43,20 @@ async function main(): Promise<void> {
   const stopSignals = handleStopSignals();
   const config = loadBotConfig();
   const plan = shardPlan(process.env);
+  // Checked here too under shards: a mistake stops `npm start` at once, not each shard in turn.
+  const coreConfig = loadCoreConfig();
   if (plan) {
-    // SHARDS set: this process only runs and watches the shard processes (src/bot/shards.ts).
+    // SHARDS set: this process only runs and watches the shard processes (src/bot/shards.ts),
+    // until one stops on a configuration problem (then exit code 1, like the unsharded bot).
     const script = process.argv[1] ?? '';
-    const manager = await runShards(plan, { token: config.token, restApi: config.restApi, script });
-    stopSignals.setBot({ stop: () => stopShards(manager) });
-    return;
+    return runShards(plan, {
+      token: config.token,
+      restApi: config.restApi,
+      script,
+      started: (manager) => stopSignals.setBot({ stop: () => stopShards(manager) }),
+    });
   }
-  const quarry = new Quarry(loadCoreConfig());
+  const quarry = new Quarry(coreConfig);
   const commands = await loadCommands();
 
   const progress = terminalProgress();

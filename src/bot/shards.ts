@@ -10,7 +10,9 @@
  * over cores and machines, and a crash takes down one shard, not all of them. Shards share
  * nothing in memory: with DATABASE_URL they read the same indexes from Postgres.
  */
+import type { ChildProcess } from 'node:child_process';
 import { REST, Routes, ShardingManager } from 'discord.js';
+import { EXIT_USER_ERROR } from '../entry.ts';
 import { UserFacingError } from '../errors.ts';
 import { log } from '../log.ts';
 
@@ -39,23 +41,35 @@ export function shardPlan(env: Record<string, string | undefined>): ShardPlan | 
 /** "0-3,6" → [0, 1, 2, 3, 6]; each below the total when the total is known. */
 export function parseShardIds(raw: string | undefined, total: number | 'auto'): number[] | 'all' {
   if (!raw?.trim()) return 'all';
+  if (total === 'auto') {
+    throw new UserFacingError('config', 'SHARD_IDS needs a fixed SHARDS total', 'set SHARDS to a number');
+  }
   const ids = new Set<number>();
+  const countFromZero = `shard ids count from 0: with SHARDS=${total} they are ${total === 1 ? '0' : `0-${total - 1}`}`;
   for (const part of raw.split(',').map((p) => p.trim())) {
     const range = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!range)
       throw new UserFacingError('config', `SHARD_IDS must list shard ids like 0-3,6, got "${part}"`);
     const from = Number(range[1]);
     const to = Number(range[2] ?? range[1]);
+    // Checked before expanding, so a typo such as 0-99999999 cannot loop for minutes.
+    if (to >= total || from >= total) {
+      throw new UserFacingError(
+        'config',
+        `SHARD_IDS must be below SHARDS (${total}), got "${part}"`,
+        countFromZero,
+      );
+    }
+    if (from > to) {
+      throw new UserFacingError(
+        'config',
+        `SHARD_IDS range "${part}" runs backwards`,
+        `write it ${to}-${from}`,
+      );
+    }
     for (let id = from; id <= to; id++) ids.add(id);
   }
-  if (total === 'auto') {
-    throw new UserFacingError('config', 'SHARD_IDS needs a fixed SHARDS total', 'set SHARDS to a number');
-  }
-  const list = [...ids].sort((a, b) => a - b);
-  if (list.some((id) => id >= total)) {
-    throw new UserFacingError('config', `SHARD_IDS must be below SHARDS (${total}), got "${raw}"`);
-  }
-  return list;
+  return [...ids].sort((a, b) => a - b);
 }
 
 /** Discord's recommended shard count (GET /gateway/bot), through DISCORD_REST_API when set. */
@@ -80,11 +94,34 @@ export function stopShards(manager: ShardingManager): Promise<void> {
   return Promise.all(exits).then(() => undefined);
 }
 
-/** Spawns this machine's shards (this same script, with the same Node flags) and watches them. */
+/**
+ * A shard that exits with code 1 without ever having been ready stopped on a problem only the
+ * operator can fix (bad configuration, a database that refuses the login, a sources folder
+ * missing: its one line is above in the log). Respawning it would only repeat that line every few
+ * seconds for ever, and the manager would never exit with the code 1 that supervisors are told not
+ * to restart on (README "Production"). A shard that has been ready is respawned whatever its exit
+ * code (Node exits 1 on an uncaught error too; a database down for a while comes back), also
+ * while it reconnects (discord.js then marks it not ready).
+ */
+function stoppedOnConfiguration(everReady: boolean, child: unknown): boolean {
+  return !everReady && (child as Partial<ChildProcess> | null)?.exitCode === EXIT_USER_ERROR;
+}
+
+/**
+ * Spawns this machine's shards (this same script, with the same Node flags), watches them and
+ * respawns one that dies. `started` receives the manager as soon as it exists (to stop it on a
+ * signal). Settles only when a shard stops on a configuration problem: every shard here is then
+ * stopped and the promise rejects with that (exit code 1).
+ */
 export async function runShards(
   plan: ShardPlan,
-  options: { token: string; restApi: string | undefined; script: string },
-): Promise<ShardingManager> {
+  options: {
+    token: string;
+    restApi: string | undefined;
+    script: string;
+    started: (manager: ShardingManager) => void;
+  },
+): Promise<never> {
   const total = plan.total === 'auto' ? await recommendedShards(options.token, options.restApi) : plan.total;
   const manager = new ShardingManager(options.script, {
     totalShards: total,
@@ -93,15 +130,42 @@ export async function runShards(
     execArgv: process.execArgv,
     respawn: true,
   });
+  let giveUp: (error: UserFacingError) => void = () => undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    giveUp = reject;
+  });
   manager.on('shardCreate', (shard) => {
+    // The spawn loop may still create a shard after giving up (it waits 5.5 s between shards).
+    if (!manager.respawn) {
+      shard.once('spawn', () => shard.kill());
+      return;
+    }
     log.info(`shards: shard ${shard.id} of ${total} starting (process)`);
-    shard.on('death', () => {
-      if (manager.respawn) log.warn(`shards: shard ${shard.id} exited; respawning`);
+    let everReady = false;
+    shard.on('ready', () => {
+      everReady = true;
+    });
+    shard.on('death', (child) => {
+      if (!manager.respawn) return;
+      if (!stoppedOnConfiguration(everReady, child)) {
+        log.warn(`shards: shard ${shard.id} exited; respawning`);
+        return;
+      }
+      manager.respawn = false;
+      const error = new UserFacingError(
+        'shards.config',
+        `shard ${shard.id} stopped on a problem the line above names; not respawning it, stopping the shards here`,
+        'fix it, then start again',
+      );
+      // discord.js respawns this shard right after this event (it read `respawn` before): stop
+      // that one too, once it exists.
+      setImmediate(() => void stopShards(manager).then(() => giveUp(error)));
     });
   });
+  options.started(manager);
   log.info(`shards: ${plan.ids === 'all' ? `all ${total}` : plan.ids.join(',')} of ${total} on this machine`);
   // discord.js's default 5.5 s between shards respects Discord's identify rate limit; loading the
   // model and index takes a while on a small machine, so no 30 s ready timeout.
-  await manager.spawn({ amount: total, timeout: -1 });
-  return manager;
+  await Promise.race([manager.spawn({ amount: total, timeout: -1 }), gaveUp]);
+  return gaveUp;
 }

@@ -24,17 +24,19 @@
  */
 import type { Span } from '../text/sentences.ts';
 import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
-import { aliasGroupsIn, namesGroup } from './entity-aliases.ts';
+import { WordNetNouns } from '../text/wordnet.ts';
+import { aliasGroupsIn, namesGroup, otherNames } from './entity-aliases.ts';
 import {
   answerSpan,
   type ExpectedAnswer,
   expectedAnswer,
   holdsAnswer,
+  isClassHead,
   namesEntity,
-  type QuestionEntity,
   questionEntities,
+  questionPeopleAndPlaces,
 } from './expected-answer.ts';
-import { focusTerms, groundsFocus } from './focus-grounding.ts';
+import { focusTerms, groundsFocus, superlativeTerms } from './focus-grounding.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
 
 export type AnswerType = 'quantity' | 'date' | 'other';
@@ -88,8 +90,8 @@ export function fitsAnswerType(text: string, type: AnswerType): boolean {
 
 /** What the answer check may ask of the sources and of the model's vocabulary. */
 export interface Vocabulary {
-  /** Whether the sources use this content term. */
-  knows(term: string): boolean;
+  /** Whether the sources use this content term (or, unless `exact`, one a typo away from it). */
+  knows(term: string, exact?: boolean): boolean;
   /**
    * Whether a word is rare in general English (the model's word-piece vocabulary is ordered by
    * frequency): "tariffs", "lithium", a name like "Kremlin" — not "point", "state" or "gap".
@@ -133,8 +135,12 @@ export function questionFocus(question: string): QuestionFocus | null {
   const from = start + (lower[start] === 'how' || lower[start] === 'hw' ? 2 : 1);
   for (let i = from; i < Math.min(words.length, from + 6); i++) {
     const word = lower[i] ?? '';
-    // "Russia's GDP": the possessor is context, the possessed thing is asked about.
-    if (NOT_A_FOCUS.has(word) || lower[i + 1] === 's') continue;
+    // "Russia's GDP", "the periodic table's metals": the possessor is context, the possessed
+    // thing is asked about.
+    const possessor = lower[i + 1] === 's' || (lower[i + 2] === 's' && !NOT_A_FOCUS.has(lower[i + 1] ?? 's'));
+    if (NOT_A_FOCUS.has(word) || possessor) continue;
+    // "Which outlet…?" names the class asked for, which the answer-type check weighs.
+    if (isClassHead(word)) return null;
     const term = toTerm(word);
     return term ? { word: words[i] ?? word, term } : null;
   }
@@ -213,7 +219,50 @@ export function rareWordTest(
 /** The question names something specific that the sources never mention. */
 export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
   const focus = prepared.focus;
-  return Boolean(focus && !vocabulary.knows(focus.term) && vocabulary.isRareWord(focus.word));
+  if (!focus || vocabulary.knows(focus.term) || !vocabulary.isRareWord(focus.word)) return false;
+  return !knownUnderAnotherName(focus.word, vocabulary) && !knownAsRelatedNoun(focus.word, vocabulary);
+}
+
+const WORDNET = new WordNetNouns();
+
+/**
+ * "what slice of the deposits…" when the sources say "share": WordNet gives the word's synonyms
+ * and the nouns just above and below its senses. Not the embedding's nearest word, which finds
+ * "economic" for "GDP" and "sanctions" for "tariffs" (README "When Quarry answers").
+ */
+function knownAsRelatedNoun(word: string, vocabulary: Vocabulary): boolean {
+  return WORDNET.related(word).some((noun) => {
+    const terms = contentTerms(noun);
+    return noun.length >= 3 && terms.length > 0 && terms.every((t) => vocabulary.knows(t, true));
+  });
+}
+
+/** "kyiv" when the sources write "Kiev" or "Ukraine": the same place under another name. */
+function knownUnderAnotherName(word: string, vocabulary: Vocabulary): boolean {
+  return otherNames(word).some((form) => {
+    const terms = contentTerms(form);
+    return terms.length > 0 && terms.every((t) => vocabulary.knows(t));
+  });
+}
+
+/**
+ * What the sources cannot answer about: the question's rare focus word they never use ("GDP"), or
+ * a person or place it names that they never mention under any name ("does greenland have rare
+ * earths", "what does india think…"); null when there is none.
+ */
+export function unmentioned(prepared: PreparedQuestion, vocabulary: Vocabulary): string | null {
+  if (focusMissing(prepared, vocabulary)) return prepared.focus?.word ?? null;
+  const question = foldQuotes(prepared.question);
+  const named = aliasGroupsIn(question).map((g) => question.slice(g.start, g.end));
+  const country = named.find((name) => !knownUnderAnotherName(name, vocabulary));
+  if (country) return country;
+  const unknown = questionPeopleAndPlaces(question).find(
+    (e) =>
+      !vocabulary.knows(e.term) &&
+      !named.some((name) => name.includes(e.text)) &&
+      !knownUnderAnotherName(e.text, vocabulary),
+  );
+  return unknown?.text ?? null;
 }
 
 /** The text of a scope: the key sentence, it and its neighbouring sentences, or the passage. */
@@ -253,43 +302,29 @@ export function scopeText(
   return passage.text.slice(start - passage.start, end - passage.start);
 }
 
-const expectations = new WeakMap<PreparedQuestion, ExpectedAnswer>();
-const questionNames = new WeakMap<PreparedQuestion, QuestionEntity[]>();
-const focuses = new WeakMap<PreparedQuestion, string[]>();
-
-/** The question's focus terms, computed once per prepared question. */
-function focusOf(prepared: PreparedQuestion): string[] {
-  let found = focuses.get(prepared);
-  if (!found) {
-    found = focusTerms(prepared.question).filter((t) => prepared.terms.has(t));
-    focuses.set(prepared, found);
-  }
-  return found;
+/** `compute` for a prepared question, computed once per prepared question. */
+function perQuestion<T>(compute: (prepared: PreparedQuestion) => T): (prepared: PreparedQuestion) => T {
+  const memo = new WeakMap<PreparedQuestion, T>();
+  return (prepared) => {
+    if (!memo.has(prepared)) memo.set(prepared, compute(prepared));
+    return memo.get(prepared) as T;
+  };
 }
 
-/** The kind of answer the question wants, computed once per prepared question. */
-function expectedOf(prepared: PreparedQuestion): ExpectedAnswer {
-  let found = expectations.get(prepared);
-  if (!found) {
-    found = expectedAnswer(prepared.question);
-    expectations.set(prepared, found);
-  }
-  return found;
-}
+/** The question's focus terms. */
+const focusOf = perQuestion((p) => focusTerms(p.question).filter((t) => p.terms.has(t)));
+
+/** The quality a "the most X" question ranks by. */
+const superlativesOf = perQuestion((p) => superlativeTerms(p.question));
+
+/** The kind of answer the question wants. */
+const expectedOf = perQuestion((p) => expectedAnswer(p.question));
 
 /**
- * The question's named things, computed once per prepared question and only when the grounding
- * check asks: they need compromise to tag the question (~1.4 ms per new question), which the
- * shipped check (question class only) does not.
+ * The question's named things, only when the grounding check asks: they need compromise to tag
+ * the question (~1.4 ms per new question).
  */
-function entitiesOf(prepared: PreparedQuestion): QuestionEntity[] {
-  let found = questionNames.get(prepared);
-  if (!found) {
-    found = questionEntities(prepared.question);
-    questionNames.set(prepared, found);
-  }
-  return found;
-}
+const entitiesOf = perQuestion((p) => questionEntities(p.question));
 
 // "bigger than China": the standard of a comparison is not what the sentence is about.
 const COMPARISON_FOIL = /\bthan\s+(?:the\s+)?(?:\p{Lu}[\p{L}\p{N}'.-]*\s*)+/gu;
@@ -321,6 +356,18 @@ export function missingEntity(
     if (!namesEntity(said, entity)) return entity.text;
   }
   return null;
+}
+
+const NUMBER = /\d+(?:[.,]\d+)*/g;
+const numbersIn = (text: string) => [...text.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, ''));
+
+/**
+ * A number the question gives ("how much did the US spend in **2024**", "the **17** elements")
+ * that the answering text does not say: it answers about another year or amount.
+ */
+export function missingNumber(question: string, text: string): string | null {
+  const said = new Set(numbersIn(text));
+  return numbersIn(question).find((n) => !said.has(n)) ?? null;
 }
 
 export function checkAnswer(
@@ -364,9 +411,14 @@ function groundingFailure(
   vocabulary: Vocabulary | undefined,
 ): AnswerCheck | null {
   if (options?.focusScope) {
-    const terms = focusOf(prepared);
-    if (!groundsFocus(scopeText(passage, options.focusScope, prepared.terms), terms))
-      return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
+    const scope = scopeText(passage, options.focusScope, prepared.terms);
+    for (const terms of [focusOf(prepared), superlativesOf(prepared)])
+      if (!groundsFocus(scope, terms))
+        return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
+  }
+  if (options?.focusScope) {
+    const number = missingNumber(prepared.question, scopeText(passage, options.focusScope, prepared.terms));
+    if (number) return { answers: false, type, reason: `"${number}" is not said where it answers` };
   }
   const typed = expectedOf(prepared) !== 'other';
   if (options?.groundingScope && vocabulary && (typed || !options.groundTypedOnly)) {

@@ -12,7 +12,19 @@
 // short forms and the one country name that are also common words ("us", "turkey"), which must be
 // written as names.
 const GROUPS: readonly string[][] = [
-  ['US', 'U.S.', 'USA', 'U.S.A.', 'United States', 'America', 'American', 'Americans', 'Washington'],
+  [
+    'US',
+    'U.S.',
+    'USA',
+    'U.S.A.',
+    'United States',
+    'America',
+    'American',
+    'Americans',
+    'Washington',
+    'DC',
+    'D.C.',
+  ],
   ['UK', 'U.K.', 'United Kingdom', 'Britain', 'British', 'London'],
   ['EU', 'E.U.', 'European Union', 'Brussels'],
   ['Russia', 'Russian', 'Russians', 'Russian Federation', 'Moscow', 'Kremlin'],
@@ -79,6 +91,15 @@ export function aliasGroupsIn(text: string): AliasGroup[] {
     for (const m of text.matchAll(pattern)) found.push({ label, start: m.index, end: m.index + m[0].length });
   }
   return found;
+}
+
+/**
+ * Every form of the groups a text names ("kyiv" → Ukraine, Ukrainian, …, Kiev, Kyiv): a word the
+ * sources never use may still name something they do, under another of its names.
+ */
+export function otherNames(text: string): string[] {
+  const labels = new Set(aliasGroupsIn(text).map((g) => g.label));
+  return GROUPS.filter((forms) => labels.has(forms[0] ?? '')).flat();
 }
 
 /** Whether a text names the group by any of its forms. */

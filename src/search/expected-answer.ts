@@ -13,6 +13,7 @@
 import nlp from 'compromise';
 import { splitSentences } from '../text/sentences.ts';
 import { contentTerms, foldQuotes } from '../text/terms.ts';
+import { aliasGroupsIn, namesGroup } from './entity-aliases.ts';
 
 export type ExpectedAnswer =
   | 'quantity'
@@ -20,6 +21,7 @@ export type ExpectedAnswer =
   | 'percentage'
   | 'duration'
   | 'date'
+  | 'time'
   | 'person'
   | 'organisation'
   | 'place'
@@ -51,13 +53,26 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
     'money',
     /^how\s+much\b[^,?]*\b(?:cost|costs|worth|pay|paid|spend|spent|price[sd]?|charge[sd]?)\b|^how\s+(?:much|many)\s+(?:money|dollars|euros|pounds|roubles|rubles|yuan)\b|^what(?:'s|\s+is|\s+was)?\s+(?:the\s+)?(?:price|cost)\b/,
   ],
-  ['percentage', /^what\s+(?:share|percentage|percent|proportion|fraction)\b/],
+  // "What share…", and "what is Russia's / its / the share…".
+  [
+    'percentage',
+    /^what(?:'s|\s+is|\s+was|\s+are)?\s+(?:(?:the|its|their|[\w-]+'s)\s+){0,2}(?:share|percentage|percent|proportion|fraction)\b/,
+  ],
   ['duration', /^how\s+long\b(?!\s+ago)/],
+  // "How much detail do we have?" asks how much is known: "details remain sparse" answers it.
+  ['other', /^how\s+much\s+(?:detail|details|info|information|evidence|clarity|certainty)\b/],
   [
     'quantity',
     /^(?:how|hw)\s+(?:many|much|big|large|far|tall|high|old|fast|heavy|deep|wide)\b|^what\s+(?:number|amount|size)\b/,
   ],
+  // "What time of day was the call?" asks for a clock time: "March 18" does not answer it.
+  ['time', /^what\s+time\b(?!\s+(?:zones?|periods?|frames?|spans?|scales?)\b)/],
   ['date', /^when\b|^(?:what|which)\s+(?:year|date|day|month)\b/],
+  // "Who heads the agency?" asks for the person at its head, not for any agent.
+  [
+    'person',
+    /^who\s+(?:heads|headed|chairs|chaired|directs|directed)\b|^who\s+(?:is|was)\s+(?:the\s+)?(?:head|chief|chair|director)\s+of\b/,
+  ],
   // "Where does the figure come from?" asks for a source: an agency or a person as much as a place.
   ['agent', /^where\b[^,?]*\b(?:come|comes|came|get|gets|got)\s+(?:\w+\s+)?from\b/],
   ['place', new RegExp(String.raw`^where\b|${WHICH}(?:${PLACE_HEADS})\b`)],
@@ -83,8 +98,19 @@ const POLAR = new RegExp(
   String.raw`^(?:(?:<@!?\d+>|@\S+|so|wait|ok|okay|hey|yo|um|also|and|but|lol)[\s,]+)*${AUXILIARY}\b`,
 );
 
+// "Name the companies…", "list the elements": an imperative that asks "which".
+const IMPERATIVE_WHICH =
+  /^(?:(?:<@!?\d+>|@\S+|so|ok|okay|hey|yo|pls|please|can\s+you|could\s+you)[\s,]+)*(?:name|list)\s+(?:the\s+|all\s+(?:the\s+)?)?/;
+
 export function expectedAnswer(question: string): ExpectedAnswer {
-  const text = foldQuotes(question).toLowerCase().trim();
+  const text = foldQuotes(question)
+    .toLowerCase()
+    .trim()
+    .replace(IMPERATIVE_WHICH, 'which ')
+    // Chat spellings of the wh-words: "whats russia's share", "wat month", "wen did".
+    .replace(/\bw(?:h)?ats\b/g, 'what is')
+    .replace(/\bwat\b/g, 'what')
+    .replace(/\bwen\b/g, 'when');
   if (POLAR.test(text)) return 'other';
   const start = FIRST_WH.exec(text)?.index;
   if (start === undefined) return 'other';
@@ -181,14 +207,51 @@ const MONTHS_OR_YEAR =
 const TIME_OF_DAY =
   /\b(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)|noon|midnight|o'clock|at\s+(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\b/i;
 
+// "How big were the deals?" is answered by "enormous economic deals", "How big is Russia compared
+// to China?" by "bigger than China": a size word answers a size question, unless it asks in units
+// ("How big is Russia in square kilometers?").
+const SIZE_QUESTION =
+  /\bhow\s+(?:big|large|huge|vast)\b(?![^?]*\bin\s+(?:square\s+|cubic\s+)?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|acres?|hectares?|tons?|tonnes?|kg|kilograms?|pounds|dollars|euros|barrels)\b)/i;
+const SIZE_WORDS =
+  /\b(?:big(?:ger|gest)?|large[rs]?|largest|huge|vast(?:ness)?|enormous|immense|massive|gigantic|giant|tiny|small(?:er|est)?|sizeable|sizable)\b/i;
+
+// An amount per period ("how many barrels per day") or over one ("how much … last year"): an
+// amount that says neither is about another period, or about none.
+const RATE =
+  /\b(?:per|a|an|each|every)\s+(?:year|month|week|day|quarter)\b|\b(?:annual(?:ly)?|yearly|monthly|weekly|daily)\b/i;
+const TIME_FRAME = /\b(?:last|this|next|past)\s+(?:year|month|week|decade|quarter)\b/i;
+const AMOUNT_TYPES: readonly ExpectedAnswer[] = ['quantity', 'money', 'percentage'];
+
+function periodSaid(text: string, tokens: Token[], type: ExpectedAnswer, question: string): boolean {
+  if (!AMOUNT_TYPES.includes(type)) return true;
+  if (RATE.test(question) && !RATE.test(text)) return false;
+  return !TIME_FRAME.test(question) || holdsDate(text, tokens, question);
+}
+
 // A question about what has not happened yet, and a sentence that speaks of the future.
 const FUTURE_QUESTION =
   /\bwhen(?:'s|\s+is|\s+are)?\s+(?:[\w'-]+\s+){0,6}?(?:will|gonna|going\s+to)\b|\bwhen(?:'s|\s+is|\s+are)\s+the\s+next\b/i;
 const FUTURE_SENTENCE =
   /\b(?:will|shall|going\s+to|expected|scheduled|planned|plans?\s+to|due\s+to|next|upcoming|later\s+this)\b/i;
 
-function holdsDate(text: string, tokens: Token[]): boolean {
-  return MONTHS_OR_YEAR.test(text) || TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Date', 'Time'));
+const DATE_WORDS = new RegExp(MONTHS_OR_YEAR.source, 'gi');
+const wordsOf = (text: string) =>
+  foldQuotes(text)
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u);
+
+/**
+ * A date the question does not give already: "In February, … Zelensky visited Washington" does not
+ * answer "What day in February did Zelensky visit?", "on March 18" does answer "what day in march…".
+ */
+function holdsDate(text: string, tokens: Token[], question: string): boolean {
+  const given = new Set(wordsOf(question));
+  const fresh = (word: string) => !given.has(word.toLowerCase());
+  return (
+    [...text.matchAll(DATE_WORDS)].some((m) => fresh(m[0])) ||
+    TIME_OF_DAY.test(text) ||
+    tokens.some((t) => has(t, 'Date', 'Time') && fresh(t.text))
+  );
 }
 
 interface EntityPhrase {
@@ -253,6 +316,14 @@ function freshNames(tokens: Token[], questionTerms: ReadonlySet<string>): Entity
 const HEAD_WORD = new RegExp(String.raw`^(?:${PERSON_HEADS}|${ORGANISATION_HEADS}|${PLACE_HEADS})$`, 'i');
 
 /**
+ * A head noun that only says which class is asked for ("Which **outlet** interviewed Trump?"): the
+ * class check weighs it, so it is no focus the sources must use.
+ */
+export function isClassHead(word: string): boolean {
+  return HEAD_WORD.test(word);
+}
+
+/**
  * What the question gives: its content terms less the class it asks for — "Which agency provided
  * the figures?" is answered by the "Federal Agency for Mineral Resources", whose "Agency" is the
  * class, not something the question already named.
@@ -275,6 +346,8 @@ const ACRONYM = /^\p{Lu}{2,}s?$/u;
 export function holdsAnswer(text: string, type: ExpectedAnswer, question: string): boolean {
   if (type === 'other') return true;
   const tokens = tagTokens(text);
+  const questionTerms = new Set(contentTerms(question));
+  if (!periodSaid(text, tokens, type, question)) return false;
   switch (type) {
     case 'money':
       return CURRENCY.test(text) || tokens.some((t) => has(t, 'Money', 'Currency'));
@@ -285,19 +358,21 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
       if (FUTURE_QUESTION.test(question))
         return splitSentences(text).some((span) => {
           const sentence = text.slice(span.start, span.end);
-          return FUTURE_SENTENCE.test(sentence) && holdsDate(sentence, tagTokens(sentence));
+          return FUTURE_SENTENCE.test(sentence) && holdsDate(sentence, tagTokens(sentence), question);
         });
-      return holdsDate(text, tokens);
+      return holdsDate(text, tokens, question);
+    case 'time':
+      return TIME_OF_DAY.test(text) || tokens.some((t) => has(t, 'Time'));
     case 'duration':
       return tokens.some((t) => has(t, 'Duration')) || /\bsince\b/i.test(text);
     case 'statement':
       return REPORTED.test(text);
     default:
   }
-  const questionTerms = new Set(contentTerms(question));
   if (type === 'quantity')
     return (
       NUMBER_WORDS.test(text) ||
+      (SIZE_QUESTION.test(question) && SIZE_WORDS.test(text)) ||
       tokens.some(
         // "one of the largest producers" states no quantity.
         (t) =>
@@ -317,7 +392,12 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
         (p) => (p.kind === 'organisation' || p.kind === 'name') && fitsOrganisation(p, question),
       );
     case 'place':
-      return fresh.some((p) => p.kind === 'place');
+      // "a counterweight to Chinese dominance" answers "which country's dominance…": a country's
+      // demonym or capital names it as well (entity-aliases.ts).
+      return (
+        fresh.some((p) => p.kind === 'place') ||
+        aliasGroupsIn(text).some((g) => !namesGroup(question, g.label))
+      );
     default:
       // agent ("who"), name: someone or something named that the question does not name.
       return fresh.length > 0;
@@ -354,6 +434,7 @@ export function answerSpan(text: string, type: ExpectedAnswer, question: string)
     money: ['Money', 'Currency'],
     percentage: ['Percent'],
     date: ['Date', 'Time'],
+    time: ['Time'],
     duration: ['Duration'],
     quantity: ['Value'],
   };
@@ -402,6 +483,17 @@ export function questionEntities(question: string): QuestionEntity[] {
     if (capitalised || has(t, ...ENTITY_TAGS)) entities.set(t.term, { text: t.text, term: t.term });
   });
   return [...entities.values()];
+}
+
+/**
+ * The people and places a question names, as written ("india", "Peskov"): compromise's Person and
+ * Place tags, which it gives lower-case country names too. Organisations and other proper nouns
+ * are left out: compromise also tags shorthand ("n" in "donetsk n lugansk") and members' words.
+ */
+export function questionPeopleAndPlaces(question: string): QuestionEntity[] {
+  return tagTokens(question)
+    .filter((t) => t.term && has(t, 'Person', 'Place') && !has(t, 'Honorific', 'Pronoun', 'Date'))
+    .map((t) => ({ text: t.text.replace(/'s$/i, ''), term: t.term as string }));
 }
 
 /**

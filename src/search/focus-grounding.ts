@@ -106,13 +106,22 @@ export function focusTerms(question: string): string[] {
   // which words are verbs here (a word it also reads as a noun stays in).
   // Tagged only when a phrase runs past its first word (compromise takes ~1 ms on a new question).
   let verbs: Set<string> | null = null;
-  const isVerb = (word: string) => {
-    verbs ??= new Set(
+  let nouns: Set<string> | null = null;
+  const tagged = (tag: string) =>
+    new Set(
       tagTokens(text)
-        .filter((t) => t.tags.has('Verb') && !t.tags.has('Noun'))
+        .filter((t) => t.tags.has(tag) && !t.tags.has(tag === 'Verb' ? 'Noun' : 'Verb'))
         .map((t) => t.text.toLowerCase()),
     );
+  const isVerb = (word: string) => {
+    verbs ??= tagged('Verb');
     return verbs.has(word);
+  };
+  // "rare earth processing plants": an -ing word read as a noun, before a noun, is part of the
+  // phrase ("the president chatting with" is not).
+  const isNoun = (word: string) => {
+    nouns ??= tagged('Noun');
+    return nouns.has(word);
   };
   const wh = lower.findIndex((w) => /^(?:what|which|who|how|hw)$/.test(w));
   if (wh < 0) return [];
@@ -128,7 +137,11 @@ export function focusTerms(question: string): string[] {
     for (let i = from; i < words.length; i++) {
       if (at(i) === 's' || at(i + 1) === 's' || /s'$/.test(words[i] ?? '')) continue;
       // A verb ends it too: compromise's, a mistyped auxiliary, or a participle ("chatting").
-      const verb = i > from && (misspeltAuxiliary(at(i)) || /..ing$/.test(at(i)) || isVerb(at(i)));
+      const verb =
+        i > from &&
+        (misspeltAuxiliary(at(i)) ||
+          (/..ing$/.test(at(i)) && !(isNoun(at(i)) && isNoun(at(i + 1)))) ||
+          isVerb(at(i)));
       if (until(i) || verb) break;
       // One letter is shorthand ("r" for "are") or an initial, not a word of the focus.
       if (skip.has(at(i)) || isName(i) || at(i).length < 2) continue;
@@ -170,6 +183,23 @@ export function focusTerms(question: string): string[] {
   // whose X is paraphrased too often ("share of output" for "share of production").
   if (asked.length || !/^name$/.test(at(attribute))) return asked;
   return run(i + 1, (j) => j > i + 1 && PHRASE_END.has(at(j)));
+}
+
+/**
+ * The quality a question ranks by ("which element is the most **valuable**"), as index terms: a
+ * sentence that does not say it does not rank by it. "most rare earth processing" (most of it) is
+ * no superlative, so "the most" needs its article. One-word superlatives are left out: members
+ * use their own ("which party is the **loudest** against…" for "has consistently framed").
+ */
+export function superlativeTerms(question: string): string[] {
+  const tokens = tagTokens(foldQuotes(question));
+  return tokens.flatMap((t, i) => {
+    const ranked =
+      t.tags.has('Adjective') &&
+      /^(?:most|least)$/i.test(tokens[i - 1]?.text ?? '') &&
+      /^the$/i.test(tokens[i - 2]?.text ?? '');
+    return ranked && t.term ? [t.term] : [];
+  });
 }
 
 /**

@@ -40,9 +40,10 @@ export class LexicalIndex {
   }
 
   /** Whether the sources use this content term (one typo allowed on long words, as in queries). */
-  knows(term: string): boolean {
+  /** Whether the sources use a term; one typo away counts too unless `exact` ("elemnts"). */
+  knows(term: string, exact = false): boolean {
     if (this.documentFrequency.has(term)) return true;
-    return term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+    return !exact && term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
   }
 
   /** How telling a term is: rare in the sources → high ("relayed"), everywhere → low ("Trump"). */

@@ -34,15 +34,16 @@ import {
   checkAnswer,
   expectedAnswerType,
   fitsAnswerType,
-  focusMissing,
   type QuestionFocus,
   questionFocus,
+  unmentioned,
   type Vocabulary,
 } from './answerability.ts';
 import { type Expansion, keepPlainScale } from './expansion.ts';
 import {
   chooseQuote,
   QUOTE_DENSE_WEIGHT,
+  QUOTE_REFERENCE_MARGIN,
   QUOTE_TYPE_BONUS,
   QUOTE_WEIGHTED_OVERLAP,
   type SentenceScore,
@@ -84,6 +85,7 @@ export interface ScoringOptions {
   quoteDenseWeight: number;
   quoteTypeBonus: number;
   quoteWeightedOverlap: boolean;
+  quoteReferenceMargin: number;
 }
 
 export const SCORING: Omit<ScoringOptions, 'mode'> = {
@@ -95,6 +97,7 @@ export const SCORING: Omit<ScoringOptions, 'mode'> = {
   quoteDenseWeight: QUOTE_DENSE_WEIGHT,
   quoteTypeBonus: QUOTE_TYPE_BONUS,
   quoteWeightedOverlap: QUOTE_WEIGHTED_OVERLAP,
+  quoteReferenceMargin: QUOTE_REFERENCE_MARGIN,
 };
 
 export interface SearchOptions extends SelectionPolicy, ScoringOptions {}
@@ -210,6 +213,7 @@ export function scoreCandidates(
     denseWeight: options.quoteDenseWeight,
     typeBonus: options.quoteTypeBonus,
     weighted: options.quoteWeightedOverlap,
+    referenceMargin: options.quoteReferenceMargin,
     fitsType: (text: string) => fitsAnswerType(text, prepared.answerType),
   };
   const maxBm25 = Math.max(0, ...candidates.map((c) => c.bm25));
@@ -268,8 +272,9 @@ export function selectResults(
   });
   if (!top || top.relevance < policy.minRelevance) return abstain(top ?? null);
   let best = top;
-  if (policy.answerCheck?.focusCheck && focusMissing(prepared, vocabulary)) {
-    const reason = `the sources never mention "${prepared.focus?.word}"`;
+  const missing = policy.answerCheck?.focusCheck ? unmentioned(prepared, vocabulary) : null;
+  if (missing) {
+    const reason = `the sources never mention "${missing}"`;
     return abstain({ ...top, check: { answers: false, type: prepared.answerType, reason } });
   }
   if (policy.answerCheck) {
@@ -306,7 +311,7 @@ export function search(
   isRareWord: (word: string) => boolean,
   expand?: Expansion,
 ): SearchOutcome {
-  const vocabulary: Vocabulary = { knows: (term) => index.lexical.knows(term), isRareWord };
+  const vocabulary: Vocabulary = { knows: (term, exact) => index.lexical.knows(term, exact), isRareWord };
   const prepared = prepareQuestion(question);
   const rank = (asked: PreparedQuestion) =>
     // The answer type and key-sentence choice follow the question as asked.

@@ -9,6 +9,9 @@
  */
 import type { Database } from './pool.ts';
 
+/** Where Postgres question ids start (the SQLite store's start at 1; see migration 4). */
+export const POSTGRES_FIRST_QUESTION_ID = 1_000_000_000_000;
+
 const MIGRATIONS: ((t: (name: string) => string) => string)[] = [
   (t) => `
     CREATE TABLE ${t('kb_current')} (
@@ -70,6 +73,13 @@ const MIGRATIONS: ((t: (name: string) => string) => string)[] = [
       PRIMARY KEY (question_id, member_hash)
     );
     CREATE INDEX ON ${t('votes')} (guild_id, question_id);`,
+  // Question ids from 10^12 up: the 👍/👎/More/Share buttons name a question by id, and the SQLite
+  // store numbers from 1. After a switch to Postgres, a button under an answer given before it
+  // named whatever Postgres question had that id — in the same server, a stranger's question,
+  // which 👍 voted on and More showed. Disjoint ranges make such a click "no longer stored".
+  (t) => `
+    SELECT setval(pg_get_serial_sequence('${t('questions')}', 'id'),
+      GREATEST(${POSTGRES_FIRST_QUESTION_ID}, (SELECT COALESCE(MAX(id), 0) + 1 FROM ${t('questions')})), false);`,
 ];
 
 /** Arbitrary constant: the advisory lock that serialises migrations across processes. */
@@ -79,8 +89,13 @@ export async function migrate(db: Database): Promise<void> {
   const client = await db.pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // Both statements skip their privilege check when the object exists, so a role that may not
+    // create extensions or schemas works in a database prepared for it by its owner.
     await client.query('CREATE EXTENSION IF NOT EXISTS vector');
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+    // CREATE SCHEMA IF NOT EXISTS checks the database's CREATE privilege first, even when the
+    // schema exists: a role given a schema of its own, and rightly no more, was refused.
+    const schema = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [db.schema]);
+    if (schema.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${db.table('migrations')} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );

@@ -26,8 +26,31 @@ export interface Database {
   table(name: string): string;
 }
 
-/** What to do about a Postgres error, by SQLSTATE class or connection error code. */
-export function postgresHint(code: string): string | null {
+/** Node's codes for a TLS certificate it could not verify. */
+const TLS_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** pg's error for a server that answers "no TLS" to sslmode carries no code: this one is ours. */
+const NO_TLS = 'NO_TLS';
+
+/** An error's code, or NO_TLS for pg's "The server does not support SSL connections". */
+function errorCode(error: unknown): string {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (!code && /does not support SSL connections/.test(errorMessage(error))) return NO_TLS;
+  return code;
+}
+
+/** What to do about a Postgres error, by SQLSTATE class or connection error code (and its message, for 42501). */
+export function postgresHint(code: string, message = ''): string | null {
   if (
     ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'].includes(code) ||
     code.startsWith('08')
@@ -36,12 +59,23 @@ export function postgresHint(code: string): string | null {
   // pg parses DATABASE_URL with WHATWG URL rules on the first connection (and hides the address).
   if (code === 'ERR_INVALID_URL')
     return 'DATABASE_URL is not a valid address: write it as postgres://user:password@host:port/database, with special characters in the password percent-encoded';
+  // node-postgres treats sslmode=require (and prefer, verify-ca) as verify-full: unlike libpq it
+  // checks the certificate against Node's CAs and the host name, so a provider's private CA or a
+  // self-signed certificate is refused where psql connects.
+  if (TLS_CERTIFICATE_CODES.has(code))
+    return "the database's TLS certificate was not accepted (node-postgres verifies it for sslmode=require, like verify-full): add sslrootcert=/path/to/your-provider-ca.pem to DATABASE_URL, or write uselibpqcompat=true&sslmode=require to encrypt without verifying, as psql does";
+  if (code === NO_TLS)
+    return 'the database server does not accept TLS connections: remove sslmode from DATABASE_URL, or turn ssl on in Postgres';
   if (code === '3D000')
     return 'the database named in DATABASE_URL does not exist: create it, or fix the name';
   if (code === '58P01')
     return 'the pgvector extension is not installed on the database server: install it (README, "Pointing Quarry at your Postgres")';
   if (code === '28P01' || code === '28000')
     return "Postgres refused the login: check DATABASE_URL's user and password";
+  if (code === '42501' && /create extension/i.test(message))
+    return 'pgvector is not enabled in this database and the DATABASE_URL role may not enable it: run CREATE EXTENSION vector once in this database as its owner or a superuser';
+  if (code === '42501' && /permission denied for database/i.test(message))
+    return 'the DATABASE_URL role may not create the schema Quarry uses (DATABASE_SCHEMA, default quarry): create it once as the database owner (CREATE SCHEMA quarry AUTHORIZATION <role>), or grant CREATE on the database';
   if (code === '42501')
     return 'the DATABASE_URL role lacks a privilege on the schema: grant it, or use another role';
   if (code === '53100') return "the database's disk is full: free some space";
@@ -58,8 +92,8 @@ export function postgresHint(code: string): string | null {
  * password). Errors without a known remedy stay as they are.
  */
 function openError(error: unknown): unknown {
-  const code = String((error as { code?: unknown }).code ?? '');
-  const hint = postgresHint(code);
+  const code = errorCode(error);
+  const hint = postgresHint(code, errorMessage(error));
   if (!hint) return error;
   return Object.assign(
     new UserFacingError(
