@@ -328,6 +328,25 @@ describe('people and places the sources never mention', () => {
   }
 });
 
+describe('names the sources write otherwise, and common nouns tagged as places', () => {
+  const text = 'In June, Polish President Ivan Kovalenko visited the Lviv office of the co-operative.';
+  const known = new Set(contentTerms(text));
+  const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => false };
+  const best = [scored(text, 0.6)];
+  for (const [question, answered] of [
+    // The first name written otherwise ("John" for "Ivan"); the surname is the sources'.
+    ['What did John Kovalenko do in June?', true],
+    ['What did John Smith do in June?', false],
+    // compromise tags "state" a place, but it names none.
+    ['who runs the Polish state?', true],
+  ] as const) {
+    it(`${question} → ${answered ? 'answers' : 'abstains'}`, () => {
+      const outcome = selectResults(best, prepareQuestion(question), policy, vocabulary);
+      assert.equal(outcome.answered, answered, outcome.nearest?.check?.reason);
+    });
+  }
+});
+
 /** A passage of several sentences whose key sentence is the one at `key`. */
 function scoredSentences(sentences: string[], key: number, relevance = 0.6): ScoredPassage {
   const text = sentences.join(' ');
@@ -508,6 +527,19 @@ describe('numbers the question gives', () => {
     assert.equal(selectResults([in2024], question, policy, everyWord).answered, true);
     assert.equal(missingNumber('where does the 20 percent figure come from', 'over 20% of reserves'), null);
     assert.equal(missingNumber('who had 1,200 troops', 'They had 1200 troops.'), null);
+  });
+
+  it('takes a number the text spells out, a short year or a numeric date as said', () => {
+    assert.equal(missingNumber('Can I bring 3 guests?', 'Each member may bring up to three guests.'), null);
+    assert.equal(missingNumber('does it cost 25 gold', 'It costs twenty-five gold.'), null);
+    assert.equal(missingNumber('does it cost 24 gold', 'It costs twenty-five gold.'), '24');
+    assert.equal(missingNumber("what has the club spent since '19", 'Since 2019 the club has spent £300.'), null);
+    assert.equal(missingNumber("what has the club spent since '18", 'Since 2019 the club has spent £300.'), '18');
+    assert.equal(missingNumber('what was agreed on 3/18', 'On March 18 the two sides agreed a truce.'), null);
+    assert.equal(missingNumber('what was agreed on 18/3', 'On March 18 the two sides agreed a truce.'), null);
+    assert.equal(missingNumber('what was agreed on 3/19', 'On March 18 the two sides agreed a truce.'), '3');
+    // A question's own "one of" gives no number the text must say.
+    assert.equal(missingNumber('is it one of the 5 biggest', 'It is among the 5 biggest.'), null);
   });
 });
 

@@ -258,7 +258,7 @@ export function unmentioned(prepared: PreparedQuestion, vocabulary: Vocabulary):
   if (country) return country;
   const unknown = questionPeopleAndPlaces(question).find(
     (e) =>
-      !vocabulary.knows(e.term) &&
+      !e.name.some((term) => vocabulary.knows(term)) &&
       !named.some((name) => name.includes(e.text)) &&
       !knownUnderAnotherName(e.text, vocabulary),
   );
@@ -359,15 +359,65 @@ export function missingEntity(
 }
 
 const NUMBER = /\d+(?:[.,]\d+)*/g;
-const numbersIn = (text: string) => [...text.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, ''));
+// Members and sources write small numbers either way: "3 guests" for "three guests", "20 minutes"
+// for "twenty minutes".
+const UNITS =
+  'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split(
+    ' ',
+  );
+const TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split(' ');
+const SPELT_NUMBER = new RegExp(
+  String.raw`\b(${TENS.join('|')})(?:[\s-](${UNITS.slice(1, 10).join('|')}))?\b|\b(${UNITS.join('|')})\b`,
+  'gi',
+);
+const spelt = (m: RegExpMatchArray) =>
+  m[3]
+    ? UNITS.indexOf(m[3].toLowerCase())
+    : 20 + 10 * TENS.indexOf((m[1] ?? '').toLowerCase()) + (m[2] ? UNITS.indexOf(m[2].toLowerCase()) : 0);
+const digitsIn = (text: string) => [...text.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, ''));
+// Only the answering text's spelt numbers count: a question's "one of the…" gives no number.
+const numbersIn = (text: string) => [
+  ...digitsIn(text),
+  ...[...text.matchAll(SPELT_NUMBER)].map((m) => String(spelt(m))),
+];
+const MONTH_NAMES =
+  'january february march april may june july august september october november december'.split(' ');
+// "since '22" is 2022; "on 3/18" (or 18/3) is March 18.
+const SHORT_YEAR = /'(\d{2})\b/g;
+const NUMERIC_DATE = /\b(\d{1,2})\/(\d{1,2})(?:\/\d{2,4})?\b/g;
+
+/** Numbers of the question that a short year or a numeric date says in other words in `text`. */
+function saidAsDate(question: string, text: string, said: ReadonlySet<string>): Set<string> {
+  const found = new Set<string>();
+  const folded = foldQuotes(question);
+  for (const m of folded.matchAll(SHORT_YEAR)) {
+    const short = m[1] ?? '';
+    if ([...said].some((n) => n.length === 4 && n.endsWith(short))) found.add(short);
+  }
+  const lower = text.toLowerCase();
+  for (const m of folded.matchAll(NUMERIC_DATE)) {
+    const [a, b] = [m[1] ?? '', m[2] ?? ''];
+    const month = (n: string) => MONTH_NAMES[Number(n) - 1];
+    const names = (n: string, day: string) => said.has(day) && lower.includes(month(n) ?? '\u0000');
+    if (names(a, b) || names(b, a)) for (const n of [a, b]) found.add(String(Number(n)));
+  }
+  return found;
+}
 
 /**
  * A number the question gives ("how much did the US spend in **2024**", "the **17** elements")
- * that the answering text does not say: it answers about another year or amount.
+ * that the answering text does not say: it answers about another year or amount. Said in words
+ * ("three guests" for "3 guests"), as a short year ("'22") or a numeric date ("3/18") counts.
  */
 export function missingNumber(question: string, text: string): string | null {
-  const said = new Set(numbersIn(text));
-  return numbersIn(question).find((n) => !said.has(n)) ?? null;
+  const said = new Set(numbersIn(text).map((n) => String(Number(n) || n)));
+  const asDate = saidAsDate(question, text, said);
+  return (
+    digitsIn(question).find((n) => {
+      const value = String(Number(n) || n);
+      return !said.has(value) && !asDate.has(value);
+    }) ?? null
+  );
 }
 
 export function checkAnswer(

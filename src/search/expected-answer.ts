@@ -485,15 +485,37 @@ export function questionEntities(question: string): QuestionEntity[] {
   return [...entities.values()];
 }
 
+export interface NamedInQuestion extends QuestionEntity {
+  /** The terms of the whole name it is part of ("volodymyr", "zelensky"). */
+  name: string[];
+}
+
 /**
  * The people and places a question names, as written ("india", "Peskov"): compromise's Person and
- * Place tags, which it gives lower-case country names too. Organisations and other proper nouns
- * are left out: compromise also tags shorthand ("n" in "donetsk n lugansk") and members' words.
+ * Place tags on proper nouns, which it gives lower-case country names too ("state" is tagged a
+ * place but is no name). Organisations and other proper nouns are left out: compromise also tags
+ * shorthand ("n" in "donetsk n lugansk") and members' words. Each carries the terms of the name it
+ * is part of: "Volodymyr Zelensky" is mentioned when the sources write "Vladimir Zelensky".
  */
-export function questionPeopleAndPlaces(question: string): QuestionEntity[] {
-  return tagTokens(question)
-    .filter((t) => t.term && has(t, 'Person', 'Place') && !has(t, 'Honorific', 'Pronoun', 'Date'))
-    .map((t) => ({ text: t.text.replace(/'s$/i, ''), term: t.term as string }));
+export function questionPeopleAndPlaces(question: string): NamedInQuestion[] {
+  const tokens = tagTokens(question);
+  const named = tokens.map(
+    (t) =>
+      t.term !== null &&
+      has(t, 'Person', 'Place') &&
+      has(t, 'ProperNoun') &&
+      !has(t, 'Honorific', 'Pronoun', 'Date'),
+  );
+  const found: NamedInQuestion[] = [];
+  let name: string[] = [];
+  tokens.forEach((t, i) => {
+    if (!named[i]) return;
+    // A possessive ends a name ("Trump's Putin call").
+    if (!named[i - 1] || /'s$/i.test(tokens[i - 1]?.text ?? '')) name = [];
+    name.push(t.term as string);
+    found.push({ text: t.text.replace(/'s$/i, ''), term: t.term as string, name });
+  });
+  return found;
 }
 
 /**
