@@ -533,8 +533,14 @@ describe('numbers the question gives', () => {
     assert.equal(missingNumber('Can I bring 3 guests?', 'Each member may bring up to three guests.'), null);
     assert.equal(missingNumber('does it cost 25 gold', 'It costs twenty-five gold.'), null);
     assert.equal(missingNumber('does it cost 24 gold', 'It costs twenty-five gold.'), '24');
-    assert.equal(missingNumber("what has the club spent since '19", 'Since 2019 the club has spent £300.'), null);
-    assert.equal(missingNumber("what has the club spent since '18", 'Since 2019 the club has spent £300.'), '18');
+    assert.equal(
+      missingNumber("what has the club spent since '19", 'Since 2019 the club has spent £300.'),
+      null,
+    );
+    assert.equal(
+      missingNumber("what has the club spent since '18", 'Since 2019 the club has spent £300.'),
+      '18',
+    );
     assert.equal(missingNumber('what was agreed on 3/18', 'On March 18 the two sides agreed a truce.'), null);
     assert.equal(missingNumber('what was agreed on 18/3', 'On March 18 the two sides agreed a truce.'), null);
     assert.equal(missingNumber('what was agreed on 3/19', 'On March 18 the two sides agreed a truce.'), '3');
