@@ -15,6 +15,7 @@ import {
   answerSpan,
   expectedAnswer,
   holdsAnswer,
+  namesEntity,
   questionEntities,
   sameName,
 } from '../src/search/expected-answer.ts';
@@ -254,6 +255,9 @@ describe('question focus and the rare-word test', () => {
     ["hw many of the periodic table's metals count as rare earths", 'metals'],
     // A class head names what kind of answer is asked for, which the class check weighs.
     ['Which outlet interviewed Trump?', null],
+    // A superlative ranks the thing asked about; the thing is the focus.
+    ["What's the hottest water I can use?", 'water'],
+    ['What is the latest firmware?', 'firmware'],
   ] as const) {
     it(`${question} → ${word}`, () => assert.equal(questionFocus(question)?.word ?? null, word));
   }
@@ -329,6 +333,14 @@ describe('people and places the sources never mention', () => {
 });
 
 describe('names the sources write otherwise, and common nouns tagged as places', () => {
+  it('names an entity by a spelling a letter away, as the index knows it', () => {
+    const text = 'Most deposits lie in the Lugansk region.';
+    assert.equal(namesEntity(text, { text: 'Luhansk', term: 'luhansk' }), true);
+    assert.equal(namesEntity(text, { text: 'Donetsk', term: 'donetsk' }), false);
+    // Short names are not matched a letter away ("Iran" / "Iraq").
+    assert.equal(namesEntity('Sanctions on Iraq.', { text: 'Iran', term: 'iran' }), false);
+  });
+
   const text = 'In June, Polish President Ivan Kovalenko visited the Lviv office of the co-operative.';
   const known = new Set(contentTerms(text));
   const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => false };
@@ -366,6 +378,10 @@ describe('expected answer (question classes)', () => {
     const cases: [string, string][] = [
       // Heading an organisation is something a person does.
       ["Who heads Russia's Federal Agency for Mineral Resources?", 'person'],
+      // "How much X … cost" with X a unit of its own asks for an amount of X, not money.
+      ['How much mana do fire spells cost?', 'quantity'],
+      ['How much does the sword cost?', 'money'],
+      ['How much money does the sword cost?', 'money'],
       ['who is the head of the agency', 'person'],
       ['Who provided the reserve figures?', 'agent'],
       // "Name / list the X" asks "which X".
@@ -454,6 +470,18 @@ describe('expected answer (question classes)', () => {
       false,
     );
     assert.equal(holdsAnswer('“They have very valuable earth,” he said.', 'statement', said), true);
+    // Reporting verbs other than "say": what a spokesman relayed, indicated or warned is what was said.
+    const office = 'What did the mayor’s office say about the closure?';
+    assert.equal(
+      holdsAnswer(
+        'The closure, as relayed by the mayor’s office, indicated a longer repair.',
+        'statement',
+        office,
+      ),
+      true,
+    );
+    assert.equal(holdsAnswer('The office warned of delays.', 'statement', office), true);
+    assert.equal(holdsAnswer('The office is closed on Mondays.', 'statement', office), false);
   });
 
   it('wants a date the question does not give already, and a clock time for "what time"', () => {
@@ -480,6 +508,17 @@ describe('expected answer (question classes)', () => {
     const pumped = 'how many barrels of oil does russia pump per day';
     assert.equal(holdsAnswer('Russia holds 80 billion barrels of oil.', 'quantity', pumped), false);
     assert.equal(holdsAnswer('Russia pumps 10 million barrels a day.', 'quantity', pumped), true);
+    // A share is no rate: it answers whatever period the question puts it in.
+    // A span of time answers "how long"; a multiple answers "how much".
+    const hold = 'How long should I hold the reset button?';
+    assert.equal(holdsAnswer('Hold the reset button for 5 seconds.', 'duration', hold), true);
+    assert.equal(holdsAnswer('Hold the reset button until the light blinks.', 'duration', hold), false);
+    const xp = 'How much XP do players earn during the festival?';
+    assert.equal(holdsAnswer('During the festival, players earn double XP.', 'quantity', xp), true);
+    assert.equal(holdsAnswer('During the festival, players earn XP.', 'quantity', xp), false);
+    const yearly = 'What share of the market does Acme hold each year?';
+    assert.equal(holdsAnswer('Acme holds about 40% of the market.', 'percentage', yearly), true);
+    assert.equal(holdsAnswer('Acme sells 40 machines a week.', 'percentage', yearly), false);
   });
 
   it('takes a size word as the answer to a size question, unless it asks in units', () => {
@@ -750,6 +789,8 @@ describe('focus terms', () => {
       ["who is russia's minister of natural resources", ['minist']],
       ['how many timezones dose russia hav', ['timezon']],
       ['How much military aid has the administration sent?', ['militari', 'aid']],
+      // "per" ends the phrase like any preposition: the rate is weighed by the class check.
+      ['How many litres per min does it filter?', ['litr']],
       // A description, the source itself, a share (paraphrased too often): no focus.
       ['What was the point of the rare earths deal?', []],
       ['What did the article say about Japan?', []],

@@ -35,6 +35,7 @@ import {
   namesEntity,
   questionEntities,
   questionPeopleAndPlaces,
+  tagTokens,
 } from './expected-answer.ts';
 import { focusTerms, groundsFocus, superlativeTerms } from './focus-grounding.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
@@ -138,13 +139,24 @@ export function questionFocus(question: string): QuestionFocus | null {
     // "Russia's GDP", "the periodic table's metals": the possessor is context, the possessed
     // thing is asked about.
     const possessor = lower[i + 1] === 's' || (lower[i + 2] === 's' && !NOT_A_FOCUS.has(lower[i + 1] ?? 's'));
-    if (NOT_A_FOCUS.has(word) || possessor) continue;
+    if (NOT_A_FOCUS.has(word) || possessor || superlative(question, word)) continue;
     // "Which outlet…?" names the class asked for, which the answer-type check weighs.
     if (isClassHead(word)) return null;
     const term = toTerm(word);
     return term ? { word: words[i] ?? word, term } : null;
   }
   return null;
+}
+
+/**
+ * "the hottest water": a superlative ranks the thing asked about, it does not name it (the
+ * sources say "water above 40 °C"); tagged only for a word that looks like one.
+ */
+function superlative(question: string, word: string): boolean {
+  return (
+    /est$/.test(word) &&
+    tagTokens(question).some((t) => t.text.toLowerCase() === word && t.tags.has('Superlative'))
+  );
 }
 
 export interface AnswerCheckOptions {
