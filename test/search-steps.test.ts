@@ -332,6 +332,31 @@ describe('people and places the sources never mention', () => {
   }
 });
 
+describe('who heads it: the sentence that gives a title is in the scope', () => {
+  const faq = scoredSentences(
+    ['Who runs the club?', 'The club is run by a volunteer committee.', 'Our chairwoman is Priya Natarajan.'],
+    1,
+  );
+  const members = scoredSentences(
+    [
+      'Who runs the club?',
+      'The club is run by a volunteer committee.',
+      'Our members include Priya Natarajan.',
+    ],
+    1,
+  );
+  for (const [question, best, answered] of [
+    ['Who heads the club?', faq, true],
+    ['Who is the chair of the club?', faq, true],
+    ['Who heads the club?', members, false],
+  ] as const) {
+    it(`${question} → ${answered ? 'answers' : 'abstains'}`, () => {
+      const outcome = selectResults([best], prepareQuestion(question), policy, everyWord);
+      assert.equal(outcome.answered, answered, outcome.nearest?.check?.reason);
+    });
+  }
+});
+
 describe('names the sources write otherwise, and common nouns tagged as places', () => {
   it('names an entity by a spelling a letter away, as the index knows it', () => {
     const text = 'Most deposits lie in the Lugansk region.';
@@ -343,12 +368,15 @@ describe('names the sources write otherwise, and common nouns tagged as places',
 
   const text = 'In June, Polish President Ivan Kovalenko visited the Lviv office of the co-operative.';
   const known = new Set(contentTerms(text));
-  const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => false };
+  // Every word is rare here, so a first name the sources never use is a rare focus.
+  const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => true };
   const best = [scored(text, 0.6)];
   for (const [question, answered] of [
     // The first name written otherwise ("John" for "Ivan"); the surname is the sources'.
     ['What did John Kovalenko do in June?', true],
     ['What did John Smith do in June?', false],
+    // Rare or not, a first name is no unknown focus when the surname is known.
+    ['What did Volodymyr Kovalenko do in June?', true],
     // compromise tags "state" a place, but it names none.
     ['who runs the Polish state?', true],
   ] as const) {
@@ -509,6 +537,10 @@ describe('expected answer (question classes)', () => {
     assert.equal(holdsAnswer('Russia holds 80 billion barrels of oil.', 'quantity', pumped), false);
     assert.equal(holdsAnswer('Russia pumps 10 million barrels a day.', 'quantity', pumped), true);
     // A share is no rate: it answers whatever period the question puts it in.
+    // A street address answers "where".
+    const where = 'Where is the workshop in Leeds?';
+    assert.equal(holdsAnswer('The workshop is at Unit 4, Canal Street, Leeds.', 'place', where), true);
+    assert.equal(holdsAnswer('The workshop is in Leeds, next to the old tannery.', 'place', where), false);
     // A span of time answers "how long"; a multiple answers "how much".
     const hold = 'How long should I hold the reset button?';
     assert.equal(holdsAnswer('Hold the reset button for 5 seconds.', 'duration', hold), true);

@@ -27,6 +27,7 @@ import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
 import { WordNetNouns } from '../text/wordnet.ts';
 import { aliasGroupsIn, namesGroup, otherNames } from './entity-aliases.ts';
 import {
+  answerCues,
   answerSpan,
   type ExpectedAnswer,
   expectedAnswer,
@@ -232,7 +233,18 @@ export function rareWordTest(
 export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
   const focus = prepared.focus;
   if (!focus || vocabulary.knows(focus.term) || !vocabulary.isRareWord(focus.word)) return false;
-  return !knownUnderAnotherName(focus.word, vocabulary) && !knownAsRelatedNoun(focus.word, vocabulary);
+  return (
+    !knownUnderAnotherName(focus.word, vocabulary) &&
+    !knownAsRelatedNoun(focus.word, vocabulary) &&
+    !inKnownName(prepared.question, focus.word, vocabulary)
+  );
+}
+
+/** "Volodymyr" in "What did Volodymyr Zelensky do?" when the sources write "Vladimir Zelensky". */
+function inKnownName(question: string, word: string, vocabulary: Vocabulary): boolean {
+  return questionPeopleAndPlaces(foldQuotes(question)).some(
+    (e) => e.text === word && e.name.some((term) => vocabulary.knows(term)),
+  );
 }
 
 const WORDNET = new WordNetNouns();
@@ -331,6 +343,16 @@ const superlativesOf = perQuestion((p) => superlativeTerms(p.question));
 
 /** The kind of answer the question wants. */
 const expectedOf = perQuestion((p) => expectedAnswer(p.question));
+
+/**
+ * The words that bring a neighbouring sentence into the answer's scope: the question's, and for
+ * "who heads / chairs…" the titles of whoever does ("Our chairwoman is Priya Natarajan" answers
+ * "Who heads the club?" after a sentence about the club).
+ */
+const scopeTermsOf = perQuestion((p) => {
+  const cues = answerCues(expectedOf(p), p.question);
+  return cues.length ? new Set([...p.terms, ...cues]) : p.terms;
+});
 
 /**
  * The question's named things, only when the grounding check asks: they need compromise to tag
@@ -447,7 +469,7 @@ export function checkAnswer(
   }
   // The class first: it is the cheapest test and its reason the most telling.
   const type = expectedOf(prepared);
-  if (!holdsAnswer(scopeText(passage, options.answerScope, prepared.terms), type, prepared.question))
+  if (!holdsAnswer(scopeText(passage, options.answerScope, scopeTermsOf(prepared)), type, prepared.question))
     return { answers: false, type, reason: `no ${type} in the ${options.answerScope}` };
   const grounded = groundingFailure(prepared, passage, type, options, vocabulary);
   if (grounded) return grounded;
@@ -473,13 +495,16 @@ function groundingFailure(
   vocabulary: Vocabulary | undefined,
 ): AnswerCheck | null {
   if (options?.focusScope) {
-    const scope = scopeText(passage, options.focusScope, prepared.terms);
+    const scope = scopeText(passage, options.focusScope, scopeTermsOf(prepared));
     for (const terms of [focusOf(prepared), superlativesOf(prepared)])
       if (!groundsFocus(scope, terms))
         return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
   }
   if (options?.focusScope) {
-    const number = missingNumber(prepared.question, scopeText(passage, options.focusScope, prepared.terms));
+    const number = missingNumber(
+      prepared.question,
+      scopeText(passage, options.focusScope, scopeTermsOf(prepared)),
+    );
     if (number) return { answers: false, type, reason: `"${number}" is not said where it answers` };
   }
   const typed = expectedOf(prepared) !== 'other';
@@ -489,7 +514,7 @@ function groundingFailure(
       options.groundingScope === 'near' && PRONOUN_LED.test(scopeText(passage, 'quote'))
         ? 'passage'
         : options.groundingScope;
-    const missing = missingEntity(prepared, scopeText(passage, scope, prepared.terms), vocabulary);
+    const missing = missingEntity(prepared, scopeText(passage, scope, scopeTermsOf(prepared)), vocabulary);
     if (missing) return { answers: false, type, reason: `"${missing}" is not named where it answers` };
   }
   return null;

@@ -95,6 +95,18 @@ const RULES: readonly [ExpectedAnswer, RegExp][] = [
   ],
 ];
 
+// The person-heads rule above, and the titles such a person goes by.
+const HEAD_OF =
+  /\bwho\s+(?:heads|headed|chairs|chaired|directs|directed|leads|led|runs|ran)\b|\bwho\s+(?:is|was)\s+(?:the\s+)?(?:head|chief|chair|director|leader|boss)\b/i;
+const HEAD_TITLES = contentTerms(
+  'head chief chair chairman chairwoman chairperson president director leader boss ceo founder manager captain principal',
+);
+
+/** Terms that mark a sentence as holding this kind of answer: the titles of a head ("chairwoman"). */
+export function answerCues(type: ExpectedAnswer, question: string): string[] {
+  return type === 'person' && HEAD_OF.test(foldQuotes(question)) ? HEAD_TITLES : [];
+}
+
 const FIRST_WH = /\b(?:what|which|who|whom|whose|when|where|why|how|hw)\b/;
 
 /**
@@ -231,6 +243,10 @@ const SPAN_OF_TIME =
 // "double XP on weekends" answers "how much XP".
 const MULTIPLE = /\b(?:double|triple|quadruple|twice|thrice)\b/i;
 
+// "at Unit 4, Canal Street": compromise tags a street as no place.
+const ADDRESS =
+  /\b(?:\p{Lu}[\p{L}'-]+\s+)+(?:Street|St|Road|Rd|Avenue|Ave|Lane|Boulevard|Blvd|Square|Drive|Way|Terrace|Crescent|Parade|Close)\b/u;
+
 // An amount per period ("how many barrels per day") or over one ("how much … last year"): an
 // amount that says neither is about another period, or about none.
 const RATE =
@@ -283,15 +299,17 @@ const JOINER = /^(?:for|of)$/i;
 function entityPhrases(tokens: Token[]): EntityPhrase[] {
   const phrases: EntityPhrase[] = [];
   let run: Token[] = [];
+  let titled = false;
   const close = () => {
     if (!run.length) return;
-    const kind = run.some((t) => has(t, 'Person'))
-      ? 'person'
-      : run.some((t) => has(t, 'Organization'))
-        ? 'organisation'
-        : run.some((t) => has(t, 'Place'))
-          ? 'place'
-          : 'name';
+    const kind =
+      run.some((t) => has(t, 'Person')) || (titled && run.every((t) => has(t, 'ProperNoun')))
+        ? 'person'
+        : run.some((t) => has(t, 'Organization'))
+          ? 'organisation'
+          : run.some((t) => has(t, 'Place'))
+            ? 'place'
+            : 'name';
     phrases.push({ tokens: run, kind });
     run = [];
   };
@@ -303,13 +321,24 @@ function entityPhrases(tokens: Token[]): EntityPhrase[] {
       run.some((r) => has(r, 'Organization')) &&
       next !== undefined &&
       has(next, 'Organization');
-    if ((has(t, ...ENTITY_TAGS) && !has(t, 'Date')) || joinsName) run.push(t);
-    else close();
+    if ((has(t, ...ENTITY_TAGS) && !has(t, 'Date')) || joinsName) {
+      // "Our chairwoman is Priya Natarajan", "lead designer Hana Okafor": a name after a title is
+      // a person's, whether or not compromise knows the name.
+      if (!run.length) titled = titledBefore(tokens, i);
+      run.push(t);
+    } else close();
     // "Trump's interview": a possessive ends the name.
     if (/'s$/i.test(t.text)) close();
   });
   close();
   return phrases;
+}
+
+/** Whether a title ("chairwoman", "designer") comes just before `tokens[i]`, or before "is" / "was". */
+function titledBefore(tokens: Token[], i: number): boolean {
+  const before = tokens[i - 1];
+  const title = before && /^(?:is|was)$/i.test(before.text) ? tokens[i - 2] : before;
+  return title !== undefined && has(title, 'Actor') && !has(title, 'Possessive', 'Pronoun');
 }
 
 // "Which company…?" asks for a business: a government body ("Federal Agency for Mineral
@@ -415,6 +444,7 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
       // demonym or capital names it as well (entity-aliases.ts).
       return (
         fresh.some((p) => p.kind === 'place') ||
+        ADDRESS.test(text) ||
         aliasGroupsIn(text).some((g) => !namesGroup(question, g.label))
       );
     default:
