@@ -759,6 +759,14 @@ describe('related or answers it: the focus, the subject and the kind of organisa
     );
   });
 
+  it('takes an amount in a unit of measure for "how much X", unless the unit measures something else', () => {
+    const water = 'How much water does the filter clean per minute?';
+    assert.equal(ask(water, ['The filter cleans up to 2 litres per minute.']).answered, true);
+    assert.equal(ask(water, ['The filter cleans up to 2 litres of oil per minute.']).answered, false);
+    assert.equal(ask(water, ['The filter cleans up to 20 cups per minute.']).answered, true);
+    assert.equal(ask('How much water does the filter hold?', ['The filter holds 3 cartridges.']).answered, false);
+  });
+
   it('abstains when the speaker or the role asked about is someone else', () => {
     const minister = ['The talks went well, the minister said.'];
     assert.equal(ask('What did the trade envoy say about the talks?', minister).answered, false);

@@ -483,6 +483,16 @@ export function checkAnswer(
   };
 }
 
+// "How much water does it filter?" — "2 litres per minute": an amount in a unit of measure answers
+// "how much X" without naming X, unless the unit measures something named ("30 tonnes of nickel").
+const HOW_MUCH = /\b(?:how|hw)\s+much\b/i;
+const MEASURED =
+  /\b\d[\d.,]*\s*(?:(?:thousand|million|billion)\s+)?(?:litres?|liters?|ml|gallons?|barrels?|tonnes?|tons?|kg|kilograms?|grams?|ounces?|oz|cubic\s+met(?:er|re)s?|kwh|mwh|gwh|watts?|kw|mw|gb|mb|tb|calories|kcal|cups?)\b(?!\s+of\b)/i;
+
+function measuredInUnits(question: string, text: string): boolean {
+  return HOW_MUCH.test(question) && MEASURED.test(text);
+}
+
 /**
  * Related, or answers it? The focus must be said (focus-grounding.ts) and the named thing asked
  * about named (missingEntity) where the answer is; the failed check, or null.
@@ -497,7 +507,10 @@ function groundingFailure(
   if (options?.focusScope) {
     const scope = scopeText(passage, options.focusScope, scopeTermsOf(prepared));
     for (const terms of [focusOf(prepared), superlativesOf(prepared)])
-      if (!groundsFocus(scope, terms))
+      if (
+        !groundsFocus(scope, terms) &&
+        !(terms === focusOf(prepared) && measuredInUnits(prepared.question, scope))
+      )
         return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
   }
   if (options?.focusScope) {
