@@ -283,6 +283,20 @@ describe('question focus and the rare-word test', () => {
     }
   });
 
+  it("knows a word of a source's title, which is no passage", () => {
+    const question = prepareQuestion('Which Skyforge patch lowered gold drops?');
+    const best = [scored('Gold drop rates in the Sunken Catacombs are lowered by about a third.', 0.6)];
+    const text = ['Gold drop rates in the Sunken Catacombs are lowered by about a third.'];
+    const vocabulary = (lexical: LexicalIndex) => ({
+      knows: (t: string) => lexical.knows(t),
+      isRareWord: () => true,
+    });
+    const titled = new LexicalIndex(text, ['Skyforge Online — Patch 4.2 notes']);
+    assert.equal(selectResults(best, question, policy, vocabulary(titled)).answered, true);
+    const untitled = new LexicalIndex(text, ['Patch notes']);
+    assert.equal(selectResults(best, question, policy, vocabulary(untitled)).answered, false);
+  });
+
   it('takes a WordNet synonym or nearest broader noun the sources use as known, not a neighbour', () => {
     assert.ok(new WordNetNouns().related('slice').includes('share'));
     // A related noun must be the sources' own word, not one a typo away ("impost" / "imposed").
@@ -764,7 +778,10 @@ describe('related or answers it: the focus, the subject and the kind of organisa
     assert.equal(ask(water, ['The filter cleans up to 2 litres per minute.']).answered, true);
     assert.equal(ask(water, ['The filter cleans up to 2 litres of oil per minute.']).answered, false);
     assert.equal(ask(water, ['The filter cleans up to 20 cups per minute.']).answered, true);
-    assert.equal(ask('How much water does the filter hold?', ['The filter holds 3 cartridges.']).answered, false);
+    assert.equal(
+      ask('How much water does the filter hold?', ['The filter holds 3 cartridges.']).answered,
+      false,
+    );
   });
 
   it('abstains when the speaker or the role asked about is someone else', () => {

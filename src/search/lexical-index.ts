@@ -23,8 +23,14 @@ export class LexicalIndex {
   /** In how many passages each content term occurs. */
   private readonly documentFrequency = new Map<string, number>();
   private readonly passages: number;
+  /**
+   * Terms of the sources' titles, which are no passage ("Skyforge Online — Patch 4.2 notes"):
+   * known to the answer check, so a question may name what a source is about, but not searched.
+   */
+  private readonly titleTerms: ReadonlySet<string>;
 
-  constructor(texts: readonly string[]) {
+  constructor(texts: readonly string[], titles: readonly string[] = []) {
+    this.titleTerms = new Set(titles.flatMap((title) => contentTerms(title)));
     this.search = new MiniSearch<Doc>({
       idField: 'label',
       fields: ['text'],
@@ -42,7 +48,7 @@ export class LexicalIndex {
   /** Whether the sources use this content term (one typo allowed on long words, as in queries). */
   /** Whether the sources use a term; one typo away counts too unless `exact` ("elemnts"). */
   knows(term: string, exact = false): boolean {
-    if (this.documentFrequency.has(term)) return true;
+    if (this.documentFrequency.has(term) || this.titleTerms.has(term)) return true;
     return !exact && term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
   }
 
