@@ -291,10 +291,32 @@ describe('question focus and the rare-word test', () => {
       knows: (t: string) => lexical.knows(t),
       isRareWord: () => true,
     });
-    const titled = new LexicalIndex(text, ['Skyforge Online — Patch 4.2 notes']);
+    const titled = new LexicalIndex(text, [{ id: 'a.txt', title: 'Skyforge Online — Patch 4.2 notes' }]);
     assert.equal(selectResults(best, question, policy, vocabulary(titled)).answered, true);
-    const untitled = new LexicalIndex(text, ['Patch notes']);
+    const untitled = new LexicalIndex(text, [{ id: 'a.txt', title: 'Patch notes' }]);
     assert.equal(selectResults(best, question, policy, vocabulary(untitled)).answered, false);
+  });
+
+  it("does not ask a passage to name what its source's title names", () => {
+    const question = prepareQuestion('How long does it take to install the AquaPure?');
+    const text = 'Installation takes about twenty minutes.';
+    const best = [scored(text, 0.6)];
+    const titled = (title: string) => {
+      const lexical = new LexicalIndex([text], [{ id: 'a.txt', title }]);
+      return {
+        knows: () => true,
+        isRareWord: () => false,
+        inTitle: (term: string, sourceId: string) => lexical.inTitle(term, sourceId),
+      };
+    };
+    assert.equal(
+      selectResults(best, question, policy, titled('AquaPure 300 water filter — manual')).answered,
+      true,
+    );
+    assert.equal(
+      selectResults(best, question, policy, titled('ClearFlow 200 water filter — manual')).answered,
+      false,
+    );
   });
 
   it('takes a WordNet synonym or nearest broader noun the sources use as known, not a neighbour', () => {

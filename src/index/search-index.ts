@@ -52,7 +52,7 @@ export function toSearchIndex(stored: StoredIndex, bytes: number): SearchIndex {
     bytes,
     lexical: new LexicalIndex(
       stored.passages.map((p) => p.text),
-      stored.manifest.sources.map((s) => s.title),
+      stored.manifest.sources,
     ),
     sources: new Map(stored.manifest.sources.map((s) => [s.id, s])),
   };

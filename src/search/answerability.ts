@@ -99,6 +99,8 @@ export interface Vocabulary {
    * frequency): "tariffs", "lithium", a name like "Kremlin" — not "point", "state" or "gap".
    */
   isRareWord(word: string): boolean;
+  /** Whether a source's title names this term: its passages need not name it again. */
+  inTitle?(term: string, sourceId: string): boolean;
 }
 
 // Words that can follow "what/which/how many" without naming what is asked for.
@@ -372,7 +374,11 @@ export function missingEntity(
   prepared: PreparedQuestion,
   text: string,
   vocabulary: Vocabulary,
+  sourceId?: string,
 ): string | null {
+  // "How long does it take to install the AquaPure?": a manual titled "AquaPure 300 water
+  // filter" is about it in every passage ("Installation takes about twenty minutes").
+  const titled = (term: string) => sourceId !== undefined && (vocabulary.inTitle?.(term, sourceId) ?? false);
   const said = foldQuotes(text).replace(COMPARISON_FOIL, 'than ');
   // "How big is Russia compared to China?" asks about Russia: China there is a foil too.
   const asked = foldQuotes(prepared.question);
@@ -386,7 +392,7 @@ export function missingEntity(
   const inGroup = (name: string) => named.some((g) => question.slice(g.start, g.end).includes(name));
   for (const entity of entitiesOf(prepared)) {
     if (!prepared.terms.has(entity.term) || !vocabulary.knows(entity.term) || inGroup(entity.text)) continue;
-    if (foils.some((foil) => foil.includes(entity.text))) continue;
+    if (foils.some((foil) => foil.includes(entity.text)) || titled(entity.term)) continue;
     if (!namesEntity(said, entity)) return entity.text;
   }
   return null;
@@ -527,7 +533,12 @@ function groundingFailure(
       options.groundingScope === 'near' && PRONOUN_LED.test(scopeText(passage, 'quote'))
         ? 'passage'
         : options.groundingScope;
-    const missing = missingEntity(prepared, scopeText(passage, scope, scopeTermsOf(prepared)), vocabulary);
+    const missing = missingEntity(
+      prepared,
+      scopeText(passage, scope, scopeTermsOf(prepared)),
+      vocabulary,
+      passage.passage.sourceId,
+    );
     if (missing) return { answers: false, type, reason: `"${missing}" is not named where it answers` };
   }
   return null;

@@ -18,6 +18,12 @@ interface Doc {
   text: string;
 }
 
+/** A source's id and title (the manifest's SourceSummary has both). */
+export interface SourceTitle {
+  id: string;
+  title: string;
+}
+
 export class LexicalIndex {
   private readonly search: MiniSearch<Doc>;
   /** In how many passages each content term occurs. */
@@ -28,9 +34,12 @@ export class LexicalIndex {
    * known to the answer check, so a question may name what a source is about, but not searched.
    */
   private readonly titleTerms: ReadonlySet<string>;
+  /** Each source's title terms, by source id. */
+  private readonly titleTermsOf: ReadonlyMap<string, ReadonlySet<string>>;
 
-  constructor(texts: readonly string[], titles: readonly string[] = []) {
-    this.titleTerms = new Set(titles.flatMap((title) => contentTerms(title)));
+  constructor(texts: readonly string[], titles: readonly SourceTitle[] = []) {
+    this.titleTermsOf = new Map(titles.map((s) => [s.id, new Set(contentTerms(s.title))]));
+    this.titleTerms = new Set([...this.titleTermsOf.values()].flatMap((terms) => [...terms]));
     this.search = new MiniSearch<Doc>({
       idField: 'label',
       fields: ['text'],
@@ -50,6 +59,14 @@ export class LexicalIndex {
   knows(term: string, exact = false): boolean {
     if (this.documentFrequency.has(term) || this.titleTerms.has(term)) return true;
     return !exact && term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+  }
+
+  /**
+   * Whether a source's title names this term: what the whole source is about ("AquaPure" in
+   * "AquaPure 300 water filter — user manual"), which its passages need not repeat.
+   */
+  inTitle(term: string, sourceId: string): boolean {
+    return this.titleTermsOf.get(sourceId)?.has(term) ?? false;
   }
 
   /** How telling a term is: rare in the sources → high ("relayed"), everywhere → low ("Trump"). */

@@ -175,7 +175,7 @@ export class PostgresIndexes {
       bytes: rows.reduce((sum, r) => sum + Number(r.bytes), 0),
       lexical: new LexicalIndex(
         passages.map((p) => p.text),
-        manifest.sources.map((s) => s.title),
+        manifest.sources,
       ),
       sources: new Map(manifest.sources.map((s) => [s.id, s])),
       remote: { scope },
