@@ -576,7 +576,15 @@ describe('expected answer (question classes)', () => {
     // A street address answers "where".
     const where = 'Where is the workshop in Leeds?';
     assert.equal(holdsAnswer('The workshop is at Unit 4, Canal Street, Leeds.', 'place', where), true);
-    assert.equal(holdsAnswer('The workshop is in Leeds, next to the old tannery.', 'place', where), false);
+    assert.equal(holdsAnswer('The workshop is in Leeds, and opens at ten.', 'place', where), false);
+    // So does where a thing goes, said by a preposition that only places ("under", "at the door").
+    const fit = 'Where do I fit the filter?';
+    assert.equal(holdsAnswer('Fit the filter under the sink.', 'place', fit), true);
+    assert.equal(
+      holdsAnswer('Guests sign the register at the door.', 'place', 'Where do guests sign in?'),
+      true,
+    );
+    assert.equal(holdsAnswer('Fit the filter in a few minutes.', 'place', fit), false);
     // A span of time answers "how long"; a multiple answers "how much".
     const hold = 'How long should I hold the reset button?';
     assert.equal(holdsAnswer('Hold the reset button for 5 seconds.', 'duration', hold), true);

@@ -247,6 +247,11 @@ const MULTIPLE = /\b(?:double|triple|quadruple|twice|thrice)\b/i;
 const ADDRESS =
   /\b(?:\p{Lu}[\p{L}'-]+\s+)+(?:Street|St|Road|Rd|Avenue|Ave|Lane|Boulevard|Blvd|Square|Drive|Way|Terrace|Crescent|Parade|Close)\b/u;
 
+// "Fit the filter under the sink", "sign the register at the door": where a thing is, said by a
+// preposition that only places things (not "in" or "on", which also say how or when).
+const SPATIAL =
+  /\b(?:(?:under(?:neath)?|beneath|behind|beside|inside|outside|above|below|next\s+to|opposite|on\s+top\s+of)\s+(?:the|a|an|your|our|its|their)\s+\w+|at\s+the\s+(?:door|entrance|front|back|desk|counter|reception|gate)\b)/i;
+
 // An amount per period ("how many barrels per day") or over one ("how much … last year"): an
 // amount that says neither is about another period, or about none.
 const RATE =
@@ -445,6 +450,7 @@ export function holdsAnswer(text: string, type: ExpectedAnswer, question: string
       return (
         fresh.some((p) => p.kind === 'place') ||
         ADDRESS.test(text) ||
+        SPATIAL.test(text) ||
         aliasGroupsIn(text).some((g) => !namesGroup(question, g.label))
       );
     default:
