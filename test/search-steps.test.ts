@@ -20,6 +20,7 @@ import {
   sameName,
 } from '../src/search/expected-answer.ts';
 import { focusTerms, groundsFocus, superlativeTerms } from '../src/search/focus-grounding.ts';
+import { chooseQuote, type SentenceScore } from '../src/search/key-sentences.ts';
 import { LexicalIndex } from '../src/search/lexical-index.ts';
 import {
   type Candidate,
@@ -227,6 +228,75 @@ describe('scoreCandidates: the best sentence counts on the lexical side too', ()
       mode: 'bm25',
     });
     assert.equal(only?.lexical, 0);
+  });
+});
+
+describe('chooseQuote: a sentence that refers back joins the one it refers to', () => {
+  // A topic sentence, then its detail: the detail alone says "they", so it scores lower on both
+  // the embedding and the question's words, yet it is what answers "what did he praise?".
+  const texts = [
+    'Trump underscored the vastness of the territory.',
+    'They have very valuable earth, he said.',
+    'Exports fell last year.',
+  ];
+  const sentences = (scores: [number, number][]): SentenceScore[] => {
+    let at = 0;
+    return texts.map((text, i) => {
+      const span = { start: at, end: at + text.length };
+      at += text.length + 1;
+      const [similarity, weightedOverlap] = scores[i] ?? [0, 0];
+      return { span, text, similarity, overlap: weightedOverlap, weightedOverlap };
+    });
+  };
+  const options = {
+    denseWeight: SCORING.quoteDenseWeight,
+    weighted: SCORING.quoteWeightedOverlap,
+    typeBonus: 0,
+    fitsType: () => false,
+    referenceMargin: SCORING.quoteReferenceMargin,
+  };
+  const quoted = (scored: SentenceScore[]) => {
+    const span = chooseQuote(scored, options);
+    return span ? texts.join(' ').slice(span.start, span.end) : null;
+  };
+
+  it('bolds the topic sentence and the detail that refers back to it', () => {
+    // 0.6·0.6 + 0.4·0.5 = 0.56 against 0.6·0.45 + 0.4·0.25 = 0.37: 0.19 apart, more than the
+    // 0.03 within which any neighbour joins.
+    const quote = quoted(
+      sentences([
+        [0.6, 0.5],
+        [0.45, 0.25],
+        [0.1, 0],
+      ]),
+    );
+    assert.equal(quote, `${texts[0]} ${texts[1]}`);
+  });
+
+  it('leaves a detail that scores far below the best one out', () => {
+    assert.equal(
+      quoted(
+        sentences([
+          [0.7, 0.6],
+          [0.2, 0],
+          [0.1, 0],
+        ]),
+      ),
+      texts[0],
+    );
+  });
+
+  it('does not join a next sentence that opens on its own subject', () => {
+    const own = ['Trump underscored the vastness of the territory.', 'Exports fell last year.'];
+    let at = 0;
+    const scored = own.map((text, i) => {
+      const span = { start: at, end: at + text.length };
+      at += text.length + 1;
+      const [similarity, weightedOverlap] = i === 0 ? [0.6, 0.5] : [0.45, 0.25];
+      return { span, text, similarity, overlap: weightedOverlap, weightedOverlap };
+    });
+    const span = chooseQuote(scored, options);
+    assert.deepEqual(span, scored[0]?.span);
   });
 });
 

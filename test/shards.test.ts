@@ -205,6 +205,9 @@ describe('a shard that cannot start', () => {
 
   it('a shard that has been ready and then exits with code 1 (an uncaught error while reconnecting) is respawned', async () => {
     const log = join(tempDir(), 'starts.log');
+    // ShardingManager writes SHARDING_MANAGER (and more) into this process's environment, which
+    // every later spawn here would inherit: put it back as it was afterwards.
+    const environment = { ...process.env };
     process.env.FAKE_SHARD_LOG = log;
     let manager: ShardingManager | undefined;
     let gaveUp: unknown;
@@ -222,13 +225,16 @@ describe('a shard that cannot start', () => {
       gaveUp = error;
     });
     const starts = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0);
-    const since = Date.now();
-    while (starts() < 2 && gaveUp === undefined && Date.now() - since < 30_000) {
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      const since = Date.now();
+      while (starts() < 2 && gaveUp === undefined && Date.now() - since < 30_000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      if (manager) await stopShards(manager);
+      for (const key of Object.keys(process.env)) if (!(key in environment)) delete process.env[key];
+      Object.assign(process.env, environment);
     }
-    assert.ok(manager);
-    await stopShards(manager);
-    delete process.env.FAKE_SHARD_LOG;
     assert.equal(gaveUp, undefined, 'the manager gave up on a shard that had been ready');
     assert.equal(starts(), 2);
   });

@@ -94,7 +94,8 @@ export async function readQuestions(path: string): Promise<EvalQuestion[]> {
     });
 }
 
-function containsExpected(text: string, expect: string[]): boolean {
+/** Whether a text holds one of the expected substrings (case, whitespace and quotes folded). */
+export function containsExpected(text: string, expect: string[]): boolean {
   const folded = foldForMatch(text);
   return expect.some((w) => folded.includes(foldForMatch(w)));
 }

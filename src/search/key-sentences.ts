@@ -27,6 +27,11 @@ export interface QuoteOptions {
   typeBonus: number;
   /** Whether a sentence holds the kind of answer the question asks for. */
   fitsType: (text: string) => boolean;
+  /**
+   * The next sentence joins the quote when it opens by referring back to the best one ("They have
+   * very valuable earth", "However, its share…") and scores within this margin of it.
+   */
+  referenceMargin: number;
 }
 
 /** Chosen with scripts/tune-retrieval.ts on the tuning half (README "Retrieval"). */
@@ -35,6 +40,19 @@ export const QUOTE_TYPE_BONUS = 0.1;
 export const QUOTE_WEIGHTED_OVERLAP = true;
 /** A neighbouring sentence joins the quote when it scores this close to the best one. */
 const JOIN_MARGIN = 0.03;
+/**
+ * How close a sentence that refers back must score to join the best one. Chosen across folds of
+ * tune + tune2 with scripts/rank-lab.ts --quote (README "Retrieval": "Key sentence").
+ */
+export const QUOTE_REFERENCE_MARGIN = 0.2;
+
+/**
+ * A sentence that opens by referring back to the one before it: a personal or demonstrative
+ * pronoun or determiner first, perhaps after a connective ("However, its share of global REE
+ * production remains below 1%"). Alone it does not say what it is about.
+ */
+const REFERS_BACK =
+  /^[\s"'“‘(]*(?:(?:however|moreover|yet|but|still|also|and|so|instead|meanwhile)\s*,?\s+)?(?:they|it|he|she|their|its|his|her|this|these|those|such)\b/iu;
 
 // Term sets of each passage's sentences, computed once per passage object (passages of a loaded
 // index never change): stemming every candidate sentence on every question was the hot spot.
@@ -80,7 +98,12 @@ export function scoreSentences(
   });
 }
 
-/** The best sentence, extended to an adjacent one that scores almost as well. */
+/**
+ * The best sentence, extended to the next one when that one refers back to it and scores within
+ * `referenceMargin` (the article's pattern: a topic sentence, then the detail — "Trump underscored
+ * the vastness of Russia's territory…" / "They have very valuable earth"), else to an adjacent
+ * one that scores almost as well.
+ */
 export function chooseQuote(sentences: SentenceScore[], options: QuoteOptions): Span | null {
   const scores = sentences.map((s) => ({
     span: s.span,
@@ -95,6 +118,10 @@ export function chooseQuote(sentences: SentenceScore[], options: QuoteOptions): 
   });
   const top = scores[best];
   if (!top) return null;
+  const next = scores[best + 1];
+  const nextText = sentences[best + 1]?.text;
+  if (next && nextText && REFERS_BACK.test(nextText) && top.score - next.score <= options.referenceMargin)
+    return { start: top.span.start, end: next.span.end };
   const neighbours = [scores[best - 1], scores[best + 1]].filter((s) => s !== undefined);
   const runnerUp = neighbours.sort((a, b) => b.score - a.score)[0];
   if (runnerUp && top.score - runnerUp.score <= JOIN_MARGIN) {

@@ -43,6 +43,7 @@ import { type Expansion, keepPlainScale } from './expansion.ts';
 import {
   chooseQuote,
   QUOTE_DENSE_WEIGHT,
+  QUOTE_REFERENCE_MARGIN,
   QUOTE_TYPE_BONUS,
   QUOTE_WEIGHTED_OVERLAP,
   type SentenceScore,
@@ -84,6 +85,7 @@ export interface ScoringOptions {
   quoteDenseWeight: number;
   quoteTypeBonus: number;
   quoteWeightedOverlap: boolean;
+  quoteReferenceMargin: number;
 }
 
 export const SCORING: Omit<ScoringOptions, 'mode'> = {
@@ -95,6 +97,7 @@ export const SCORING: Omit<ScoringOptions, 'mode'> = {
   quoteDenseWeight: QUOTE_DENSE_WEIGHT,
   quoteTypeBonus: QUOTE_TYPE_BONUS,
   quoteWeightedOverlap: QUOTE_WEIGHTED_OVERLAP,
+  quoteReferenceMargin: QUOTE_REFERENCE_MARGIN,
 };
 
 export interface SearchOptions extends SelectionPolicy, ScoringOptions {}
@@ -210,6 +213,7 @@ export function scoreCandidates(
     denseWeight: options.quoteDenseWeight,
     typeBonus: options.quoteTypeBonus,
     weighted: options.quoteWeightedOverlap,
+    referenceMargin: options.quoteReferenceMargin,
     fitsType: (text: string) => fitsAnswerType(text, prepared.answerType),
   };
   const maxBm25 = Math.max(0, ...candidates.map((c) => c.bm25));
