@@ -15,6 +15,7 @@ import {
   answerSpan,
   expectedAnswer,
   holdsAnswer,
+  namesEntity,
   questionEntities,
   sameName,
 } from '../src/search/expected-answer.ts';
@@ -324,6 +325,9 @@ describe('question focus and the rare-word test', () => {
     ["hw many of the periodic table's metals count as rare earths", 'metals'],
     // A class head names what kind of answer is asked for, which the class check weighs.
     ['Which outlet interviewed Trump?', null],
+    // A superlative ranks the thing asked about; the thing is the focus.
+    ["What's the hottest water I can use?", 'water'],
+    ['What is the latest firmware?', 'firmware'],
   ] as const) {
     it(`${question} → ${word}`, () => assert.equal(questionFocus(question)?.word ?? null, word));
   }
@@ -347,6 +351,42 @@ describe('question focus and the rare-word test', () => {
         question,
       );
     }
+  });
+
+  it("knows a word of a source's title, which is no passage", () => {
+    const question = prepareQuestion('Which Skyforge patch lowered gold drops?');
+    const best = [scored('Gold drop rates in the Sunken Catacombs are lowered by about a third.', 0.6)];
+    const text = ['Gold drop rates in the Sunken Catacombs are lowered by about a third.'];
+    const vocabulary = (lexical: LexicalIndex) => ({
+      knows: (t: string) => lexical.knows(t),
+      isRareWord: () => true,
+    });
+    const titled = new LexicalIndex(text, [{ id: 'a.txt', title: 'Skyforge Online — Patch 4.2 notes' }]);
+    assert.equal(selectResults(best, question, policy, vocabulary(titled)).answered, true);
+    const untitled = new LexicalIndex(text, [{ id: 'a.txt', title: 'Patch notes' }]);
+    assert.equal(selectResults(best, question, policy, vocabulary(untitled)).answered, false);
+  });
+
+  it("does not ask a passage to name what its source's title names", () => {
+    const question = prepareQuestion('How long does it take to install the AquaPure?');
+    const text = 'Installation takes about twenty minutes.';
+    const best = [scored(text, 0.6)];
+    const titled = (title: string) => {
+      const lexical = new LexicalIndex([text], [{ id: 'a.txt', title }]);
+      return {
+        knows: () => true,
+        isRareWord: () => false,
+        inTitle: (term: string, sourceId: string) => lexical.inTitle(term, sourceId),
+      };
+    };
+    assert.equal(
+      selectResults(best, question, policy, titled('AquaPure 300 water filter — manual')).answered,
+      true,
+    );
+    assert.equal(
+      selectResults(best, question, policy, titled('ClearFlow 200 water filter — manual')).answered,
+      false,
+    );
   });
 
   it('takes a WordNet synonym or nearest broader noun the sources use as known, not a neighbour', () => {
@@ -398,6 +438,61 @@ describe('people and places the sources never mention', () => {
   }
 });
 
+describe('who heads it: the sentence that gives a title is in the scope', () => {
+  const faq = scoredSentences(
+    ['Who runs the club?', 'The club is run by a volunteer committee.', 'Our chairwoman is Priya Natarajan.'],
+    1,
+  );
+  const members = scoredSentences(
+    [
+      'Who runs the club?',
+      'The club is run by a volunteer committee.',
+      'Our members include Priya Natarajan.',
+    ],
+    1,
+  );
+  for (const [question, best, answered] of [
+    ['Who heads the club?', faq, true],
+    ['Who is the chair of the club?', faq, true],
+    ['Who heads the club?', members, false],
+  ] as const) {
+    it(`${question} → ${answered ? 'answers' : 'abstains'}`, () => {
+      const outcome = selectResults([best], prepareQuestion(question), policy, everyWord);
+      assert.equal(outcome.answered, answered, outcome.nearest?.check?.reason);
+    });
+  }
+});
+
+describe('names the sources write otherwise, and common nouns tagged as places', () => {
+  it('names an entity by a spelling a letter away, as the index knows it', () => {
+    const text = 'Most deposits lie in the Lugansk region.';
+    assert.equal(namesEntity(text, { text: 'Luhansk', term: 'luhansk' }), true);
+    assert.equal(namesEntity(text, { text: 'Donetsk', term: 'donetsk' }), false);
+    // Short names are not matched a letter away ("Iran" / "Iraq").
+    assert.equal(namesEntity('Sanctions on Iraq.', { text: 'Iran', term: 'iran' }), false);
+  });
+
+  const text = 'In June, Polish President Ivan Kovalenko visited the Lviv office of the co-operative.';
+  const known = new Set(contentTerms(text));
+  // Every word is rare here, so a first name the sources never use is a rare focus.
+  const vocabulary = { knows: (t: string) => known.has(t), isRareWord: () => true };
+  const best = [scored(text, 0.6)];
+  for (const [question, answered] of [
+    // The first name written otherwise ("John" for "Ivan"); the surname is the sources'.
+    ['What did John Kovalenko do in June?', true],
+    ['What did John Smith do in June?', false],
+    // Rare or not, a first name is no unknown focus when the surname is known.
+    ['What did Volodymyr Kovalenko do in June?', true],
+    // compromise tags "state" a place, but it names none.
+    ['who runs the Polish state?', true],
+  ] as const) {
+    it(`${question} → ${answered ? 'answers' : 'abstains'}`, () => {
+      const outcome = selectResults(best, prepareQuestion(question), policy, vocabulary);
+      assert.equal(outcome.answered, answered, outcome.nearest?.check?.reason);
+    });
+  }
+});
+
 /** A passage of several sentences whose key sentence is the one at `key`. */
 function scoredSentences(sentences: string[], key: number, relevance = 0.6): ScoredPassage {
   const text = sentences.join(' ');
@@ -417,6 +512,10 @@ describe('expected answer (question classes)', () => {
     const cases: [string, string][] = [
       // Heading an organisation is something a person does.
       ["Who heads Russia's Federal Agency for Mineral Resources?", 'person'],
+      // "How much X … cost" with X a unit of its own asks for an amount of X, not money.
+      ['How much mana do fire spells cost?', 'quantity'],
+      ['How much does the sword cost?', 'money'],
+      ['How much money does the sword cost?', 'money'],
       ['who is the head of the agency', 'person'],
       ['Who provided the reserve figures?', 'agent'],
       // "Name / list the X" asks "which X".
@@ -505,6 +604,18 @@ describe('expected answer (question classes)', () => {
       false,
     );
     assert.equal(holdsAnswer('“They have very valuable earth,” he said.', 'statement', said), true);
+    // Reporting verbs other than "say": what a spokesman relayed, indicated or warned is what was said.
+    const office = 'What did the mayor’s office say about the closure?';
+    assert.equal(
+      holdsAnswer(
+        'The closure, as relayed by the mayor’s office, indicated a longer repair.',
+        'statement',
+        office,
+      ),
+      true,
+    );
+    assert.equal(holdsAnswer('The office warned of delays.', 'statement', office), true);
+    assert.equal(holdsAnswer('The office is closed on Mondays.', 'statement', office), false);
   });
 
   it('wants a date the question does not give already, and a clock time for "what time"', () => {
@@ -531,6 +642,29 @@ describe('expected answer (question classes)', () => {
     const pumped = 'how many barrels of oil does russia pump per day';
     assert.equal(holdsAnswer('Russia holds 80 billion barrels of oil.', 'quantity', pumped), false);
     assert.equal(holdsAnswer('Russia pumps 10 million barrels a day.', 'quantity', pumped), true);
+    // A share is no rate: it answers whatever period the question puts it in.
+    // A street address answers "where".
+    const where = 'Where is the workshop in Leeds?';
+    assert.equal(holdsAnswer('The workshop is at Unit 4, Canal Street, Leeds.', 'place', where), true);
+    assert.equal(holdsAnswer('The workshop is in Leeds, and opens at ten.', 'place', where), false);
+    // So does where a thing goes, said by a preposition that only places ("under", "at the door").
+    const fit = 'Where do I fit the filter?';
+    assert.equal(holdsAnswer('Fit the filter under the sink.', 'place', fit), true);
+    assert.equal(
+      holdsAnswer('Guests sign the register at the door.', 'place', 'Where do guests sign in?'),
+      true,
+    );
+    assert.equal(holdsAnswer('Fit the filter in a few minutes.', 'place', fit), false);
+    // A span of time answers "how long"; a multiple answers "how much".
+    const hold = 'How long should I hold the reset button?';
+    assert.equal(holdsAnswer('Hold the reset button for 5 seconds.', 'duration', hold), true);
+    assert.equal(holdsAnswer('Hold the reset button until the light blinks.', 'duration', hold), false);
+    const xp = 'How much XP do players earn during the festival?';
+    assert.equal(holdsAnswer('During the festival, players earn double XP.', 'quantity', xp), true);
+    assert.equal(holdsAnswer('During the festival, players earn XP.', 'quantity', xp), false);
+    const yearly = 'What share of the market does Acme hold each year?';
+    assert.equal(holdsAnswer('Acme holds about 40% of the market.', 'percentage', yearly), true);
+    assert.equal(holdsAnswer('Acme sells 40 machines a week.', 'percentage', yearly), false);
   });
 
   it('takes a size word as the answer to a size question, unless it asks in units', () => {
@@ -578,6 +712,25 @@ describe('numbers the question gives', () => {
     assert.equal(selectResults([in2024], question, policy, everyWord).answered, true);
     assert.equal(missingNumber('where does the 20 percent figure come from', 'over 20% of reserves'), null);
     assert.equal(missingNumber('who had 1,200 troops', 'They had 1200 troops.'), null);
+  });
+
+  it('takes a number the text spells out, a short year or a numeric date as said', () => {
+    assert.equal(missingNumber('Can I bring 3 guests?', 'Each member may bring up to three guests.'), null);
+    assert.equal(missingNumber('does it cost 25 gold', 'It costs twenty-five gold.'), null);
+    assert.equal(missingNumber('does it cost 24 gold', 'It costs twenty-five gold.'), '24');
+    assert.equal(
+      missingNumber("what has the club spent since '19", 'Since 2019 the club has spent £300.'),
+      null,
+    );
+    assert.equal(
+      missingNumber("what has the club spent since '18", 'Since 2019 the club has spent £300.'),
+      '18',
+    );
+    assert.equal(missingNumber('what was agreed on 3/18', 'On March 18 the two sides agreed a truce.'), null);
+    assert.equal(missingNumber('what was agreed on 18/3', 'On March 18 the two sides agreed a truce.'), null);
+    assert.equal(missingNumber('what was agreed on 3/19', 'On March 18 the two sides agreed a truce.'), '3');
+    // A question's own "one of" gives no number the text must say.
+    assert.equal(missingNumber('is it one of the 5 biggest', 'It is among the 5 biggest.'), null);
   });
 });
 
@@ -720,6 +873,17 @@ describe('related or answers it: the focus, the subject and the kind of organisa
     );
   });
 
+  it('takes an amount in a unit of measure for "how much X", unless the unit measures something else', () => {
+    const water = 'How much water does the filter clean per minute?';
+    assert.equal(ask(water, ['The filter cleans up to 2 litres per minute.']).answered, true);
+    assert.equal(ask(water, ['The filter cleans up to 2 litres of oil per minute.']).answered, false);
+    assert.equal(ask(water, ['The filter cleans up to 20 cups per minute.']).answered, true);
+    assert.equal(
+      ask('How much water does the filter hold?', ['The filter holds 3 cartridges.']).answered,
+      false,
+    );
+  });
+
   it('abstains when the speaker or the role asked about is someone else', () => {
     const minister = ['The talks went well, the minister said.'];
     assert.equal(ask('What did the trade envoy say about the talks?', minister).answered, false);
@@ -782,6 +946,8 @@ describe('focus terms', () => {
       ["who is russia's minister of natural resources", ['minist']],
       ['how many timezones dose russia hav', ['timezon']],
       ['How much military aid has the administration sent?', ['militari', 'aid']],
+      // "per" ends the phrase like any preposition: the rate is weighed by the class check.
+      ['How many litres per min does it filter?', ['litr']],
       // A description, the source itself, a share (paraphrased too often): no focus.
       ['What was the point of the rare earths deal?', []],
       ['What did the article say about Japan?', []],

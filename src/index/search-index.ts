@@ -50,7 +50,10 @@ export function toSearchIndex(stored: StoredIndex, bytes: number): SearchIndex {
   return {
     ...stored,
     bytes,
-    lexical: new LexicalIndex(stored.passages.map((p) => p.text)),
+    lexical: new LexicalIndex(
+      stored.passages.map((p) => p.text),
+      stored.manifest.sources,
+    ),
     sources: new Map(stored.manifest.sources.map((s) => [s.id, s])),
   };
 }

@@ -27,6 +27,7 @@ import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
 import { WordNetNouns } from '../text/wordnet.ts';
 import { aliasGroupsIn, namesGroup, otherNames } from './entity-aliases.ts';
 import {
+  answerCues,
   answerSpan,
   type ExpectedAnswer,
   expectedAnswer,
@@ -35,6 +36,7 @@ import {
   namesEntity,
   questionEntities,
   questionPeopleAndPlaces,
+  tagTokens,
 } from './expected-answer.ts';
 import { focusTerms, groundsFocus, superlativeTerms } from './focus-grounding.ts';
 import type { PreparedQuestion, ScoredPassage } from './retrieve.ts';
@@ -97,6 +99,8 @@ export interface Vocabulary {
    * frequency): "tariffs", "lithium", a name like "Kremlin" — not "point", "state" or "gap".
    */
   isRareWord(word: string): boolean;
+  /** Whether a source's title names this term: its passages need not name it again. */
+  inTitle?(term: string, sourceId: string): boolean;
 }
 
 // Words that can follow "what/which/how many" without naming what is asked for.
@@ -138,13 +142,24 @@ export function questionFocus(question: string): QuestionFocus | null {
     // "Russia's GDP", "the periodic table's metals": the possessor is context, the possessed
     // thing is asked about.
     const possessor = lower[i + 1] === 's' || (lower[i + 2] === 's' && !NOT_A_FOCUS.has(lower[i + 1] ?? 's'));
-    if (NOT_A_FOCUS.has(word) || possessor) continue;
+    if (NOT_A_FOCUS.has(word) || possessor || superlative(question, word)) continue;
     // "Which outlet…?" names the class asked for, which the answer-type check weighs.
     if (isClassHead(word)) return null;
     const term = toTerm(word);
     return term ? { word: words[i] ?? word, term } : null;
   }
   return null;
+}
+
+/**
+ * "the hottest water": a superlative ranks the thing asked about, it does not name it (the
+ * sources say "water above 40 °C"); tagged only for a word that looks like one.
+ */
+function superlative(question: string, word: string): boolean {
+  return (
+    /est$/.test(word) &&
+    tagTokens(question).some((t) => t.text.toLowerCase() === word && t.tags.has('Superlative'))
+  );
 }
 
 export interface AnswerCheckOptions {
@@ -220,7 +235,18 @@ export function rareWordTest(
 export function focusMissing(prepared: PreparedQuestion, vocabulary: Vocabulary): boolean {
   const focus = prepared.focus;
   if (!focus || vocabulary.knows(focus.term) || !vocabulary.isRareWord(focus.word)) return false;
-  return !knownUnderAnotherName(focus.word, vocabulary) && !knownAsRelatedNoun(focus.word, vocabulary);
+  return (
+    !knownUnderAnotherName(focus.word, vocabulary) &&
+    !knownAsRelatedNoun(focus.word, vocabulary) &&
+    !inKnownName(prepared.question, focus.word, vocabulary)
+  );
+}
+
+/** "Volodymyr" in "What did Volodymyr Zelensky do?" when the sources write "Vladimir Zelensky". */
+function inKnownName(question: string, word: string, vocabulary: Vocabulary): boolean {
+  return questionPeopleAndPlaces(foldQuotes(question)).some(
+    (e) => e.text === word && e.name.some((term) => vocabulary.knows(term)),
+  );
 }
 
 const WORDNET = new WordNetNouns();
@@ -258,7 +284,7 @@ export function unmentioned(prepared: PreparedQuestion, vocabulary: Vocabulary):
   if (country) return country;
   const unknown = questionPeopleAndPlaces(question).find(
     (e) =>
-      !vocabulary.knows(e.term) &&
+      !e.name.some((term) => vocabulary.knows(term)) &&
       !named.some((name) => name.includes(e.text)) &&
       !knownUnderAnotherName(e.text, vocabulary),
   );
@@ -321,6 +347,16 @@ const superlativesOf = perQuestion((p) => superlativeTerms(p.question));
 const expectedOf = perQuestion((p) => expectedAnswer(p.question));
 
 /**
+ * The words that bring a neighbouring sentence into the answer's scope: the question's, and for
+ * "who heads / chairs…" the titles of whoever does ("Our chairwoman is Priya Natarajan" answers
+ * "Who heads the club?" after a sentence about the club).
+ */
+const scopeTermsOf = perQuestion((p) => {
+  const cues = answerCues(expectedOf(p), p.question);
+  return cues.length ? new Set([...p.terms, ...cues]) : p.terms;
+});
+
+/**
  * The question's named things, only when the grounding check asks: they need compromise to tag
  * the question (~1.4 ms per new question).
  */
@@ -338,7 +374,11 @@ export function missingEntity(
   prepared: PreparedQuestion,
   text: string,
   vocabulary: Vocabulary,
+  sourceId?: string,
 ): string | null {
+  // "How long does it take to install the AquaPure?": a manual titled "AquaPure 300 water
+  // filter" is about it in every passage ("Installation takes about twenty minutes").
+  const titled = (term: string) => sourceId !== undefined && (vocabulary.inTitle?.(term, sourceId) ?? false);
   const said = foldQuotes(text).replace(COMPARISON_FOIL, 'than ');
   // "How big is Russia compared to China?" asks about Russia: China there is a foil too.
   const asked = foldQuotes(prepared.question);
@@ -352,22 +392,72 @@ export function missingEntity(
   const inGroup = (name: string) => named.some((g) => question.slice(g.start, g.end).includes(name));
   for (const entity of entitiesOf(prepared)) {
     if (!prepared.terms.has(entity.term) || !vocabulary.knows(entity.term) || inGroup(entity.text)) continue;
-    if (foils.some((foil) => foil.includes(entity.text))) continue;
+    if (foils.some((foil) => foil.includes(entity.text)) || titled(entity.term)) continue;
     if (!namesEntity(said, entity)) return entity.text;
   }
   return null;
 }
 
 const NUMBER = /\d+(?:[.,]\d+)*/g;
-const numbersIn = (text: string) => [...text.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, ''));
+// Members and sources write small numbers either way: "3 guests" for "three guests", "20 minutes"
+// for "twenty minutes".
+const UNITS =
+  'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split(
+    ' ',
+  );
+const TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split(' ');
+const SPELT_NUMBER = new RegExp(
+  String.raw`\b(${TENS.join('|')})(?:[\s-](${UNITS.slice(1, 10).join('|')}))?\b|\b(${UNITS.join('|')})\b`,
+  'gi',
+);
+const spelt = (m: RegExpMatchArray) =>
+  m[3]
+    ? UNITS.indexOf(m[3].toLowerCase())
+    : 20 + 10 * TENS.indexOf((m[1] ?? '').toLowerCase()) + (m[2] ? UNITS.indexOf(m[2].toLowerCase()) : 0);
+const digitsIn = (text: string) => [...text.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, ''));
+// Only the answering text's spelt numbers count: a question's "one of the…" gives no number.
+const numbersIn = (text: string) => [
+  ...digitsIn(text),
+  ...[...text.matchAll(SPELT_NUMBER)].map((m) => String(spelt(m))),
+];
+const MONTH_NAMES =
+  'january february march april may june july august september october november december'.split(' ');
+// "since '22" is 2022; "on 3/18" (or 18/3) is March 18.
+const SHORT_YEAR = /'(\d{2})\b/g;
+const NUMERIC_DATE = /\b(\d{1,2})\/(\d{1,2})(?:\/\d{2,4})?\b/g;
+
+/** Numbers of the question that a short year or a numeric date says in other words in `text`. */
+function saidAsDate(question: string, text: string, said: ReadonlySet<string>): Set<string> {
+  const found = new Set<string>();
+  const folded = foldQuotes(question);
+  for (const m of folded.matchAll(SHORT_YEAR)) {
+    const short = m[1] ?? '';
+    if ([...said].some((n) => n.length === 4 && n.endsWith(short))) found.add(short);
+  }
+  const lower = text.toLowerCase();
+  for (const m of folded.matchAll(NUMERIC_DATE)) {
+    const [a, b] = [m[1] ?? '', m[2] ?? ''];
+    const month = (n: string) => MONTH_NAMES[Number(n) - 1];
+    const names = (n: string, day: string) => said.has(day) && lower.includes(month(n) ?? '\u0000');
+    if (names(a, b) || names(b, a)) for (const n of [a, b]) found.add(String(Number(n)));
+  }
+  return found;
+}
 
 /**
  * A number the question gives ("how much did the US spend in **2024**", "the **17** elements")
- * that the answering text does not say: it answers about another year or amount.
+ * that the answering text does not say: it answers about another year or amount. Said in words
+ * ("three guests" for "3 guests"), as a short year ("'22") or a numeric date ("3/18") counts.
  */
 export function missingNumber(question: string, text: string): string | null {
-  const said = new Set(numbersIn(text));
-  return numbersIn(question).find((n) => !said.has(n)) ?? null;
+  const said = new Set(numbersIn(text).map((n) => String(Number(n) || n)));
+  const asDate = saidAsDate(question, text, said);
+  return (
+    digitsIn(question).find((n) => {
+      const value = String(Number(n) || n);
+      return !said.has(value) && !asDate.has(value);
+    }) ?? null
+  );
 }
 
 export function checkAnswer(
@@ -385,7 +475,7 @@ export function checkAnswer(
   }
   // The class first: it is the cheapest test and its reason the most telling.
   const type = expectedOf(prepared);
-  if (!holdsAnswer(scopeText(passage, options.answerScope, prepared.terms), type, prepared.question))
+  if (!holdsAnswer(scopeText(passage, options.answerScope, scopeTermsOf(prepared)), type, prepared.question))
     return { answers: false, type, reason: `no ${type} in the ${options.answerScope}` };
   const grounded = groundingFailure(prepared, passage, type, options, vocabulary);
   if (grounded) return grounded;
@@ -397,6 +487,16 @@ export function checkAnswer(
     reason: '',
     ...(found ? { span: { start: at + found.start, end: at + found.end } } : {}),
   };
+}
+
+// "How much water does it filter?" — "2 litres per minute": an amount in a unit of measure answers
+// "how much X" without naming X, unless the unit measures something named ("30 tonnes of nickel").
+const HOW_MUCH = /\b(?:how|hw)\s+much\b/i;
+const MEASURED =
+  /\b\d[\d.,]*\s*(?:(?:thousand|million|billion)\s+)?(?:litres?|liters?|ml|gallons?|barrels?|tonnes?|tons?|kg|kilograms?|grams?|ounces?|oz|cubic\s+met(?:er|re)s?|kwh|mwh|gwh|watts?|kw|mw|gb|mb|tb|calories|kcal|cups?)\b(?!\s+of\b)/i;
+
+function measuredInUnits(question: string, text: string): boolean {
+  return HOW_MUCH.test(question) && MEASURED.test(text);
 }
 
 /**
@@ -411,13 +511,19 @@ function groundingFailure(
   vocabulary: Vocabulary | undefined,
 ): AnswerCheck | null {
   if (options?.focusScope) {
-    const scope = scopeText(passage, options.focusScope, prepared.terms);
+    const scope = scopeText(passage, options.focusScope, scopeTermsOf(prepared));
     for (const terms of [focusOf(prepared), superlativesOf(prepared)])
-      if (!groundsFocus(scope, terms))
+      if (
+        !groundsFocus(scope, terms) &&
+        !(terms === focusOf(prepared) && measuredInUnits(prepared.question, scope))
+      )
         return { answers: false, type, reason: `"${terms.join(' ')}" is not said where it answers` };
   }
   if (options?.focusScope) {
-    const number = missingNumber(prepared.question, scopeText(passage, options.focusScope, prepared.terms));
+    const number = missingNumber(
+      prepared.question,
+      scopeText(passage, options.focusScope, scopeTermsOf(prepared)),
+    );
     if (number) return { answers: false, type, reason: `"${number}" is not said where it answers` };
   }
   const typed = expectedOf(prepared) !== 'other';
@@ -427,7 +533,12 @@ function groundingFailure(
       options.groundingScope === 'near' && PRONOUN_LED.test(scopeText(passage, 'quote'))
         ? 'passage'
         : options.groundingScope;
-    const missing = missingEntity(prepared, scopeText(passage, scope, prepared.terms), vocabulary);
+    const missing = missingEntity(
+      prepared,
+      scopeText(passage, scope, scopeTermsOf(prepared)),
+      vocabulary,
+      passage.passage.sourceId,
+    );
     if (missing) return { answers: false, type, reason: `"${missing}" is not named where it answers` };
   }
   return null;

@@ -5,7 +5,7 @@
  * ("population"; "time zones"; "develop … rare earth deposits" after "which company") — must be
  * said where the answer is (README "When Quarry answers").
  */
-import { contentTerms, foldQuotes, toTerm } from '../text/terms.ts';
+import { contentTerms, foldQuotes, oneEdit, toTerm } from '../text/terms.ts';
 import { sameName, tagTokens } from './expected-answer.ts';
 
 // Words that say which class is asked for, or only how the question is put: not the focus.
@@ -34,7 +34,7 @@ say says said tell tells told claim claims state stated announce announced argue
 
 /** Prepositions, conjunctions and clause words end the focus phrase ("population | of Russia"). */
 const PHRASE_END = new Set(
-  `of in on at to for from with by as about after before during since until than into onto over under
+  `of in on at to for from with by as about after before during since until than into onto over under per
 according
 and or but if because while when where which who that whether so then
 is are was were be been being do does did has have had will would could can should might may must`.split(
@@ -236,13 +236,4 @@ function swapped(a: string, b: string): boolean {
   if (a.length !== b.length || a === b) return false;
   const i = [...a].findIndex((c, j) => c !== b[j]);
   return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
-}
-
-/** Whether two words differ by one insertion, deletion or substitution. */
-function oneEdit(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
-  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }

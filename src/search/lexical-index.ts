@@ -18,13 +18,28 @@ interface Doc {
   text: string;
 }
 
+/** A source's id and title (the manifest's SourceSummary has both). */
+export interface SourceTitle {
+  id: string;
+  title: string;
+}
+
 export class LexicalIndex {
   private readonly search: MiniSearch<Doc>;
   /** In how many passages each content term occurs. */
   private readonly documentFrequency = new Map<string, number>();
   private readonly passages: number;
+  /**
+   * Terms of the sources' titles, which are no passage ("Skyforge Online — Patch 4.2 notes"):
+   * known to the answer check, so a question may name what a source is about, but not searched.
+   */
+  private readonly titleTerms: ReadonlySet<string>;
+  /** Each source's title terms, by source id. */
+  private readonly titleTermsOf: ReadonlyMap<string, ReadonlySet<string>>;
 
-  constructor(texts: readonly string[]) {
+  constructor(texts: readonly string[], titles: readonly SourceTitle[] = []) {
+    this.titleTermsOf = new Map(titles.map((s) => [s.id, new Set(contentTerms(s.title))]));
+    this.titleTerms = new Set([...this.titleTermsOf.values()].flatMap((terms) => [...terms]));
     this.search = new MiniSearch<Doc>({
       idField: 'label',
       fields: ['text'],
@@ -42,8 +57,16 @@ export class LexicalIndex {
   /** Whether the sources use this content term (one typo allowed on long words, as in queries). */
   /** Whether the sources use a term; one typo away counts too unless `exact` ("elemnts"). */
   knows(term: string, exact = false): boolean {
-    if (this.documentFrequency.has(term)) return true;
+    if (this.documentFrequency.has(term) || this.titleTerms.has(term)) return true;
     return !exact && term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+  }
+
+  /**
+   * Whether a source's title names this term: what the whole source is about ("AquaPure" in
+   * "AquaPure 300 water filter — user manual"), which its passages need not repeat.
+   */
+  inTitle(term: string, sourceId: string): boolean {
+    return this.titleTermsOf.get(sourceId)?.has(term) ?? false;
   }
 
   /** How telling a term is: rare in the sources → high ("relayed"), everywhere → low ("Trump"). */

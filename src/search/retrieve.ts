@@ -311,7 +311,11 @@ export function search(
   isRareWord: (word: string) => boolean,
   expand?: Expansion,
 ): SearchOutcome {
-  const vocabulary: Vocabulary = { knows: (term, exact) => index.lexical.knows(term, exact), isRareWord };
+  const vocabulary: Vocabulary = {
+    knows: (term, exact) => index.lexical.knows(term, exact),
+    isRareWord,
+    inTitle: (term, sourceId) => index.lexical.inTitle(term, sourceId),
+  };
   const prepared = prepareQuestion(question);
   const rank = (asked: PreparedQuestion) =>
     // The answer type and key-sentence choice follow the question as asked.

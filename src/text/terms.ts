@@ -47,3 +47,12 @@ export function contentTerms(text: string): string[] {
     .map(toTerm)
     .filter((t): t is string => t !== null);
 }
+
+/** Whether two words differ by one insertion, deletion or substitution. */
+export function oneEdit(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}

@@ -173,7 +173,10 @@ export class PostgresIndexes {
       sentenceVectors: new Float32Array(0),
       // What /sources reports as the index size: the rows' size in the database.
       bytes: rows.reduce((sum, r) => sum + Number(r.bytes), 0),
-      lexical: new LexicalIndex(passages.map((p) => p.text)),
+      lexical: new LexicalIndex(
+        passages.map((p) => p.text),
+        manifest.sources,
+      ),
       sources: new Map(manifest.sources.map((s) => [s.id, s])),
       remote: { scope },
     };
