@@ -22,7 +22,6 @@
  * Default files: tune, tune2, dev, own. Never a held-out file (tuningFiles refuses it).
  */
 import { parseArgs } from 'node:util';
-import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import {
   containsExpected,
   type EvalQuestion,
@@ -30,9 +29,7 @@ import {
   readQuestions,
   summarise,
 } from '../src/eval/evaluate.ts';
-import { Quarry } from '../src/quarry.ts';
-import { rareWordTest } from '../src/search/answerability.ts';
-import { keepPlainScale, LexicalExpander, WordVectors } from '../src/search/expansion.ts';
+import { keepPlainScale } from '../src/search/expansion.ts';
 import {
   type Candidate,
   gatherCandidates,
@@ -44,6 +41,7 @@ import {
   selectResults,
 } from '../src/search/retrieve.ts';
 import { toTerm } from '../src/text/terms.ts';
+import { openReplay } from './replay-setup.ts';
 import { crossValidate, objective, stratifiedFolds, tuningFiles } from './tune-folds.ts';
 
 const { values, positionals } = parseArgs({
@@ -62,22 +60,8 @@ const files = tuningFiles(
     : ['tune', 'tune2', 'dev', 'own'].map((n) => `test/eval/questions.${n}.jsonl`),
 );
 
-loadEnvFile();
-const config = loadCoreConfig();
-const quarry = new Quarry(config);
-const snapshot = await quarry.open();
-const embedder = await quarry.embedder();
-const vocabulary = {
-  knows: (term: string, exact?: boolean) => snapshot.lexical.knows(term, exact),
-  isRareWord: rareWordTest((w) => embedder.wordPieces(w)),
-};
-const expander =
-  config.lexicalExpansion === null
-    ? null
-    : new LexicalExpander(
-        new WordVectors((words) => embedder.embed(words, 'passage')),
-        config.lexicalExpansion,
-      );
+const { config, quarry, snapshot, embedder, expander, vocabulary: vocabularyWith } = await openReplay();
+const vocabulary = vocabularyWith();
 
 /** A sentence's MaxSim with the question, when --maxsim computed it. */
 type Sentence = Candidate['sentences'][number] & { maxSim?: number };

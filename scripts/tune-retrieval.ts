@@ -19,12 +19,10 @@
  * for the final, once-only measurement.
  */
 import { parseArgs } from 'node:util';
-import { loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import { type EvalQuestion, judge, readQuestions, summarise } from '../src/eval/evaluate.ts';
-import { Quarry } from '../src/quarry.ts';
-import { type AnswerCheckOptions, RARE_WORD_ID, rareWordTest } from '../src/search/answerability.ts';
+import { type AnswerCheckOptions, RARE_WORD_ID } from '../src/search/answerability.ts';
 import { type Calibration, calibrationKey, writeCalibration } from '../src/search/calibration.ts';
-import { keepPlainScale, LexicalExpander, WordVectors } from '../src/search/expansion.ts';
+import { keepPlainScale } from '../src/search/expansion.ts';
 import {
   type Candidate,
   gatherCandidates,
@@ -35,6 +33,7 @@ import {
   scoreCandidates,
   selectResults,
 } from '../src/search/retrieve.ts';
+import { openReplay } from './replay-setup.ts';
 import { crossValidate, OFF_TOPIC_MARGIN, objective, stratifiedFolds, tuningFiles } from './tune-folds.ts';
 
 const { values, positionals } = parseArgs({
@@ -59,27 +58,9 @@ const { values, positionals } = parseArgs({
 });
 const files = tuningFiles(positionals);
 
-loadEnvFile();
-const config = loadCoreConfig();
-const quarry = new Quarry(config);
-const snapshot = await quarry.open();
-const embedder = await quarry.embedder();
-
+const { config, quarry, snapshot, embedder, expander, vocabulary: vocabularyWith } = await openReplay();
 let rareId = RARE_WORD_ID;
-const vocabulary = {
-  knows: (term: string, exact?: boolean) => snapshot.lexical.knows(term, exact),
-  isRareWord: (word: string) => rareWordTest((w) => embedder.wordPieces(w), rareId)(word),
-};
-
-// Lexical expansion as Quarry.ask does it (LEXICAL_EXPANSION): the expanded query's candidates
-// reorder the plain ones, so the replayed figures are the shipped path's.
-const expander =
-  config.lexicalExpansion === null
-    ? null
-    : new LexicalExpander(
-        new WordVectors((words) => embedder.embed(words, 'passage')),
-        config.lexicalExpansion,
-      );
+const vocabulary = vocabularyWith(() => rareId);
 
 interface Gathered {
   question: EvalQuestion;
