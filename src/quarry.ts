@@ -17,6 +17,7 @@ import { currentGeneration, indexSizeOnDisk, loadIndex, type SourceSummary } fro
 import { log } from './log.ts';
 import { splitIntoPassages } from './passages/split.ts';
 import type { ProgressListener } from './progress.ts';
+import { warmAnswerCheck } from './search/answer-check-warm-up.ts';
 import { ANSWER_CHECK, type AnswerCheckOptions, rareWordTest } from './search/answerability.ts';
 import {
   type Calibration,
@@ -163,6 +164,7 @@ export class Quarry {
   private expander: LexicalExpander | null = null;
   private opening: Promise<SearchIndex> | null = null;
   private reloading: Promise<ReloadSummary> | null = null;
+  private answerCheckWarmUp: Promise<void> = Promise.resolve();
 
   /** `scope`: the key of this index in a shared database ("shared" or a Discord server id). */
   constructor(
@@ -228,6 +230,7 @@ export class Quarry {
     if (loaded) {
       this.snapshot = loaded;
       await this.prepareExpansion(loaded);
+      this.prepareAnswerCheck(loaded);
       return loaded;
     }
     await this.startReload({ ...(onProgress ? { onProgress } : {}) }, null);
@@ -353,6 +356,24 @@ export class Quarry {
     });
   }
 
+  /**
+   * Starts the answer check's first-use work for a newly served index in the background
+   * (src/search/answer-check-warm-up.ts): not awaited, so the index is usable at once.
+   */
+  private prepareAnswerCheck(snapshot: SearchIndex): void {
+    this.answerCheckWarmUp = warmAnswerCheck(snapshot.passages, {
+      stale: () => this.snapshot !== snapshot,
+      busy: () => this.reloading,
+    }).catch((error: Error) => {
+      log.debug(`search: the answer check's warm-up stopped (${error.message}); questions tag as they go`);
+    });
+  }
+
+  /** Resolves when the served index's answer-check warm-up has finished or been dropped. */
+  answerCheckWarmedUp(): Promise<void> {
+    return this.answerCheckWarmUp;
+  }
+
   private toResult(snapshot: SearchIndex, scored: ScoredPassage): AnswerResult {
     const { passage, quote } = scored;
     const source = snapshot.sources.get(passage.sourceId);
@@ -465,6 +486,7 @@ export class Quarry {
       onProgress?.({ stage: 'swapping' });
       this.snapshot = await this.served(built.index);
       await this.prepareExpansion(this.snapshot);
+      this.prepareAnswerCheck(this.snapshot);
       return summariseReload(plan, loaded, { embedded: built.embedded, seconds: seconds() });
     });
   }

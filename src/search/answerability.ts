@@ -251,6 +251,16 @@ function inKnownName(question: string, word: string, vocabulary: Vocabulary): bo
 
 const WORDNET = new WordNetNouns();
 
+/** Reads WordNet's noun index (4.8 MB) now rather than on the first question that needs it. */
+export function openWordNet(): void {
+  WORDNET.open();
+}
+
+/** Whether WordNet's files are open. */
+export function wordNetOpened(): boolean {
+  return WORDNET.opened;
+}
+
 /**
  * "what slice of the deposits…" when the sources say "share": WordNet gives the word's synonyms
  * and the nouns just above and below its senses. Not the embedding's nearest word, which finds

@@ -158,6 +158,18 @@ function termOf(word: string): string | null {
 // Sentences of a loaded index repeat across questions: tag each once (compromise takes ~2 ms).
 const TAG_CACHE_LIMIT = 5000;
 const tagCache = new Map<string, Token[]>();
+// The texts compromise has tagged (not found in the cache), counted for tests and the bench.
+let compromiseCalls = 0;
+
+/** How many texts compromise has tagged since the process started (cache hits not counted). */
+export function taggedTexts(): number {
+  return compromiseCalls;
+}
+
+/** How many more texts the tag cache holds before it is emptied. */
+export function tagCacheRoom(): number {
+  return TAG_CACHE_LIMIT - tagCache.size;
+}
 
 export function tagTokens(text: string): Token[] {
   const cached = tagCache.get(text);
@@ -176,6 +188,7 @@ export function tagTokens(text: string): Token[] {
     remember(text, joined);
     return joined;
   }
+  compromiseCalls++;
   const tokens: Token[] = [];
   // foldQuotes keeps every offset: it replaces one character by one.
   const sentences = nlp(foldQuotes(text)).json({ offset: true }) as {

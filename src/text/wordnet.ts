@@ -39,6 +39,18 @@ export class WordNetNouns {
     return this.path !== null;
   }
 
+  /** Reads the noun index and opens the synsets now, so the first look-up does not. */
+  open(): void {
+    if (!this.path) return;
+    this.index ??= readFileSync(join(this.path, 'index.noun'));
+    this.data ??= openSync(join(this.path, 'data.noun'), 'r');
+  }
+
+  /** Whether the files are open (the first look-up or open() opens them). */
+  get opened(): boolean {
+    return this.index !== null;
+  }
+
   /**
    * The nouns related to `word` (any case, a plural too): the members of its noun senses and of
    * the senses directly above and below them, as lower-case words ("share", "piece", "rare earth").
@@ -67,8 +79,8 @@ export class WordNetNouns {
   /** The synset offsets of a lemma's noun senses (binary search over the sorted index). */
   private senses(lemma: string): number[] {
     if (!this.path) return [];
-    this.index ??= readFileSync(join(this.path, 'index.noun'));
-    const index = this.index;
+    this.open();
+    const index = this.index as Buffer;
     const key = lemma.replace(/ /g, '_');
     let low = 0;
     let high = index.length;
@@ -89,9 +101,9 @@ export class WordNetNouns {
 
   private synset(offset: number): { words: string[]; pointers: number[] } | null {
     if (!this.path) return null;
-    this.data ??= openSync(join(this.path, 'data.noun'), 'r');
+    this.open();
     const buffer = Buffer.alloc(8192);
-    const read = readSync(this.data, buffer, 0, buffer.length, offset);
+    const read = readSync(this.data as number, buffer, 0, buffer.length, offset);
     const text = buffer.toString('latin1', 0, read);
     const line = text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n'));
     return parseSynset(line);
