@@ -158,7 +158,7 @@ function termOf(word: string): string | null {
 // Sentences of a loaded index repeat across questions: tag each once (compromise takes ~2 ms).
 const TAG_CACHE_LIMIT = 5000;
 const tagCache = new Map<string, Token[]>();
-// The texts compromise has tagged (not found in the cache), counted for tests and the bench.
+// The texts compromise has tagged (not found in the cache), counted for tests.
 let compromiseCalls = 0;
 
 /** How many texts compromise has tagged since the process started (cache hits not counted). */
