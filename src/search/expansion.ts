@@ -155,12 +155,12 @@ export class LexicalExpander {
    * `expansionFor` would embed, for the caller to embed with the question (quarry.ts).
    */
   unembeddedWords(index: ExpandableIndex, question: string): string[] {
-    return this.words.missing(unknownWords(searchQuery(question), (term) => index.lexical.knows(term)));
+    return this.words.missing(unknownIn(index, question));
   }
 
   /** The expansion for `search`, or undefined when the question has no word the sources lack. */
   async expansionFor(index: ExpandableIndex, question: string): Promise<Expansion | undefined> {
-    const unknown = unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
+    const unknown = unknownIn(index, question);
     if (unknown.length === 0) return undefined;
     const [table, vectors] = await Promise.all([this.vocabularyOf(index), this.words.of(unknown)]);
     const substitutes = new Map(
@@ -168,6 +168,11 @@ export class LexicalExpander {
     );
     return (prepared) => expandQuestion(prepared, substitutes, this.threshold);
   }
+}
+
+/** The question's searched words that the index's sources never use. */
+function unknownIn(index: ExpandableIndex, question: string): string[] {
+  return unknownWords(searchQuery(question), (term) => index.lexical.knows(term));
 }
 
 /** The searched words (`searchQuery`) whose terms the sources never use, lower case, each once. */
