@@ -9,7 +9,7 @@ import { UserFacingError } from './errors.ts';
 import { LOG_LEVELS, type LogLevel, registerSecret } from './log.ts';
 import { DEFAULT_MODEL } from './model/catalog.ts';
 
-export type SpinningSetting = 'questions' | 'auto' | 'on' | 'off';
+export type SpinningSetting = 'auto' | 'on' | 'off';
 export type SearchMode = 'hybrid' | 'dense' | 'bm25';
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'dense', 'bm25'];
 export const EMBEDDING_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const;
@@ -26,9 +26,8 @@ export interface CoreConfig {
   passagePrefix: string | undefined;
   onnxThreads: number;
   /**
-   * Whether onnxruntime's intra-op threads spin-wait for work while a call runs: `questions` (the
-   * main thread's session spins, the reload worker's does not), `on`, `off`, or `auto` (chosen per
-   * question by load, see src/embedding/spin-choice.ts).
+   * Whether onnxruntime's intra-op threads spin-wait for work (faster on idle cores only): `on`,
+   * `off`, or `auto` (chosen per question by load, see src/embedding/spin-choice.ts).
    */
   onnxSpinning: SpinningSetting;
   sourcesDir: string;
@@ -121,18 +120,17 @@ function flag(env: Env, key: string, fallback: boolean): boolean {
   throw new UserFacingError('config', `${key} must be true or false, got "${raw}"`);
 }
 
-/** `questions` (the default), `auto`, or a forced choice spelt as any flag (1/0, true/false, on/off, yes/no). */
+/** `auto` (the default), or a forced choice spelt as any flag (1/0, true/false, on/off, yes/no). */
 function spinningSetting(env: Env, key: string): SpinningSetting {
   const raw = env[key]?.trim().toLowerCase();
-  // Questions spin by default: their threads spin only while a call runs (SPIN_WHILE_RUNNING in
-  // embedder.ts), which on a quiet machine answers faster than calm threads (/ask p50 4.9 → 3.5
-  // ms) and under load measured level with them, with one model copy (`auto` holds two). README.
-  if (!raw || raw === 'questions') return 'questions';
+  // Calm by default: on a quiet machine `auto` measured no faster than calm and held a second
+  // model copy (RSS 372–394 MB against 272–292, ~600 MB after 200 questions; README).
+  if (!raw) return 'off';
   if (raw === 'auto') return 'auto';
   try {
     return flag(env, key, false) ? 'on' : 'off';
   } catch {
-    throw new UserFacingError('config', `${key} must be questions, auto, 1 or 0, got "${raw}"`);
+    throw new UserFacingError('config', `${key} must be auto, 1 or 0, got "${raw}"`);
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { cpuPressure } from '../src/embedding/cpu-pressure.ts';
-import { type Embedder, getEmbedder, spinsHere, WORKER_MIN_TEXTS } from '../src/embedding/embedder.ts';
+import { type Embedder, getEmbedder, WORKER_MIN_TEXTS } from '../src/embedding/embedder.ts';
 import { OffThreadEmbedder } from '../src/embedding/off-thread.ts';
 import { UserFacingError } from '../src/errors.ts';
 import type { ProgressEvent } from '../src/progress.ts';
@@ -214,13 +214,12 @@ describe('ONNX_SPINNING: which onnxruntime session answers a question', () => {
     }
   }
 
-  it('1 and questions (the default) use the spinning session, 0 the calm one, whatever the machine', async () => {
+  it('1 forces the spinning session, and 0 or no setting the calm one, whatever the machine', async () => {
     await onIdleMachine(async () => {
       for (const [setting, expected] of [
         ['1', 'spinning'],
         ['0', 'calm'],
-        ['', 'spinning'],
-        ['questions', 'spinning'],
+        ['', 'calm'],
       ] as const) {
         const embedder = await getEmbedder(testConfig({ ONNX_SPINNING: setting }));
         const before = embedder.questionCalls();
@@ -229,14 +228,6 @@ describe('ONNX_SPINNING: which onnxruntime session answers a question', () => {
         assert.equal(after[expected] - before[expected], 30, `ONNX_SPINNING=${setting}`);
       }
     });
-  });
-
-  it('questions spins on the main thread only: the reload worker stays calm', () => {
-    assert.equal(spinsHere('questions', true), true);
-    assert.equal(spinsHere('questions', false), false);
-    assert.equal(spinsHere('on', false), true);
-    assert.equal(spinsHere('auto', true), false, 'auto loads calm and adds a spinning session');
-    assert.equal(spinsHere('off', true), false);
   });
 
   it('auto tries the spinning session on free cores, and never while a reload embeds in the worker', async () => {

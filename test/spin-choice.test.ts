@@ -177,15 +177,11 @@ describe('CPU pressure signal', () => {
 
 describe('ONNX_SPINNING setting', () => {
   it('is calm by default, auto when asked, and forced by 1 or 0', () => {
-    assert.equal(loadCoreConfig({}).onnxSpinning, 'questions');
-    assert.equal(loadCoreConfig({ ONNX_SPINNING: 'Questions' }).onnxSpinning, 'questions');
+    assert.equal(loadCoreConfig({}).onnxSpinning, 'off');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: 'auto' }).onnxSpinning, 'auto');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: '1' }).onnxSpinning, 'on');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: 'true' }).onnxSpinning, 'on');
     assert.equal(loadCoreConfig({ ONNX_SPINNING: '0' }).onnxSpinning, 'off');
-    assert.throws(
-      () => loadCoreConfig({ ONNX_SPINNING: 'sometimes' }),
-      /ONNX_SPINNING must be questions, auto, 1 or 0/,
-    );
+    assert.throws(() => loadCoreConfig({ ONNX_SPINNING: 'sometimes' }), /ONNX_SPINNING must be auto, 1 or 0/);
   });
 });

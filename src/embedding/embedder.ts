@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
-import type { CoreConfig, SpinningSetting } from '../config.ts';
+import type { CoreConfig } from '../config.ts';
 import { errorMessage, UserFacingError } from '../errors.ts';
 import { sha256 } from '../hash.ts';
 import { log } from '../log.ts';
@@ -114,15 +114,6 @@ const CALL_COST_TOKENS = 20;
  */
 export const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } } as const;
 
-/**
- * A spinning session's threads spin only while a call runs (onnxruntime's force_spinning_stop):
- * spin-waiting between the operators of one call is where spinning gains, while spinning on after
- * the call returns takes a core from the main thread's own work for the question (search, the
- * answer check, garbage collection). Quiet machine, same process: /ask p99 19.6 → 11.1 ms at the
- * same p50 (3.8 ms; calm 4.9). README "Load-adaptive spinning".
- */
-export const SPIN_WHILE_RUNNING = { session: { force_spinning_stop: '1' } } as const;
-
 function localFingerprint(dir: string, dtype: string): string {
   const parts = ['config.json', 'tokenizer.json'].map((f) => {
     const path = join(dir, f);
@@ -136,20 +127,11 @@ function localFingerprint(dir: string, dtype: string): string {
   return sha256(parts.join('|')).slice(0, 16);
 }
 
-/**
- * Whether this thread's own session spins: `on` everywhere; `questions` on the main thread only
- * (the reload worker runs beside the questions, and its batches gain nothing from spinning);
- * `auto` and `off` load it calm (`auto` adds a spinning one for questions, spin-sessions.ts).
- */
-export function spinsHere(setting: SpinningSetting, mainThread: boolean): boolean {
-  return setting === 'on' || (setting === 'questions' && mainThread);
-}
-
-/** onnxruntime session options: thread counts, and how the threads wait (see NO_SPINNING, SPIN_WHILE_RUNNING). */
+/** onnxruntime session options: thread counts, and NO_SPINNING unless `spinning`. */
 function sessionOptions(settings: EmbedderSettings, spinning: boolean) {
   return {
     ...(settings.onnxThreads > 0 ? { intraOpNumThreads: settings.onnxThreads, interOpNumThreads: 1 } : {}),
-    extra: spinning ? SPIN_WHILE_RUNNING : NO_SPINNING,
+    ...(spinning ? {} : { extra: NO_SPINNING }),
   };
 }
 
@@ -251,12 +233,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
     say: (line) => log.info(line),
     ...(onProgress ? { onProgress } : {}),
   });
-  const extractor = await loadPipeline(
-    settings,
-    model,
-    spinsHere(settings.onnxSpinning, isMainThread),
-    onProgress,
-  );
+  const extractor = await loadPipeline(settings, model, settings.onnxSpinning === 'on', onProgress);
   const pooling = model.local ? poolingOf(model.location) : (model.catalog?.pooling ?? 'mean');
   // Unset prefixes follow the model (bge and e5 were trained with theirs); set ones win, even empty.
   const queryPrefix = settings.queryPrefix ?? model.catalog?.queryPrefix ?? '';
@@ -283,7 +260,7 @@ async function createEmbedder(settings: EmbedderSettings, onProgress?: ProgressL
   // Embedding jobs of more than one text running (here or in the worker): no spinning meanwhile.
   let batchJobs = 0;
   const sessions = new SpinSessions({
-    loadedKind: spinsHere(settings.onnxSpinning, isMainThread) ? 'spinning' : 'calm',
+    setting: settings.onnxSpinning,
     adaptive: isMainThread && settings.onnxSpinning === 'auto',
     loaded: extractor.model,
     // A second pipeline, not a bare onnxruntime session on the file: measured after a full GC,

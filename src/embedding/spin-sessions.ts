@@ -1,7 +1,6 @@
 /**
  * The embedder's onnxruntime sessions and which one runs a model call (ONNX_SPINNING):
- * - `questions` (the default): one session, spinning on the main thread (questions, small jobs)
- *   and calm in the embedding worker; `on`: spinning everywhere; `off`: calm everywhere.
+ * - `on`: one session, spinning, for everything; `off`: one calm session.
  * - `auto` on the main thread: the calm session for batches (a reload's texts: spinning threads
  *   lose most under load and gain little idle) and for questions by default; a second, spinning
  *   session of the same model is loaded in the background after three calm questions once the
@@ -11,6 +10,7 @@
  *   measures faster.
  * - `auto` in the embedding worker: calm only (it runs beside the main thread's questions).
  */
+import type { SpinningSetting } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import { log } from '../log.ts';
 import { cpuPressure } from './cpu-pressure.ts';
@@ -24,10 +24,10 @@ import {
 } from './spin-choice.ts';
 
 export interface SpinSessionsOptions<Model> {
-  /** How the session loaded with the embedder waits (embedder.ts spinsHere). */
-  loadedKind: SessionKind;
+  setting: SpinningSetting;
   /** Whether questions may choose (`auto` on the main thread). */
   adaptive: boolean;
+  /** The session loaded with the embedder: spinning with `on`, calm otherwise. */
   loaded: Model;
   loadSpinning: () => Promise<Model>;
   /** Another embedding job of this process is running (the worker's, or a batch job here). */
@@ -54,7 +54,7 @@ export class SpinSessions<Model> {
    * with a few words riding along), so it is chosen as a question's call is.
    */
   pick(texts: number, question = texts === 1): { kind: SessionKind; model: Model } {
-    const fixed = this.options.loadedKind;
+    const fixed: SessionKind = this.options.setting === 'on' ? 'spinning' : 'calm';
     if (!question || !this.options.adaptive) return { kind: fixed, model: this.options.loaded };
     const now = performance.now();
     const signals = { ingestRunning: this.options.ingestRunning(), pressure: cpuPressure.read(now), now };
