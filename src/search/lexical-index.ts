@@ -24,6 +24,9 @@ export interface SourceTitle {
   title: string;
 }
 
+/** Unknown terms whose fuzzy lookup is kept per index (cleared when full). */
+const TYPO_LOOKUPS = 10_000;
+
 export class LexicalIndex {
   private readonly search: MiniSearch<Doc>;
   /** In how many passages each content term occurs. */
@@ -36,6 +39,11 @@ export class LexicalIndex {
   private readonly titleTerms: ReadonlySet<string>;
   /** Each source's title terms, by source id. */
   private readonly titleTermsOf: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Unknown terms already searched one typo away: a question's unknown words are looked up several
+   * times per answer (expansion, answer check), each a fuzzy search of the whole index.
+   */
+  private readonly typoAway = new Map<string, boolean>();
 
   constructor(texts: readonly string[], titles: readonly SourceTitle[] = []) {
     this.titleTermsOf = new Map(titles.map((s) => [s.id, new Set(contentTerms(s.title))]));
@@ -54,11 +62,17 @@ export class LexicalIndex {
     }
   }
 
-  /** Whether the sources use this content term (one typo allowed on long words, as in queries). */
   /** Whether the sources use a term; one typo away counts too unless `exact` ("elemnts"). */
   knows(term: string, exact = false): boolean {
     if (this.documentFrequency.has(term) || this.titleTerms.has(term)) return true;
-    return !exact && term.length >= 6 && this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+    if (exact || term.length < 6) return false;
+    let near = this.typoAway.get(term);
+    if (near === undefined) {
+      near = this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
+      if (this.typoAway.size >= TYPO_LOOKUPS) this.typoAway.clear();
+      this.typoAway.set(term, near);
+    }
+    return near;
   }
 
   /**
