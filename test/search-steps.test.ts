@@ -22,7 +22,7 @@ import {
 } from '../src/search/expected-answer.ts';
 import { focusTerms, groundsFocus, superlativeTerms } from '../src/search/focus-grounding.ts';
 import { chooseQuote, type SentenceScore } from '../src/search/key-sentences.ts';
-import { LexicalIndex } from '../src/search/lexical-index.ts';
+import { type LexicalHit, LexicalIndex } from '../src/search/lexical-index.ts';
 import {
   type Candidate,
   denseScores,
@@ -1040,5 +1040,38 @@ describe('gatherCandidates: the expanded query reuses the dense side of the plai
       cs.map((c) => [c.passage.id, c.passageCosine, c.sentences.map((s) => s.similarity)]);
     assert.deepEqual(scores(expanded), scores(fresh));
     assert.ok(expanded.length > plain.length, 'the expansion adds the Kiev passage');
+  });
+});
+
+describe('LexicalIndex: typo neighbours found once per word', () => {
+  const texts = [
+    'Rare earth elements are mined in Russia.',
+    'The elements of the deal were never published.',
+  ];
+
+  it('walks the tree once for a word queried twice, with the same hits as a fresh index', () => {
+    type FuzzyGet = (this: unknown, term: string, distance: number) => Map<string, unknown>;
+    const probe = new LexicalIndex(texts) as unknown as { search: { _index: object } };
+    const prototype = Object.getPrototypeOf(probe.search._index) as { fuzzyGet: FuzzyGet };
+    const inner = prototype.fuzzyGet;
+    let walks = 0;
+    prototype.fuzzyGet = function (term, distance) {
+      walks++;
+      return inner.call(this, term, distance);
+    };
+    let first: LexicalHit[];
+    let second: LexicalHit[];
+    try {
+      const lexical = new LexicalIndex(texts);
+      first = lexical.query('elemnts published', 10);
+      const walked = walks;
+      second = lexical.query('which elemnts', 10);
+      assert.equal(walks, walked, 'the second query found "elemnts" without walking the tree');
+    } finally {
+      prototype.fuzzyGet = inner;
+    }
+    assert.deepEqual(first, new LexicalIndex(texts).query('elemnts published', 10));
+    assert.deepEqual(second, new LexicalIndex(texts).query('which elemnts', 10));
+    assert.ok(first.length > 0);
   });
 });
