@@ -1059,8 +1059,8 @@ describe('LexicalIndex: typo neighbours found once per word', () => {
       walks++;
       return inner.call(this, term, distance);
     };
-    let first: LexicalHit[];
-    let second: LexicalHit[];
+    let first: readonly LexicalHit[];
+    let second: readonly LexicalHit[];
     try {
       const lexical = new LexicalIndex(texts);
       first = lexical.query('elemnts published', 10);
@@ -1073,5 +1073,13 @@ describe('LexicalIndex: typo neighbours found once per word', () => {
     assert.deepEqual(first, new LexicalIndex(texts).query('elemnts published', 10));
     assert.deepEqual(second, new LexicalIndex(texts).query('which elemnts', 10));
     assert.ok(first.length > 0);
+  });
+
+  it('answers a query asked again from the hits it kept, the same as a fresh index', () => {
+    const lexical = new LexicalIndex(texts);
+    const hits = lexical.query('rare elements', 10);
+    assert.equal(lexical.query('rare elements', 10), hits);
+    assert.deepEqual(hits, new LexicalIndex(texts).query('rare elements', 10));
+    assert.notEqual(lexical.query('rare elements', 1), hits);
   });
 });
