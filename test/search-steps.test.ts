@@ -1000,21 +1000,7 @@ describe('focus terms', () => {
 describe('gatherCandidates: the expanded query reuses the dense side of the plain one', () => {
   it('searches the vectors once and gives the same cosines for both queries', () => {
     const texts = ['Russia has oil and gas.', 'Kiev is the capital of Ukraine.'];
-    let at = 0;
-    const passages: StoredPassage[] = texts.map((text, label) => {
-      const start = at;
-      at += text.length + 2;
-      return {
-        id: `d${label}`,
-        sourceId: 'a.txt',
-        paragraph: label + 1,
-        start,
-        end: start + text.length,
-        text,
-        sentences: [{ start, end: start + text.length }],
-        sentenceRow: label,
-      };
-    });
+    const passages = texts.map((text, label) => ({ ...passage(text), sentenceRow: label }));
     const vectorOf = [new Float32Array([1, 0]), new Float32Array([0, 1])];
     let searches = 0;
     const index = {
