@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../src/config.ts';
 import { Quarry } from '../src/quarry.ts';
+import { askLatency } from './ask-latency.ts';
 import { benchmarkQuestions } from './questions.ts';
-import { percentile, round, rssMb } from './stats.ts';
+import { round, rssMb } from './stats.ts';
 
 const WARMUP = 20;
 
@@ -28,24 +29,14 @@ async function child(): Promise<void> {
     await (await quarry.embedder()).embed(['warm the model'], 'query');
     const modelLoadMs = performance.now() - loadStarted;
     const ingest = await quarry.reload();
-    const questions = await benchmarkQuestions();
-    for (const q of questions.slice(0, WARMUP)) await quarry.ask(q);
-    const samples: number[] = [];
-    for (const q of questions) {
-      const started = performance.now();
-      await quarry.ask(q);
-      samples.push(performance.now() - started);
-    }
+    const latency = await askLatency(quarry, await benchmarkQuestions(), WARMUP);
     const result = {
       model: process.env.EMBEDDING_MODEL,
       modelLoadMs: round(modelLoadMs, 0),
       ingestSeconds: round(ingest.seconds, 2),
       passages: ingest.passages,
       embedded: ingest.embedded,
-      questions: samples.length,
-      p50Ms: round(percentile(samples, 50)),
-      p95Ms: round(percentile(samples, 95)),
-      p99Ms: round(percentile(samples, 99)),
+      ...latency,
       rssMb: rssMb(),
     };
     await (await quarry.embedder()).close();
