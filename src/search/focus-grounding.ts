@@ -192,6 +192,9 @@ export function focusTerms(question: string): string[] {
  * use their own ("which party is the **loudest** against…" for "has consistently framed").
  */
 export function superlativeTerms(question: string): string[] {
+  // A token is a run of the question's text: without "most" or "least" in it none can be one, and
+  // the question need not be tagged (~1 ms for a new question).
+  if (!/most|least/i.test(question)) return [];
   const tokens = tagTokens(foldQuotes(question));
   return tokens.flatMap((t, i) => {
     const ranked =

@@ -58,7 +58,8 @@ const REFERS_BACK =
 // index never change): stemming every candidate sentence on every question was the hot spot.
 const termCache = new WeakMap<StoredPassage, Set<string>[]>();
 
-function sentenceTerms(passage: StoredPassage): Set<string>[] {
+/** The content terms of each of the passage's sentences (`passage.sentences`), computed once. */
+export function sentenceTerms(passage: StoredPassage): readonly ReadonlySet<string>[] {
   let sets = termCache.get(passage);
   if (!sets) {
     sets = passage.sentences.map(
@@ -70,11 +71,22 @@ function sentenceTerms(passage: StoredPassage): Set<string>[] {
   return sets;
 }
 
+/** Each of the passage's sentences' cosine with the question. */
+export function sentenceSimilarities(
+  passage: StoredPassage,
+  queryVector: Float32Array,
+  sentenceVectors: Float32Array,
+): number[] {
+  return passage.sentences.map((_, i) => cosineAt(queryVector, sentenceVectors, passage.sentenceRow + i));
+}
+
+/** `similarities`: sentenceSimilarities of this passage and question, when the caller has them. */
 export function scoreSentences(
   passage: StoredPassage,
   queryVector: Float32Array,
   queryTerms: ReadonlyMap<string, number>,
   sentenceVectors: Float32Array,
+  similarities: readonly number[] = sentenceSimilarities(passage, queryVector, sentenceVectors),
 ): SentenceScore[] {
   const termSets = sentenceTerms(passage);
   let totalWeight = 0;
@@ -91,7 +103,7 @@ export function scoreSentences(
     return {
       span,
       text: passage.text.slice(span.start - passage.start, span.end - passage.start),
-      similarity: cosineAt(queryVector, sentenceVectors, passage.sentenceRow + i),
+      similarity: similarities[i] as number,
       overlap: queryTerms.size ? shared / queryTerms.size : 0,
       weightedOverlap: totalWeight > 0 ? sharedWeight / totalWeight : 0,
     };

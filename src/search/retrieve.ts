@@ -25,6 +25,7 @@
 import type { SearchMode } from '../config.ts';
 import type { SearchIndex } from '../index/search-index.ts';
 import type { StoredPassage } from '../index/store.ts';
+import type { Neighbour } from '../index/vector-index.ts';
 import type { Span } from '../text/sentences.ts';
 import { contentTerms } from '../text/terms.ts';
 import {
@@ -48,6 +49,7 @@ import {
   QUOTE_WEIGHTED_OVERLAP,
   type SentenceScore,
   scoreSentences,
+  sentenceSimilarities,
 } from './key-sentences.ts';
 import { searchQuery } from './query.ts';
 
@@ -152,13 +154,34 @@ export function prepareQuestion(question: string): PreparedQuestion {
   };
 }
 
-/** Step 1: every passage either retriever proposes, with the raw scores fusion needs. */
+/**
+ * The dense side of one question's candidates (one vector, one limit), kept for its expanded
+ * lexical query (search): the same vector finds the same neighbours and cosines, so ranking the
+ * expansion recomputed them (~0.1 ms a question) for identical numbers.
+ */
+export interface DenseScores {
+  neighbours?: Neighbour[];
+  /** Passage cosines of candidates that were not neighbours, by label. */
+  cosines: Map<number, number>;
+  /** Each candidate's sentenceSimilarities, by label. */
+  sentences: Map<number, number[]>;
+}
+
+export function denseScores(): DenseScores {
+  return { cosines: new Map(), sentences: new Map() };
+}
+
+/**
+ * Step 1: every passage either retriever proposes, with the raw scores fusion needs. `dense`:
+ * what an earlier call with the same vector and limit computed (search's expanded query).
+ */
 export function gatherCandidates(
   index: SearchableIndex,
   prepared: PreparedQuestion,
   queryVector: Float32Array,
   mode: SearchMode,
   limit = CANDIDATES,
+  dense: DenseScores = denseScores(),
 ): Candidate[] {
   const raw = new Map<number, { cosine: number; bm25: number; coverage: number }>();
   const entry = (label: number) => {
@@ -170,7 +193,8 @@ export function gatherCandidates(
     return c;
   };
   if (mode !== 'bm25') {
-    for (const n of index.vectors.search(queryVector, limit)) entry(n.label).cosine = n.similarity;
+    dense.neighbours ??= index.vectors.search(queryVector, limit);
+    for (const n of dense.neighbours) entry(n.label).cosine = n.similarity;
   }
   if (mode !== 'dense') {
     for (const hit of index.lexical.query(prepared.lexicalQuery, limit)) {
@@ -184,11 +208,21 @@ export function gatherCandidates(
   for (const [label, c] of raw) {
     const passage = index.passages[label];
     if (!passage) continue;
+    // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
+    let cosine = c.cosine;
+    if (Number.isNaN(cosine)) {
+      cosine = dense.cosines.get(label) ?? index.vectors.similarityTo(label, queryVector);
+      dense.cosines.set(label, cosine);
+    }
+    let similarities = dense.sentences.get(label);
+    if (!similarities) {
+      similarities = sentenceSimilarities(passage, queryVector, index.sentenceVectors);
+      dense.sentences.set(label, similarities);
+    }
     candidates.push({
       passage,
-      // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
-      passageCosine: Number.isNaN(c.cosine) ? index.vectors.similarityTo(label, queryVector) : c.cosine,
-      sentences: scoreSentences(passage, queryVector, termWeights, index.sentenceVectors),
+      passageCosine: cosine,
+      sentences: scoreSentences(passage, queryVector, termWeights, index.sentenceVectors, similarities),
       bm25: c.bm25,
       coverage: c.coverage,
     });
@@ -272,6 +306,17 @@ export function selectResults(
   });
   if (!top || top.relevance < policy.minRelevance) return abstain(top ?? null);
   let best = top;
+  // Each passage checked once: the answering one was checked already when it was found (the
+  // check scans its scope's sentences several times: ~0.1 ms a passage).
+  const checks = new Map<ScoredPassage, AnswerCheck>();
+  const check = (s: ScoredPassage) => {
+    let found = checks.get(s);
+    if (!found) {
+      found = checkAnswer(prepared, s, policy.answerCheck ?? undefined, vocabulary);
+      checks.set(s, found);
+    }
+    return found;
+  };
   const missing = policy.answerCheck?.focusCheck ? unmentioned(prepared, vocabulary) : null;
   if (missing) {
     const reason = `the sources never mention "${missing}"`;
@@ -280,15 +325,12 @@ export function selectResults(
   if (policy.answerCheck) {
     // A passage close to the top one that has the kind of answer asked for answers instead.
     const floor = Math.max(policy.minRelevance, top.relevance - policy.answerCheck.typeMargin);
-    const check = (s: ScoredPassage) => checkAnswer(prepared, s, policy.answerCheck ?? undefined, vocabulary);
     const typed = scored.find((s) => s.relevance >= floor && check(s).answers);
     if (!typed) return abstain({ ...top, check: check(top) });
     best = typed;
   }
   // The answering passage carries its check: the reply marks the answer span it found.
-  const checked = policy.answerCheck
-    ? { ...best, check: checkAnswer(prepared, best, policy.answerCheck, vocabulary) }
-    : best;
+  const checked = policy.answerCheck ? { ...best, check: check(best) } : best;
   const results: ScoredPassage[] = [checked];
   const supportFloor = Math.max(policy.minRelevance, best.relevance * policy.supportShare);
   for (const s of scored) {
@@ -317,9 +359,14 @@ export function search(
     inTitle: (term, sourceId) => index.lexical.inTitle(term, sourceId),
   };
   const prepared = prepareQuestion(question);
+  const dense = denseScores();
   const rank = (asked: PreparedQuestion) =>
     // The answer type and key-sentence choice follow the question as asked.
-    scoreCandidates(gatherCandidates(index, asked, queryVector, options.mode), prepared, options);
+    scoreCandidates(
+      gatherCandidates(index, asked, queryVector, options.mode, CANDIDATES, dense),
+      prepared,
+      options,
+    );
   const plain = rank(prepared);
   const expanded = expand?.(prepared);
   const scored = expanded && expanded !== prepared ? keepPlainScale(rank(expanded), plain) : plain;
