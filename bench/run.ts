@@ -6,15 +6,16 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CoreConfig, loadCoreConfig, loadEnvFile } from '../src/config.ts';
 import type { Embedder } from '../src/embedding/embedder.ts';
 import { configureLog } from '../src/log.ts';
-import { DEFAULT_MODEL, findCatalogModel } from '../src/model/catalog.ts';
+import { findCatalogModel } from '../src/model/catalog.ts';
 import { Quarry } from '../src/quarry.ts';
 import { askLatency } from './ask-latency.ts';
 import { benchBurst } from './burst.ts';
+import { chooseModel } from './choose-model.ts';
 import { benchColdStart } from './cold-start.ts';
 import { benchEmbedLimit } from './embed-limit.ts';
 import { benchFeedback } from './feedback.ts';
@@ -46,23 +47,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 loadEnvFile();
 configureLog({ level: 'warn', file: null });
-
-/**
- * The real model when EMBEDDING_MODEL names one, else the default model when it was fetched
- * (npm run model:fetch), else the fixture. `name` keys the real-text vector cache.
- */
-function chooseModel(): { model: string; name: string; label: string } {
-  const chosen = process.env.EMBEDDING_MODEL;
-  if (chosen) return { model: chosen, name: basename(chosen), label: chosen };
-  const fetched = resolve('data/models', DEFAULT_MODEL);
-  if (existsSync(join(fetched, 'onnx', 'model.onnx')))
-    return { model: fetched, name: DEFAULT_MODEL, label: `${DEFAULT_MODEL} (fetched into data/models)` };
-  return {
-    model: resolve('test/fixtures/tiny-embedder'),
-    name: 'tiny-embedder',
-    label: 'fixture tiny-embedder (NOT a real model)',
-  };
-}
 
 /**
  * The share of questions since `before` that ran on the spinning session (ONNX_SPINNING=auto
