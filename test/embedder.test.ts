@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import fs, { cpSync, existsSync, mkdirSync, type PathLike, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +25,31 @@ describe('embedder on the fixture model (real transformers.js + onnxruntime)', (
     assert.ok(q && related && unrelated);
     assert.ok(Math.abs(dot(q, q) - 1) < 1e-4, 'normalised');
     assert.ok(dot(q, related) > dot(q, unrelated) + 0.2);
+  });
+
+  it("hands onnxruntime a local model's ONNX file by path, never reading it as a stream", async () => {
+    // transformers.js streamed the whole file into memory on the main thread, unread (90 MB for MiniLM).
+    const opened: string[] = [];
+    const original = fs.createReadStream;
+    fs.createReadStream = ((path: PathLike, options?: Parameters<typeof original>[1]) => {
+      opened.push(String(path));
+      return original(path, options);
+    }) as typeof original;
+    try {
+      // A setting no other test uses, so the model is loaded here and not taken from the shared cache.
+      const embedder = await getEmbedder(testConfig({ PASSAGE_MAX_TOKENS: '255' }));
+      assert.equal((await embedder.embed(['Russia has 11 time zones.'], 'passage'))[0]?.length, 96);
+    } finally {
+      fs.createReadStream = original;
+    }
+    assert.ok(
+      opened.some((p) => p.endsWith('tokenizer.json')),
+      'the spy saw the files read as streams',
+    );
+    assert.deepEqual(
+      opened.filter((p) => p.endsWith('.onnx')),
+      [],
+    );
   });
 
   it('pools bit for bit as transformers.js does (mean pooling, then L2 normalisation)', async () => {

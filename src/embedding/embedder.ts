@@ -18,6 +18,7 @@ import { log } from '../log.ts';
 import { onnxFileFor } from '../model/layout.ts';
 import { type ResolvedModel, resolveModel } from '../model/resolve.ts';
 import type { ProgressListener } from '../progress.ts';
+import { localModelCache, registerLocalOnnx } from './local-model-cache.ts';
 import { OffThreadEmbedder } from './off-thread.ts';
 import { type Pooling, poolingMode, poolNormalised } from './pooling.ts';
 import type { SessionKind } from './spin-choice.ts';
@@ -161,6 +162,11 @@ async function loadPipeline(
   env.cacheDir = settings.modelCacheDir;
   env.useFSCache = true;
   const variant = onnxFileFor(settings.embeddingDtype);
+  // A local model's ONNX file goes to onnxruntime by path, never streamed (local-model-cache.ts).
+  // A download has nothing to gain and needs the file cache, which a custom cache replaces.
+  if (localDir) registerLocalOnnx(join(localDir, variant));
+  env.useCustomCache = localDir !== null;
+  env.customCache = localDir ? localModelCache : null;
   // The import drops an int8 variant that disagrees with fp32, so a folder with only the fp32
   // file is an expected state that deserves its own message.
   if (
