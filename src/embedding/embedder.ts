@@ -164,7 +164,7 @@ async function loadPipeline(
   const variant = onnxFileFor(settings.embeddingDtype);
   // A local model's ONNX file goes to onnxruntime by path, never streamed (local-model-cache.ts).
   // A download has nothing to gain and needs the file cache, which a custom cache replaces.
-  if (localDir) registerLocalOnnx(join(localDir, variant));
+  if (localDir) registerLocalOnnx(localDir, variant);
   env.useCustomCache = localDir !== null;
   env.customCache = localDir ? localModelCache : null;
   // The import drops an int8 variant that disagrees with fp32, so a folder with only the fp32

@@ -12,17 +12,23 @@
  * is read as before. transformers.js asks under the local path and, for the final lookup, under
  * the remote URL it built from the same folder, so both spellings are recognised.
  */
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 
-const onnxPaths = new Set<string>();
+interface LocalOnnx {
+  path: string;
+  /** The folder as the remote URL spells it: forward slashes, no leading one. */
+  urlFolder: string;
+  /** The file inside the folder, forward slashes ("onnx/model.onnx"). */
+  urlFile: string;
+}
+
+const registered = new Map<string, LocalOnnx>();
 
 function answer(key: string): string | undefined {
-  for (const path of onnxPaths) {
+  for (const { path, urlFolder, urlFile } of registered.values()) {
     if (resolve(key) === path) return path;
-    // The remote spelling: <host>/<folder without its leading slash>/resolve/main/<file>.
-    const folder = path.slice(0, path.lastIndexOf(`${sep}onnx${sep}`)).replace(/^[/\\]+/, '');
-    const file = path.slice(path.lastIndexOf(`${sep}onnx${sep}`) + 1).replaceAll(sep, '/');
-    if (key.includes(folder.replaceAll(sep, '/')) && key.endsWith(`/${file}`)) return path;
+    // The remote spelling: <host>/<folder>/resolve/main/<file>.
+    if (key.includes(urlFolder) && key.endsWith(`/${urlFile}`)) return path;
   }
   return undefined;
 }
@@ -35,7 +41,9 @@ export const localModelCache = {
   async put(): Promise<void> {},
 };
 
-/** Lets `localModelCache` answer this ONNX file (absolute or relative path) with its path. */
-export function registerLocalOnnx(path: string): void {
-  onnxPaths.add(resolve(path));
+/** Lets `localModelCache` answer `file` (e.g. "onnx/model.onnx") of `folder` with its path. */
+export function registerLocalOnnx(folder: string, file: string): void {
+  const path = resolve(join(folder, file));
+  const urlFolder = resolve(folder).replaceAll(sep, '/').replace(/^\/+/, '');
+  registered.set(path, { path, urlFolder, urlFile: file.replaceAll(sep, '/') });
 }

@@ -7,6 +7,7 @@
  * Europe's and Asia's largest conflicts (Ukraine, Israel, the two Koreas, Iran, Taiwan). Demonyms
  * ("Russian") are matched by sameName already.
  */
+import { remembered } from '../memo.ts';
 
 // Members write "china" and "moscow" in lower case, so forms match in any case, except the
 // short forms and the one country name that are also common words ("us", "turkey"), which must be
@@ -91,13 +92,7 @@ const RECENT_LOOKUPS = 64;
 
 /** The groups a text names, with where. */
 export function aliasGroupsIn(text: string): readonly AliasGroup[] {
-  let found = recentLookups.get(text);
-  if (!found) {
-    found = scanAliasGroups(text);
-    if (recentLookups.size >= RECENT_LOOKUPS) recentLookups.clear();
-    recentLookups.set(text, found);
-  }
-  return found;
+  return remembered(recentLookups, RECENT_LOOKUPS, text, scanAliasGroups);
 }
 
 function scanAliasGroups(text: string): AliasGroup[] {

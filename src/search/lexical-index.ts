@@ -4,6 +4,7 @@
  * the sources is a strong sign the answer is not there either.
  */
 import MiniSearch from 'minisearch';
+import { remembered } from '../memo.ts';
 import { contentTerms, splitWords, toTerm } from '../text/terms.ts';
 
 export interface LexicalHit {
@@ -44,16 +45,10 @@ function rememberTypoNeighbours(search: MiniSearch<Doc>): void {
   const fuzzyGet = tree?.fuzzyGet;
   if (!tree || typeof fuzzyGet !== 'function') return;
   const found = new Map<string, Map<string, unknown>>();
-  tree.fuzzyGet = (term, maxDistance) => {
-    const key = `${maxDistance}:${term}`;
-    let matches = found.get(key);
-    if (!matches) {
-      matches = fuzzyGet.call(tree, term, maxDistance);
-      if (found.size >= TYPO_LOOKUPS) found.clear();
-      found.set(key, matches);
-    }
-    return new Map(matches);
-  };
+  tree.fuzzyGet = (term, maxDistance) =>
+    new Map(
+      remembered(found, TYPO_LOOKUPS, `${maxDistance}:${term}`, () => fuzzyGet.call(tree, term, maxDistance)),
+    );
 }
 
 export class LexicalIndex {
@@ -97,13 +92,12 @@ export class LexicalIndex {
   knows(term: string, exact = false): boolean {
     if (this.documentFrequency.has(term) || this.titleTerms.has(term)) return true;
     if (exact || term.length < 6) return false;
-    let near = this.typoAway.get(term);
-    if (near === undefined) {
-      near = this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0;
-      if (this.typoAway.size >= TYPO_LOOKUPS) this.typoAway.clear();
-      this.typoAway.set(term, near);
-    }
-    return near;
+    return remembered(
+      this.typoAway,
+      TYPO_LOOKUPS,
+      term,
+      () => this.search.search(term, { fuzzy: 0.2, prefix: false }).length > 0,
+    );
   }
 
   /**
@@ -124,14 +118,9 @@ export class LexicalIndex {
    * again, and a BM25 query of the index is ~0.08 ms of each /ask's two.
    */
   query(question: string, limit: number): readonly LexicalHit[] {
-    const key = `${limit} ${question}`;
-    let hits = this.recentQueries.get(key);
-    if (!hits) {
-      hits = this.runQuery(question, limit);
-      if (this.recentQueries.size >= RECENT_QUERIES) this.recentQueries.clear();
-      this.recentQueries.set(key, hits);
-    }
-    return hits;
+    return remembered(this.recentQueries, RECENT_QUERIES, `${limit} ${question}`, () =>
+      this.runQuery(question, limit),
+    );
   }
 
   private runQuery(question: string, limit: number): readonly LexicalHit[] {

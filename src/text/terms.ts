@@ -4,6 +4,7 @@
  * dropped, Porter-stemmed ("zones" and "zone" meet).
  */
 import { stemmer } from 'stemmer';
+import { remembered } from '../memo.ts';
 import { STOP_WORDS } from './stop-words.ts';
 
 /** Typographic quotes and apostrophes → ASCII, so “it’s” and "it's" compare equal. */
@@ -32,13 +33,12 @@ const TERM_CACHE_LIMIT = 100_000;
 
 /** The index form of one word, or null for a stop word. */
 export function toTerm(word: string): string | null {
-  const known = termOfWord.get(word);
-  if (known !== undefined) return known;
+  return remembered(termOfWord, TERM_CACHE_LIMIT, word, termOf);
+}
+
+function termOf(word: string): string | null {
   const folded = foldText(word);
-  const term = !folded || STOP_WORDS.has(folded) ? null : /^\p{L}+$/u.test(folded) ? stemmer(folded) : folded;
-  if (termOfWord.size >= TERM_CACHE_LIMIT) termOfWord.clear();
-  termOfWord.set(word, term);
-  return term;
+  return !folded || STOP_WORDS.has(folded) ? null : /^\p{L}+$/u.test(folded) ? stemmer(folded) : folded;
 }
 
 /** Content terms of a text, in order, duplicates kept. */
