@@ -19,7 +19,8 @@ const SMALL_SOURCE =
   'The keeper paints the lamp room blue each spring, and the harbour master checks the work.\n\n' +
   'Visitors may climb the tower on Sundays between ten and four, weather permitting.\n';
 
-function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+/** Each JSON line the child printed, in order. */
+function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<Record<string, unknown>[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -35,9 +36,14 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<Record<string
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      const line = output.trim().split('\n').at(-1) ?? '';
       if (code !== 0) reject(new Error(`bench: servers child exited ${code}`));
-      else resolve(JSON.parse(line) as Record<string, unknown>);
+      else
+        resolve(
+          output
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>),
+        );
     });
   });
 }
@@ -101,18 +107,19 @@ export async function benchServers(config: CoreConfig, workDir: string, count: n
   });
   const template = await bases.forServer(TEMPLATE_GUILD).add(prepared, { addedBy: 'bench' });
   const templateDir = join(serversDir, TEMPLATE_GUILD);
-  const allLoaded = await runChild(['servers', String(count), templateDir], {
+  mkdirSync(join(workDir, 'pdf'), { recursive: true });
+  const pdfPath = join(workDir, 'pdf', 'bench.pdf');
+  writeFileSync(pdfPath, await makeBenchPdf(join(config.sourcesDir, '000_80816b0a4ae9937f.txt')));
+  // The PDF is added in the first child once its servers' figures are taken (see servers-child.ts).
+  const [allLoaded, pdf] = await runChild(['servers', String(count), templateDir, pdfPath], {
     ...env,
     MAX_LOADED_SERVERS: String(count),
   });
-  const capped = await runChild(['servers', String(count), templateDir], {
+  const [capped] = await runChild(['servers', String(count), templateDir], {
     ...env,
     SERVERS_DIR: join(workDir, 'servers-capped'),
     MAX_LOADED_SERVERS: '200',
   });
-  mkdirSync(join(workDir, 'pdf'), { recursive: true });
-  const pdfPath = join(workDir, 'pdf', 'bench.pdf');
-  writeFileSync(pdfPath, await makeBenchPdf(join(config.sourcesDir, '000_80816b0a4ae9937f.txt')));
-  const pdf = await runChild(['pdf', pdfPath], { ...env, SERVERS_DIR: join(workDir, 'servers-pdf') });
+  if (!allLoaded || !pdf || !capped) throw new Error('bench: a servers child printed no figures');
   return { passagesPerServer: template.passages, allLoaded, capped, pdf };
 }
