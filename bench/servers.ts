@@ -1,7 +1,9 @@
 /**
  * Per-server knowledge bases: memory with 1,000 small servers loaded (and with the default
  * MAX_LOADED_SERVERS cap), and the time from `/sources add` of a 50-page PDF to the first answer
- * quoting it. Each runs in a fresh compiled child process so RSS is only that work.
+ * quoting it. Each server count runs in a fresh compiled child process so RSS is only that work;
+ * the PDF is added in the first of them after its figures are taken (a process start and a model
+ * load fewer; the add is timed inside the child, its RSS is not reported).
  */
 
 import { spawn } from 'node:child_process';
