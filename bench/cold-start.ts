@@ -7,12 +7,12 @@ import type { CoreConfig } from '../src/config.ts';
 import { childEnv } from './child-env.ts';
 import { median, round } from './stats.ts';
 
-function runChild(env: NodeJS.ProcessEnv): Promise<{ readyMs: number; rssMb: number }> {
+function runChild(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ readyMs: number; rssMb: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // The compiled child, as `npm start` runs the bot: under tsx, importing transformers.js alone
     // costs about 0.7 s and 160 MB more (tsx transforms its 1.5 MB bundle).
-    const child = spawn(process.execPath, [join('dist', 'bench', 'cold-start-child.js')], {
+    const child = spawn(process.execPath, [join('dist', 'bench', 'cold-start-child.js'), ...args], {
       env,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -44,7 +44,7 @@ export async function benchColdStart(config: CoreConfig, workDir: string, runs: 
   const rebuild: number[] = [];
   for (let i = 0; i < runs; i++) {
     rmSync(indexDir, { recursive: true, force: true });
-    rebuild.push((await runChild(env)).readyMs);
+    rebuild.push((await runChild(env, ['--ready-only'])).readyMs);
     const r = await runChild(env);
     warm.push(r.readyMs);
     rss.push(r.rssMb);
