@@ -9,6 +9,9 @@
  *      onnxruntime's own sessions, spinning and not, the faster taken (bench/embed-limit.ts).
  * Ratios are taken within a repeat, so each compares moments seconds apart; the load average is
  * printed beside each repeat because other jobs may share the cores.
+ * `--ask-during-reload` then reloads the same size once more while questions are asked back to
+ * back (bench/ingest.ts's benchAskDuringReload, as the full bench does at 2,000 passages):
+ * `/ask` p50 / p99 during a reload of that size, without the rest of the full bench.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,7 +24,8 @@ import { findCatalogModel } from '../src/model/catalog.ts';
 import { Quarry } from '../src/quarry.ts';
 import { chooseModel } from './choose-model.ts';
 import { openRawSession, runSorted } from './embed-limit.ts';
-import { syntheticCorpus } from './ingest.ts';
+import { benchAskDuringReload, syntheticCorpus } from './ingest.ts';
+import { benchmarkQuestions } from './questions.ts';
 import { round } from './stats.ts';
 
 const { values } = parseArgs({
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     passages: { type: 'string', default: '2000' },
     repeats: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
+    'ask-during-reload': { type: 'boolean', default: false },
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -125,7 +130,18 @@ async function main() {
     }
     for (const session of sessions) await session.release();
     await embedder.close();
-    const result = { model: label, passages, texts: encoded?.length ?? 0, loadAtEnd: load(), repeats: rows };
+    const askDuringReload = values['ask-during-reload']
+      ? { loadAverage: load(), ...(await askDuringReloadOf(base, workDir, paragraphs)) }
+      : undefined;
+    if (askDuringReload) log(`ask during reload: ${JSON.stringify(askDuringReload)}`);
+    const result = {
+      model: label,
+      passages,
+      texts: encoded?.length ?? 0,
+      loadAtEnd: load(),
+      repeats: rows,
+      ...(askDuringReload ? { askDuringReload } : {}),
+    };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
@@ -138,12 +154,29 @@ async function main() {
           (r) =>
             `${r.loadAverage.toFixed(2).padStart(5)}  ${String(r.firstReload.passagesPerSec).padStart(16)} → ${r.firstReload.ofLimit.toFixed(2)}   ${String(r.workerLoaded.passagesPerSec).padStart(17)} → ${r.workerLoaded.ofLimit.toFixed(2)}   ${String(r.limit.passagesPerSec).padStart(9)}   ${r.firstExtraSeconds.toFixed(2).padStart(16)}`,
         ),
+        ...(askDuringReload
+          ? [
+              `/ask during a reload of ${askDuringReload.passages} passages (load ${askDuringReload.loadAverage}): p50 ${askDuringReload.p50Ms} ms, p99 ${askDuringReload.p99Ms} ms, ${askDuringReload.asked} questions in ${askDuringReload.reloadSeconds} s`,
+            ]
+          : []),
         `load at the end ${result.loadAtEnd}`,
       ].join('\n')}\n`,
     );
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The benchmark questions asked back to back during one more reload of the same size. */
+async function askDuringReloadOf(base: CoreConfig, workDir: string, paragraphs: number) {
+  const article = join(base.sourcesDir, '000_80816b0a4ae9937f.txt');
+  return benchAskDuringReload(
+    base,
+    join(workDir, 'ask-during'),
+    paragraphs,
+    article,
+    await benchmarkQuestions(),
+  );
 }
 
 main().catch((error) => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { nextTurn } from '../src/event-loop.ts';
 import { sentenceTexts } from '../src/index/search-index.ts';
 import type { StoredPassage } from '../src/index/store.ts';
 import { Quarry } from '../src/quarry.ts';
@@ -42,8 +43,6 @@ function freshPassages(count: number): StoredPassage[] {
     };
   });
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('answer-check warm-up', () => {
   it('tags the served index and opens WordNet, so a first question tags only itself', async () => {

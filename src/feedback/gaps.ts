@@ -5,6 +5,7 @@
  * the same model that answers), so no model runs while a report is built.
  */
 import { stringify } from 'csv-stringify/sync';
+import { nextTurn } from '../event-loop.ts';
 import { VectorIndex } from '../index/vector-index.ts';
 import type { QuestionWithVector } from './storage.ts';
 
@@ -71,7 +72,7 @@ export async function groupGaps(
   const groups: QuestionWithVector[][] = [];
   for (const [i, members] of ordered.entries()) {
     // Thousands of lookups take a noticeable fraction of a second: let Discord acks through.
-    if (i > 0 && i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0 && i % YIELD_EVERY === 0) await nextTurn();
     const vector = members.find((m) => m.vector?.length === dimension)?.vector ?? null;
     if (!leaders || !vector) {
       groups.push(members);

@@ -7,6 +7,7 @@
  * One sentence per turn of the event loop (setImmediate), so a question arriving meanwhile waits
  * for at most one sentence; paused while a reload runs; dropped once the index is replaced.
  */
+import { nextTurn } from '../event-loop.ts';
 import { sentenceTexts } from '../index/search-index.ts';
 import type { StoredPassage } from '../index/store.ts';
 import { openWordNet } from './answerability.ts';
@@ -22,8 +23,6 @@ export interface WarmUpControl {
 // Tagged texts the warm-up leaves room for in the tag cache (questions, scopes of several
 // sentences): past this the cache would be emptied and the warm-up's work lost with it.
 const CACHE_RESERVE = 2500;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Tags the passages' sentences as the answer check will; resolves when done or dropped. */
 export async function warmAnswerCheck(
