@@ -106,8 +106,9 @@ export async function benchIngestSynthetic(
 /**
  * `/ask` latency while a reload embeds `paragraphs` new synthetic passages: the article is
  * served, the synthetic file is added, and questions are asked one after another until the
- * reload has finished. The article's index starts as a copy of `base.indexDir` when that holds
- * one (the bench's first open built it from the same sources), instead of being embedded again.
+ * reload has finished. With `articleIndex` (an index already built from `base.sourcesDir` with
+ * the same config, e.g. by the bench's first open) the article's index starts as a copy of it
+ * instead of being embedded again.
  */
 export async function benchAskDuringReload(
   base: CoreConfig,
@@ -115,6 +116,7 @@ export async function benchAskDuringReload(
   paragraphs: number,
   article: string,
   questions: string[],
+  articleIndex?: string,
 ): Promise<{
   p50Ms: number;
   p99Ms: number;
@@ -127,8 +129,8 @@ export async function benchAskDuringReload(
   mkdirSync(sourcesDir, { recursive: true });
   cpSync(base.sourcesDir, sourcesDir, { recursive: true });
   const indexDir = join(workDir, 'reload-index');
-  if (existsSync(base.indexDir))
-    cpSync(base.indexDir, indexDir, {
+  if (articleIndex && existsSync(articleIndex))
+    cpSync(articleIndex, indexDir, {
       recursive: true,
       filter: (path) => !basename(path).startsWith('write.lock'),
     });

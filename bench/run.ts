@@ -270,6 +270,7 @@ async function main() {
         quick ? 200 : 2000,
         join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
         questions,
+        config.indexDir, // the first open built it from config.sourcesDir
       ),
     );
     log(`ask during reload: ${JSON.stringify(askDuringReload)}`);
