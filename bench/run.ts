@@ -222,20 +222,16 @@ async function main() {
     };
     log(`ask: ${JSON.stringify(ask)}`);
 
+    // The article the synthetic corpora draw their vocabulary from.
+    const articleFile = join(config.sourcesDir, '000_80816b0a4ae9937f.txt');
     const article = await section('ingestArticle', () => benchIngestArticle(config, workDir));
     log(`ingest (article): ${JSON.stringify({ ...article, texts: article.texts.length })}`);
     const synthetic = await section('ingestSynthetic', () =>
-      benchIngestSynthetic(
-        config,
-        workDir,
-        quick ? 150 : 10000,
-        join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
-      ),
+      benchIngestSynthetic(config, workDir, quick ? 150 : 10000, articleFile),
     );
     const { texts: syntheticTexts, again: _again, ...syntheticFigures } = synthetic;
     log(`ingest (synthetic): ${JSON.stringify(syntheticFigures)}`);
-    const splitEmbedder = await quarry.embedder();
-    const split = await section('split', () => benchSplit(splitEmbedder, quick ? 0.5 : 5));
+    const split = await section('split', () => benchSplit(embedderForCalls, quick ? 0.5 : 5));
     log(`split: ${JSON.stringify(split)}`);
     const catalog = findCatalogModel(name);
     const embedder = await quarry.embedder();
@@ -268,7 +264,7 @@ async function main() {
         config,
         workDir,
         quick ? 200 : 2000,
-        join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
+        articleFile,
         questions,
         config.indexDir, // the first open built it from config.sourcesDir
       ),
