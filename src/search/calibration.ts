@@ -8,6 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+// Imported rather than read from beside this file: tsc copies an imported JSON file into dist/, so
+// the compiled bot (`npm start`) has the same calibrations as tsx. Read with readFileSync, the
+// compiled bot found no file, warned, and answered with FALLBACK_CALIBRATION's weight and
+// threshold (0.7 / 0.3 / 0.9 instead of MiniLM's calibrated 0.8 / 0.23 / 0.8).
+import stored from './calibrations.json' with { type: 'json' };
 
 export interface Calibration {
   /** Fusion weight of the dense score: a sharper model earns more (bge-small 0.9, MiniLM 0.7). */
@@ -29,15 +34,9 @@ export const FALLBACK_CALIBRATION: Calibration = {
   questions: 0,
 };
 
+/** The source file `npm run calibrate` writes (scripts/tune-retrieval.ts, run through tsx). */
 const FILE = new URL('./calibrations.json', import.meta.url);
-
-function readAll(): Record<string, Calibration> {
-  try {
-    return JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, Calibration>;
-  } catch {
-    return {};
-  }
-}
+const CALIBRATIONS: Readonly<Record<string, Calibration>> = stored;
 
 /**
  * The key of a model's calibration: the catalog short name when the embedder knows it (whatever
@@ -55,11 +54,13 @@ export function calibrationKey(modelName: string | null, embeddingModel: string,
 }
 
 export function findCalibration(key: string): Calibration | null {
-  return readAll()[key] ?? null;
+  return CALIBRATIONS[key] ?? null;
 }
 
+/** Stores a model's calibration in the source file; processes started afterwards use it. */
 export async function writeCalibration(key: string, calibration: Calibration): Promise<void> {
-  const all = { ...readAll(), [key]: calibration };
+  const onDisk = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, Calibration>;
+  const all = { ...onDisk, [key]: calibration };
   const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
   await writeFile(FILE, `${JSON.stringify(sorted, null, 2)}\n`);
 }
