@@ -7,9 +7,11 @@
  * Seeded, so every run measures the same data. (A first generator — isotropic noise around
  * centres in 384 dimensions — made every cluster a cloud of near-ties and recall meaningless.)
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { VectorIndex } from '../src/index/vector-index.ts';
 import { exactBaseline } from './exact.ts';
 import { gaussian, round, rssMb, seededRandom } from './stats.ts';
@@ -159,10 +161,58 @@ export async function measureHnsw(
   });
 }
 
+/** Generated sets kept between runs (git-ignored), so a quick run does not regenerate them. */
+const CACHE_DIR = resolve('data/bench-cache/hnsw-synthetic');
+/** The quick run's 10,000 vectors take about 0.6 s to generate and 15 MB to keep; 1M would be 1.5 GB. */
+const CACHE_MAX_BYTES = 64 * 1048576;
+
+/**
+ * `clusteredVectors(count, seed, makeGenerator(clusters, generatorSeed))`, read from the cache
+ * when it was written before. The key hashes the parameters and the generating code itself, so
+ * a change to the generator can never be measured on stale vectors.
+ */
+function syntheticVectors(
+  count: number,
+  seed: number,
+  clusters: number,
+  generatorSeed: number,
+): Float32Array {
+  const make = () => clusteredVectors(count, seed, makeGenerator(clusters, generatorSeed));
+  const bytes = count * DIMENSION * 4;
+  if (bytes > CACHE_MAX_BYTES) return make();
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        count,
+        seed,
+        clusters,
+        generatorSeed,
+        DIMENSION,
+        LATENT,
+        LATENT_NOISE,
+        AMBIENT_NOISE,
+      }),
+    )
+    .update([clusteredVectors, makeGenerator, normalise, gaussian, seededRandom].map(String).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+  const file = join(CACHE_DIR, `clustered-${count}-${key}.f32`);
+  if (existsSync(file)) {
+    const cached = readFileSync(file);
+    if (cached.byteLength === bytes)
+      return new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + bytes));
+  }
+  const vectors = make();
+  mkdirSync(CACHE_DIR, { recursive: true });
+  writeFileSync(`${file}.${process.pid}.tmp`, vectors);
+  renameSync(`${file}.${process.pid}.tmp`, file);
+  return vectors;
+}
+
 /** The synthetic clustered set (see the top of this file). */
 export async function benchHnsw(n: number, options: IndexOptions & { queries: number }): Promise<HnswRow[]> {
-  const generator = makeGenerator(Math.max(10, Math.round(n / 100)), 7);
-  const data = clusteredVectors(n, 11, generator);
-  const queries = clusteredVectors(options.queries, 13, generator);
+  const clusters = Math.max(10, Math.round(n / 100));
+  const data = syntheticVectors(n, 11, clusters, 7);
+  const queries = syntheticVectors(options.queries, 13, clusters, 7);
   return measureHnsw(data, n, DIMENSION, queries, options.queries, options);
 }

@@ -45,6 +45,21 @@ const { values } = parseArgs({
 const quick = values.quick;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/**
+ * Wall time of each section, in run order, so a slow bench shows where its minute goes.
+ * `startup` is this process's start to main() (tsx's loader and every import); the npm
+ * wrapper, `npm run build` and tsx's own parent process come before it and are not counted.
+ */
+const sectionsMs: Record<string, number> = {};
+async function section<T>(name: string, work: () => Promise<T> | T): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    sectionsMs[name] = round(performance.now() - started, 0);
+  }
+}
+
 loadEnvFile();
 configureLog({ level: 'warn', file: null });
 
@@ -164,6 +179,8 @@ function feedbackLine(f: Awaited<ReturnType<typeof benchFeedback>>): string {
 }
 
 async function main() {
+  // performance.now() counts from this process's start (Node's timeOrigin).
+  sectionsMs.startup = round(performance.now(), 0);
   const workDir = mkdtempSync(join(tmpdir(), 'quarry-bench-'));
   try {
     const { model, name, label } = chooseModel();
@@ -191,49 +208,49 @@ async function main() {
       process.stdout.write(`${JSON.stringify({ servers })}\n`);
       return;
     }
-    const questions = await benchmarkQuestions();
+    const questions = await section('questions', benchmarkQuestions);
     log(`bench: ${label}; ${questions.length} questions; ${quick ? 'quick' : 'full'} run`);
 
     const quarry = new Quarry(config);
-    const coldOpenStarted = performance.now();
-    await quarry.open();
-    log(`bench: first open (model load + index build) ${Math.round(performance.now() - coldOpenStarted)} ms`);
+    await section('firstOpen', () => quarry.open());
+    log(`bench: first open (model load + index build) ${sectionsMs.firstOpen} ms`);
     const embedderForCalls = await quarry.embedder();
     const callsBeforeAsk = embedderForCalls.questionCalls();
     const ask = {
-      ...(await askLatency(quarry, questions, 20)),
+      ...(await section('ask', () => askLatency(quarry, questions, 20))),
       ...spinShare(callsBeforeAsk, embedderForCalls),
     };
     log(`ask: ${JSON.stringify(ask)}`);
 
-    const article = await benchIngestArticle(config, workDir);
+    // The article the synthetic corpora draw their vocabulary from.
+    const articleFile = join(config.sourcesDir, '000_80816b0a4ae9937f.txt');
+    const article = await section('ingestArticle', () => benchIngestArticle(config, workDir));
     log(`ingest (article): ${JSON.stringify({ ...article, texts: article.texts.length })}`);
-    const synthetic = await benchIngestSynthetic(
-      config,
-      workDir,
-      quick ? 150 : 10000,
-      join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
+    const synthetic = await section('ingestSynthetic', () =>
+      benchIngestSynthetic(config, workDir, quick ? 150 : 10000, articleFile),
     );
     const { texts: syntheticTexts, again: _again, ...syntheticFigures } = synthetic;
     log(`ingest (synthetic): ${JSON.stringify(syntheticFigures)}`);
-    const split = benchSplit(await quarry.embedder(), quick ? 0.5 : 5);
+    const split = await section('split', () => benchSplit(embedderForCalls, quick ? 0.5 : 5));
     log(`split: ${JSON.stringify(split)}`);
     const catalog = findCatalogModel(name);
     const embedder = await quarry.embedder();
     const callsBeforeLimit = embedder.questionCalls();
-    const embedLimit = await benchEmbedLimit({
-      modelDir: config.embeddingModel,
-      dtype: config.embeddingDtype,
-      maxTokens: embedder.maxTokens,
-      queryPrefix: config.queryPrefix ?? catalog?.queryPrefix ?? '',
-      passagePrefix: config.passagePrefix ?? catalog?.passagePrefix ?? '',
-      questions,
-      texts: syntheticTexts,
-      passages: synthetic.passages,
-      repeats: quick ? 1 : 3,
-      alongside: (q) => quarry.ask(q),
-      ingestAlongside: synthetic.again,
-    });
+    const embedLimit = await section('embedLimit', () =>
+      benchEmbedLimit({
+        modelDir: config.embeddingModel,
+        dtype: config.embeddingDtype,
+        maxTokens: embedder.maxTokens,
+        queryPrefix: config.queryPrefix ?? catalog?.queryPrefix ?? '',
+        passagePrefix: config.passagePrefix ?? catalog?.passagePrefix ?? '',
+        questions,
+        texts: syntheticTexts,
+        passages: synthetic.passages,
+        repeats: quick ? 1 : 3,
+        alongside: (q) => quarry.ask(q),
+        ingestAlongside: synthetic.again,
+      }),
+    );
     const {
       alongside: askBesideLimit,
       ingestAlongside: ingestBesideLimit,
@@ -242,27 +259,34 @@ async function main() {
     const askBesideLimitSpin = spinShare(callsBeforeLimit, embedder);
     log(`embedding limit (raw onnxruntime): ${JSON.stringify(embedLimit)}`);
 
-    const askDuringReload = await benchAskDuringReload(
-      config,
-      workDir,
-      quick ? 200 : 2000,
-      join(config.sourcesDir, '000_80816b0a4ae9937f.txt'),
-      questions,
+    const askDuringReload = await section('askDuringReload', () =>
+      benchAskDuringReload(
+        config,
+        workDir,
+        quick ? 200 : 2000,
+        articleFile,
+        questions,
+        config.indexDir, // the first open built it from config.sourcesDir
+      ),
     );
     log(`ask during reload: ${JSON.stringify(askDuringReload)}`);
 
-    const hnsw = await hnswSection(config);
-    const hnswReal = await hnswRealSection(config, name);
+    const hnsw = await section('hnsw', () => hnswSection(config));
+    const hnswReal = await section('hnswReal', () => hnswRealSection(config, name));
 
-    const cold = await benchColdStart(config, workDir, quick ? 1 : 3);
+    const cold = await section('coldStart', () => benchColdStart(config, workDir, quick ? 1 : 3));
     log(`cold start: ${JSON.stringify(cold)}`);
-    const burst = await benchBurst(config, questions, 200);
+    const burst = await section('burst', () => benchBurst(config, questions, 200));
     log(`burst: ${JSON.stringify(burst)}`);
-    const knobRows = quick ? [] : await knobs(config, workDir, questions.slice(0, 80));
-    const servers = await benchServers(config, workDir, quick ? 100 : 1000);
+    const knobRows = quick
+      ? []
+      : await section('knobs', () => knobs(config, workDir, questions.slice(0, 80)));
+    const servers = await section('servers', () => benchServers(config, workDir, quick ? 100 : 1000));
     log(`servers: ${JSON.stringify(servers)}`);
-    const feedback = await benchFeedback(workDir, log);
+    const feedback = await section('feedback', () => benchFeedback(workDir, log));
     log(`feedback: ${JSON.stringify(feedback)}`);
+    sectionsMs.total = round(performance.now(), 0);
+    log(`bench: sections (ms, wall): ${JSON.stringify(sectionsMs)}`);
 
     const result = {
       model: label,
@@ -313,6 +337,8 @@ async function main() {
       knobs: knobRows,
       servers,
       feedback,
+      /** Wall time of each section in run order; `total` is this process's start to the last section's end. */
+      sectionsMs,
     };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(

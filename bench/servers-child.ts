@@ -4,7 +4,9 @@
  * one question in each (each base loads lazily), and reports RSS and first-ask latency, then the
  * latency of a second question in each (all loaded);
  * `pdf <pdf file>` adds a PDF to a server, as /sources add does, and times it to the first answer.
- * Prints one JSON line.
+ * Prints one JSON line. `servers <n> <template dir> <pdf file>` does both, the PDF after the
+ * servers' figures are taken (in a new server; its RSS is not measured), and prints two lines:
+ * one process start and model load fewer than two children.
  */
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { KnowledgeBases } from '../src/servers/knowledge-bases.ts';
 import { percentile, round, rssMb } from './stats.ts';
 
 configureLog({ level: 'error', file: null });
-const [mode, arg, template] = process.argv.slice(2);
+const [mode, arg, template, pdfAfter] = process.argv.slice(2);
 const config = loadCoreConfig();
 const bases = new KnowledgeBases(config);
 await bases.shared.quarry.open();
@@ -25,8 +27,7 @@ function guildId(i: number): string {
   return String(300000000000000000n + BigInt(i));
 }
 
-if (mode === 'servers') {
-  const n = Number(arg);
+async function measureServers(n: number) {
   for (let i = 0; i < n; i++) {
     const dir = join(config.serversDir, guildId(i));
     mkdirSync(dir, { recursive: true });
@@ -79,8 +80,11 @@ if (mode === 'servers') {
       loadedAskP99Ms: round(percentile(loadedAsk, 99)),
     })}\n`,
   );
-} else if (mode === 'pdf') {
-  const bytes = readFileSync(arg ?? '');
+}
+
+/** Adds the PDF to server `guild` (a new one) and times it to the first answer quoting it. */
+async function measurePdf(file: string, guild: string) {
+  const bytes = readFileSync(file);
   const started = performance.now();
   const prepared = await prepareSource({
     name: 'bench.pdf',
@@ -89,9 +93,9 @@ if (mode === 'servers') {
     maxBytes: config.maxSourceBytes,
   });
   const extractedMs = performance.now() - started;
-  const added = await bases.forServer(guildId(0)).add(prepared, { addedBy: 'bench' });
+  const added = await bases.forServer(guild).add(prepared, { addedBy: 'bench' });
   const indexedMs = performance.now() - started;
-  const answer = await bases.ask(guildId(0), 'When does the harbour bell ring on page forty?');
+  const answer = await bases.ask(guild, 'When does the harbour bell ring on page forty?');
   const answeredMs = performance.now() - started;
   process.stdout.write(
     `${JSON.stringify({
@@ -104,3 +108,9 @@ if (mode === 'servers') {
     })}\n`,
   );
 }
+
+if (mode === 'servers') {
+  const n = Number(arg);
+  await measureServers(n);
+  if (pdfAfter) await measurePdf(pdfAfter, guildId(n));
+} else if (mode === 'pdf') await measurePdf(arg ?? '', guildId(0));
