@@ -95,7 +95,10 @@ async function measurePdf(file: string, guild: string) {
   const extractedMs = performance.now() - started;
   const added = await bases.forServer(guild).add(prepared, { addedBy: 'bench' });
   const indexedMs = performance.now() - started;
-  const answer = await bases.ask(guild, 'When does the harbour bell ring on page forty?');
+  // A question the page answers: "When does the harbour bell ring?" is refused, because the
+  // answer check wants a date or time for "when" and the page says "when the spring tide turns"
+  // — a limit of the check —, so the figure timed a refusal and citedPage was null.
+  const answer = await bases.ask(guild, 'How many times does the harbour bell ring on page forty?');
   const answeredMs = performance.now() - started;
   process.stdout.write(
     `${JSON.stringify({
