@@ -42,6 +42,21 @@ describe('the compiled build', () => {
     assert.deepEqual(JSON.parse(run.stdout), keys.map(findCalibration));
   });
 
+  it('sets up .env from .env.example (the compiled setup looked for dist/.env.example: exit 2)', async () => {
+    const cwd = tempDir();
+    const token = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-build-test-token-eeeeeeeeeeeeeeeeeeeeeeee';
+    const run = await runProcess(process.execPath, [join(outDir, 'src', 'cli', 'setup.js')], {
+      env: process.env,
+      cwd,
+      input: `${token}\n\n`,
+      timeoutMs: 30000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const written = readFileSync(join(cwd, '.env'), 'utf8');
+    assert.ok(written.startsWith(readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n')[0] ?? '-'));
+    assert.match(written, new RegExp(`^DISCORD_TOKEN=${token}$`, 'm'));
+  });
+
   it('answers the eval questions exactly as tsx does', async () => {
     const questions = join(ROOT, 'test', 'eval', 'questions.own.jsonl');
     const env = (name: string) => ({
