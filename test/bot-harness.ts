@@ -68,7 +68,13 @@ export async function startTestBot(options: {
     restApi: discord.restApi,
     ...options.bot,
   };
-  const bot = await startBot({ config: botConfig, quarry, commands: await loadCommands() });
+  // A bot that fails to start must not leave the stand-in listening (the test file would never exit).
+  const bot = await startBot({ config: botConfig, quarry, commands: await loadCommands() }).catch(
+    async (error) => {
+      await discord.close();
+      throw error;
+    },
+  );
   return {
     discord,
     bot,

@@ -4,7 +4,7 @@
  * does.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +40,39 @@ describe('the compiled build', () => {
     });
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), keys.map(findCalibration));
+  });
+
+  it('sets up .env from .env.example (the compiled setup looked for dist/.env.example: exit 2)', async () => {
+    const cwd = tempDir();
+    const token = 'MTAwMDAwMDAwMDAwMDAwMDAx.GqA1bC.quarry-build-test-token-eeeeeeeeeeeeeeeeeeeeeeee';
+    const run = await runProcess(process.execPath, [join(outDir, 'src', 'cli', 'setup.js')], {
+      env: process.env,
+      cwd,
+      input: `${token}\n\n`,
+      timeoutMs: 30000,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const written = readFileSync(join(cwd, '.env'), 'utf8');
+    assert.ok(written.startsWith(readFileSync(join(ROOT, '.env.example'), 'utf8').split('\n')[0] ?? '-'));
+    assert.match(written, new RegExp(`^DISCORD_TOKEN=${token}$`, 'm'));
+  });
+
+  it('npm run build first drops the compiled folders, so a removed command is not loaded from dist/commands', async () => {
+    // Run where it cannot touch this repository's dist/, which other test files' `npm start` uses.
+    const cwd = tempDir();
+    mkdirSync(join(cwd, 'dist', 'commands'), { recursive: true });
+    mkdirSync(join(cwd, 'dist', 'test-build-other'));
+    writeFileSync(join(cwd, 'dist', 'commands', 'removed.js'), 'export const data = {};');
+    writeFileSync(join(cwd, 'dist', 'test-build-other', 'kept.js'), '');
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.equal(typeof scripts.prebuild, 'string', 'npm run build has a prebuild step');
+    const run = await runProcess('sh', ['-c', scripts.prebuild], { env: process.env, cwd });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!existsSync(join(cwd, 'dist', 'commands')), 'the old compiled commands are gone');
+    assert.ok(
+      existsSync(join(cwd, 'dist', 'test-build-other', 'kept.js')),
+      'a test build elsewhere in dist/ stays',
+    );
   });
 
   it('answers the eval questions exactly as tsx does', async () => {

@@ -78,15 +78,18 @@ export interface ProcessOutcome {
 /** tsx resolved from the repo, so processes can run TypeScript from any working folder. */
 export const TSX = import.meta.resolve('tsx');
 
-/** Runs a command to completion; a non-zero exit is an outcome, not an exception. */
+/**
+ * Runs a command to completion; a non-zero exit is an outcome, not an exception. `input` is
+ * written to its stdin, which is then closed.
+ */
 export async function runProcess(
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string },
 ): Promise<ProcessOutcome> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       command,
       args,
       { env: options.env, cwd: options.cwd ?? ROOT, timeout: options.timeoutMs ?? 120000 },
@@ -99,6 +102,7 @@ export async function runProcess(
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 

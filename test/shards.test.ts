@@ -16,7 +16,7 @@ import type { ShardingManager } from 'discord.js';
 import pg from 'pg';
 import { parseShardIds, runShards, shardPlan, stopShards } from '../src/bot/shards.ts';
 import { isUserFacing } from '../src/errors.ts';
-import { isFinalReply, messageBody, messageText } from './bot-harness.ts';
+import { isFinalReply, messageBody, messageText, startTestBot } from './bot-harness.ts';
 import {
   GUILD_ID,
   type InteractionOptions,
@@ -108,6 +108,20 @@ describe('SHARDS and SHARD_IDS', () => {
   it('unset: no sharding; inside a shard process: no second manager', () => {
     assert.equal(shardPlan({}), null);
     assert.equal(shardPlan({ SHARDS: '0', SHARDING_MANAGER: 'true' }), null);
+  });
+  it('a blank SHARDS= (.env.example uncommented) runs unsharded: discord.js no longer stops on parsing it', async () => {
+    assert.equal(shardPlan({ SHARDS: ' ' }), null);
+    const before = process.env.SHARDS;
+    process.env.SHARDS = ' ';
+    try {
+      // discord.js's Client JSON-parses SHARDS whenever it is set: "Unexpected end of JSON input".
+      const test = await startTestBot({ token: TOKEN });
+      assert.ok(test.bot.client.isReady(), 'logged in');
+      await test.stop();
+    } finally {
+      if (before === undefined) delete process.env.SHARDS;
+      else process.env.SHARDS = before;
+    }
   });
   it('says which ids exist when one is out of range, and how to write a backwards range', () => {
     assert.throws(() => parseShardIds('2-4', 4), /"2-4".*count from 0: with SHARDS=4 they are 0-3/);

@@ -90,6 +90,9 @@ export async function startBot(options: {
   const feedback =
     options.feedback ?? (await Feedback.open({ ...quarry.config, feedbackDb: config.feedbackDb }));
   void feedback.startRetention(config.retentionDays);
+  // discord.js parses SHARDS as JSON whenever it is set (its shard processes get "[0]"): a blank
+  // `SHARDS=`, which Quarry reads as unsharded, stopped it with "Unexpected end of JSON input".
+  if (process.env.SHARDS?.trim() === '') delete process.env.SHARDS;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: NO_MENTIONS,

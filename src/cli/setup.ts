@@ -4,13 +4,22 @@
  * a new one starts from `.env.example`, whose defaults are all commented out.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { applicationIdOf } from '../bot/register.ts';
 import { UserFacingError } from '../errors.ts';
 import { runCli } from './run.ts';
 
-const EXAMPLE = join(import.meta.dirname, '..', '..', '.env.example');
+/**
+ * The repository's .env.example, found by walking up: it is two folders above src/cli, but three
+ * above the compiled dist/src/cli, where a fixed '../..' found no file (exit 2).
+ */
+function exampleFile(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, '.env.example');
+    if (existsSync(candidate) || dir === dirname(dir)) return candidate;
+  }
+}
 
 /** Sets `key=value` in .env text: replaces the line (commented out or not), else appends it. */
 export function setKey(text: string, key: string, value: string): string {
@@ -43,7 +52,7 @@ runCli(async () => {
     const guild = await ask('GUILD_ID (optional, Enter to register commands globally): ');
     if (guild && !/^\d{5,25}$/.test(guild))
       throw new UserFacingError('setup', 'GUILD_ID must be a numeric id');
-    let text = existsSync(envPath) ? readFileSync(envPath, 'utf8') : readFileSync(EXAMPLE, 'utf8');
+    let text = existsSync(envPath) ? readFileSync(envPath, 'utf8') : readFileSync(exampleFile(), 'utf8');
     text = setKey(text, 'DISCORD_TOKEN', token);
     if (guild) text = setKey(text, 'GUILD_ID', guild);
     writeFileSync(envPath, text, { mode: 0o600 });
