@@ -8,10 +8,11 @@
  * centres in 384 dimensions — made every cluster a cloud of near-ties and recall meaningless.)
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../src/index/atomic-file.ts';
 import { VectorIndex } from '../src/index/vector-index.ts';
 import { exactBaseline } from './exact.ts';
 import { gaussian, round, rssMb, seededRandom } from './stats.ts';
@@ -171,12 +172,12 @@ const CACHE_MAX_BYTES = 64 * 1048576;
  * when it was written before. The key hashes the parameters and the generating code itself, so
  * a change to the generator can never be measured on stale vectors.
  */
-function syntheticVectors(
+async function syntheticVectors(
   count: number,
   seed: number,
   clusters: number,
   generatorSeed: number,
-): Float32Array {
+): Promise<Float32Array> {
   const make = () => clusteredVectors(count, seed, makeGenerator(clusters, generatorSeed));
   const bytes = count * DIMENSION * 4;
   if (bytes > CACHE_MAX_BYTES) return make();
@@ -204,15 +205,14 @@ function syntheticVectors(
   }
   const vectors = make();
   mkdirSync(CACHE_DIR, { recursive: true });
-  writeFileSync(`${file}.${process.pid}.tmp`, vectors);
-  renameSync(`${file}.${process.pid}.tmp`, file);
+  await writeFileAtomic(file, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
   return vectors;
 }
 
 /** The synthetic clustered set (see the top of this file). */
 export async function benchHnsw(n: number, options: IndexOptions & { queries: number }): Promise<HnswRow[]> {
   const clusters = Math.max(10, Math.round(n / 100));
-  const data = syntheticVectors(n, 11, clusters, 7);
-  const queries = syntheticVectors(options.queries, 13, clusters, 7);
+  const data = await syntheticVectors(n, 11, clusters, 7);
+  const queries = await syntheticVectors(options.queries, 13, clusters, 7);
   return measureHnsw(data, n, DIMENSION, queries, options.queries, options);
 }

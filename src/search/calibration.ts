@@ -7,7 +7,8 @@
  * from how it scores questions that cannot be about any article (see fallbackCalibration).
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../index/atomic-file.ts';
 // Imported rather than read from beside this file: tsc copies an imported JSON file into dist/, so
 // the compiled bot (`npm start`) has the same calibrations as tsx. Read with readFileSync, the
 // compiled bot found no file, warned, and answered with FALLBACK_CALIBRATION's weight and
@@ -62,5 +63,6 @@ export async function writeCalibration(key: string, calibration: Calibration): P
   const onDisk = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, Calibration>;
   const all = { ...onDisk, [key]: calibration };
   const sorted = Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
-  await writeFile(FILE, `${JSON.stringify(sorted, null, 2)}\n`);
+  // Atomic: the bot imports this file at start, so a calibration cut off mid-write would stop it.
+  await writeFileAtomic(fileURLToPath(FILE), `${JSON.stringify(sorted, null, 2)}\n`);
 }

@@ -26,6 +26,7 @@ import type { SearchMode } from '../config.ts';
 import type { SearchIndex } from '../index/search-index.ts';
 import type { StoredPassage } from '../index/store.ts';
 import type { Neighbour } from '../index/vector-index.ts';
+import { remembered } from '../memo.ts';
 import type { Span } from '../text/sentences.ts';
 import { contentTerms } from '../text/terms.ts';
 import {
@@ -56,6 +57,8 @@ import { searchQuery } from './query.ts';
 export const DENSE_WEIGHT = 0.7;
 /** How many candidates each retriever contributes before fusion. */
 const CANDIDATES = 50;
+/** The per-question memos below hold one question's candidates: no limit needed. */
+const UNBOUNDED = Number.POSITIVE_INFINITY;
 
 /** What search reads of the index. */
 export interface SearchableIndex extends Pick<SearchIndex, 'passages' | 'sentenceVectors' | 'lexical'> {
@@ -209,16 +212,12 @@ export function gatherCandidates(
     const passage = index.passages[label];
     if (!passage) continue;
     // Lexical-only candidates were not among the HNSW neighbours: compute their cosine exactly.
-    let cosine = c.cosine;
-    if (Number.isNaN(cosine)) {
-      cosine = dense.cosines.get(label) ?? index.vectors.similarityTo(label, queryVector);
-      dense.cosines.set(label, cosine);
-    }
-    let similarities = dense.sentences.get(label);
-    if (!similarities) {
-      similarities = sentenceSimilarities(passage, queryVector, index.sentenceVectors);
-      dense.sentences.set(label, similarities);
-    }
+    const cosine = Number.isNaN(c.cosine)
+      ? remembered(dense.cosines, UNBOUNDED, label, () => index.vectors.similarityTo(label, queryVector))
+      : c.cosine;
+    const similarities = remembered(dense.sentences, UNBOUNDED, label, () =>
+      sentenceSimilarities(passage, queryVector, index.sentenceVectors),
+    );
     candidates.push({
       passage,
       passageCosine: cosine,
@@ -309,14 +308,10 @@ export function selectResults(
   // Each passage checked once: the answering one was checked already when it was found (the
   // check scans its scope's sentences several times: ~0.1 ms a passage).
   const checks = new Map<ScoredPassage, AnswerCheck>();
-  const check = (s: ScoredPassage) => {
-    let found = checks.get(s);
-    if (!found) {
-      found = checkAnswer(prepared, s, policy.answerCheck ?? undefined, vocabulary);
-      checks.set(s, found);
-    }
-    return found;
-  };
+  const check = (s: ScoredPassage) =>
+    remembered(checks, UNBOUNDED, s, () =>
+      checkAnswer(prepared, s, policy.answerCheck ?? undefined, vocabulary),
+    );
   const missing = policy.answerCheck?.focusCheck ? unmentioned(prepared, vocabulary) : null;
   if (missing) {
     const reason = `the sources never mention "${missing}"`;
